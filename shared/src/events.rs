@@ -1,0 +1,137 @@
+//! The event catalog: every domain event in one envelope.
+//!
+//! On the bus an event travels as an EventBridge event whose `source` is
+//! [`OMS_SOURCE`], whose `detail-type` is the event type and whose `detail`
+//! is the envelope below:
+//! `{"eventId", "type", "orderId", "occurredAt", "data": {…}}`.
+
+use crate::ids::{Channel, CustomerId, ExternalId, OrderId, Sku};
+use crate::money::Currency;
+use crate::order::{Allocation, RejectReason};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// EventBridge `source` of every event the OMS emits.
+pub const OMS_SOURCE: &str = "oms";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainEvent {
+    pub event_id: String,
+    pub order_id: OrderId,
+    pub occurred_at: Timestamp,
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineQty {
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipToSummary {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum EventData {
+    OrderPlaced {
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<ExternalId>,
+        customer_id: CustomerId,
+        currency: Currency,
+        total: i64,
+        lines: Vec<LineQty>,
+        ship_to: ShipToSummary,
+    },
+    InventoryReserved {
+        lines: Vec<LineQty>,
+    },
+    InventoryShort {
+        skus: Vec<Sku>,
+    },
+    OrderRouted {
+        allocations: Vec<Allocation>,
+        reason: String,
+    },
+    OrderRejected {
+        reason: RejectReason,
+        detail: String,
+    },
+    OrderCancelled {
+        reason: String,
+    },
+}
+
+/// Every event type the OMS emits, as written in `detail-type`.
+pub const EVENT_TYPES: &[&str] = &[
+    "OrderPlaced",
+    "InventoryReserved",
+    "InventoryShort",
+    "OrderRouted",
+    "OrderRejected",
+    "OrderCancelled",
+];
+
+impl EventData {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::OrderPlaced { .. } => "OrderPlaced",
+            Self::InventoryReserved { .. } => "InventoryReserved",
+            Self::InventoryShort { .. } => "InventoryShort",
+            Self::OrderRouted { .. } => "OrderRouted",
+            Self::OrderRejected { .. } => "OrderRejected",
+            Self::OrderCancelled { .. } => "OrderCancelled",
+        }
+    }
+}
+
+impl DomainEvent {
+    pub fn type_name(&self) -> &'static str {
+        self.data.type_name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_has_the_documented_shape() {
+        let ev = DomainEvent {
+            event_id: "e1".into(),
+            order_id: OrderId::parse("ord_1").unwrap(),
+            occurred_at: Timestamp(0),
+            data: EventData::InventoryShort {
+                skus: vec![Sku::parse("A").unwrap()],
+            },
+        };
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "eventId": "e1", "orderId": "ord_1", "occurredAt": "1970-01-01T00:00:00.000Z",
+                "type": "InventoryShort", "data": {"skus": ["A"]}
+            })
+        );
+        assert_eq!(serde_json::from_value::<DomainEvent>(v).unwrap(), ev);
+    }
+
+    #[test]
+    fn every_variant_is_in_the_catalog() {
+        for name in EVENT_TYPES {
+            assert!(name.starts_with(|c: char| c.is_ascii_uppercase()));
+        }
+        assert_eq!(EVENT_TYPES.len(), 6);
+    }
+}

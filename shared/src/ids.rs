@@ -1,0 +1,174 @@
+//! Validated identifiers and quantities: a value of these types is always valid.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a value was refused, in words a client can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+fn check_token(kind: &str, s: &str, max: usize, extra: &[char]) -> Result<(), InvalidValue> {
+    if s.is_empty() || s.len() > max {
+        return Err(InvalidValue(format!("{kind} must be 1 to {max} characters")));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    {
+        let allowed: String = extra.iter().collect();
+        return Err(InvalidValue(format!(
+            "{kind} may contain only letters, digits and `{allowed}`"
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! token_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+                check_token($kind, s, $max, $extra)?;
+                Ok(Self(s.to_owned()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, InvalidValue> {
+                check_token($kind, &s, $max, $extra)?;
+                Ok(Self(s))
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+token_id!(
+    /// An order id, minted by the OMS (`ord_` + a time-ordered UUID).
+    OrderId, "order id", 64, &['_', '-']
+);
+token_id!(
+    /// A stock-keeping unit code.
+    Sku, "sku", 64, &['_', '-', '.']
+);
+token_id!(
+    /// A fulfilment location (warehouse or store).
+    LocationId, "location id", 64, &['_', '-', '.']
+);
+token_id!(
+    /// The sales channel an order came from (`web`, `app`, `marketplace-x`, …).
+    Channel, "channel", 32, &['_', '-', '.']
+);
+token_id!(
+    /// The customer's id in the channel's system.
+    CustomerId, "customer id", 128, &['_', '-', '.', '@', ':', '|']
+);
+token_id!(
+    /// The order's id in the channel's system (unique per channel).
+    ExternalId, "externalId", 128, &['_', '-', '.', ':', '#', '/']
+);
+
+impl OrderId {
+    /// Wraps a freshly minted id; the generator guarantees its shape.
+    pub fn new_from_uuid(uuid: uuid::Uuid) -> Self {
+        Self(format!("ord_{}", uuid.simple()))
+    }
+}
+
+/// A client-chosen key that makes a request safe to retry (`Idempotency-Key` header).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() || s.len() > 255 || !s.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(InvalidValue(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A positive number of units, at most [`Quantity::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MAX: u32 = 100_000;
+
+    pub fn new(n: i64) -> Result<Self, InvalidValue> {
+        if n <= 0 || n > i64::from(Self::MAX) {
+            return Err(InvalidValue(format!(
+                "quantity must be between 1 and {}",
+                Self::MAX
+            )));
+        }
+        Ok(Self(n as u32))
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+impl TryFrom<i64> for Quantity {
+    type Error = InvalidValue;
+    fn try_from(n: i64) -> Result<Self, InvalidValue> {
+        Self::new(n)
+    }
+}
+impl From<Quantity> for i64 {
+    fn from(q: Quantity) -> i64 {
+        i64::from(q.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_refuse_empty_long_and_odd_characters() {
+        assert!(Sku::parse("SKU-1").is_ok());
+        assert!(Sku::parse("").is_err());
+        assert!(Sku::parse(&"x".repeat(65)).is_err());
+        assert!(Sku::parse("a b").is_err());
+        assert!(Sku::parse("a/b").is_err());
+        assert!(LocationId::parse("wh-sp.1").is_ok());
+    }
+
+    #[test]
+    fn quantity_is_positive_and_bounded() {
+        assert!(Quantity::new(0).is_err());
+        assert!(Quantity::new(-3).is_err());
+        assert_eq!(Quantity::new(5).map(Quantity::get), Ok(5));
+        assert!(Quantity::new(i64::from(Quantity::MAX) + 1).is_err());
+    }
+
+    #[test]
+    fn serde_goes_through_validation() {
+        assert!(serde_json::from_str::<Sku>("\"ok\"").is_ok());
+        assert!(serde_json::from_str::<Sku>("\"not ok\"").is_err());
+        assert!(serde_json::from_str::<Quantity>("0").is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Stock by location and for the whole network.
+//!
+//! Per (sku, location): `onHand` and `reserved` (allocated to routed orders).
+//! Per sku, for the network: `onHand` = Σ location onHand and `reserved` =
+//! every unit promised to an order, allocated or not yet. `available` is
+//! always `onHand − reserved`. Invariants: at every location and for the
+//! network, 0 ≤ reserved ≤ onHand, and Σ location reserved ≤ network reserved,
+//! so a reserved order can always be allocated (possibly split).
+
+use crate::geo::GeoPoint;
+use crate::ids::{LocationId, Sku};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationKind {
+    Warehouse,
+    Store,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub location_id: LocationId,
+    pub name: String,
+    pub kind: LocationKind,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Location {
+    pub fn point(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.lat,
+            lon: self.lon,
+        }
+    }
+}
+
+/// Counters of one sku at one location, or for the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    pub on_hand: u64,
+    pub reserved: u64,
+}
+
+impl Counters {
+    pub fn available(&self) -> u64 {
+        self.on_hand.saturating_sub(self.reserved)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationStock {
+    pub location_id: LocationId,
+    pub on_hand: u64,
+    pub reserved: u64,
+    pub available: u64,
+}
+
+/// What `GET /inventory/{sku}` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockView {
+    pub sku: Sku,
+    pub on_hand: u64,
+    pub reserved: u64,
+    pub available: u64,
+    pub locations: Vec<LocationStock>,
+}
+
+impl StockView {
+    pub fn new(sku: Sku, network: Counters, mut locations: Vec<(LocationId, Counters)>) -> Self {
+        locations.sort_by(|a, b| a.0.cmp(&b.0));
+        Self {
+            sku,
+            on_hand: network.on_hand,
+            reserved: network.reserved,
+            available: network.available(),
+            locations: locations
+                .into_iter()
+                .map(|(location_id, c)| LocationStock {
+                    location_id,
+                    on_hand: c.on_hand,
+                    reserved: c.reserved,
+                    available: c.available(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Choosing fulfilment locations for a reserved order. Pure: no I/O.
+//!
+//! Rule: one location that can ship everything, nearest to the customer;
+//! otherwise the fewest locations, then the shortest total distance. Exact
+//! search over location subsets up to [`EXACT_SPLIT_LIMIT`] locations, then a
+//! greedy cover (most units first, nearest on ties) as a fallback.
+
+use crate::geo::GeoPoint;
+use crate::ids::{LocationId, Quantity, Sku};
+use crate::order::Allocation;
+use std::collections::BTreeMap;
+
+/// Largest split searched exhaustively.
+pub const EXACT_SPLIT_LIMIT: usize = 3;
+/// Above this many candidate locations, subsets are not enumerated.
+const EXACT_CANDIDATE_LIMIT: usize = 24;
+
+/// A location that may ship, with the units it can still allocate per sku.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub location_id: LocationId,
+    pub point: GeoPoint,
+    pub free: BTreeMap<Sku, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub allocations: Vec<Allocation>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no set of locations holds {sku} × {missing} more")]
+pub struct Unroutable {
+    pub sku: Sku,
+    pub missing: u64,
+}
+
+struct Scored<'a> {
+    c: &'a Candidate,
+    km: f64,
+}
+
+impl Scored<'_> {
+    fn free(&self, sku: &Sku) -> u64 {
+        self.c.free.get(sku).copied().unwrap_or(0)
+    }
+}
+
+pub fn plan(
+    demand: &[(Sku, u32)],
+    ship_to: GeoPoint,
+    candidates: &[Candidate],
+) -> Result<Plan, Unroutable> {
+    // Nearest first, id as the tie-break, so results are deterministic.
+    let mut scored: Vec<Scored> = candidates
+        .iter()
+        .filter(|c| demand.iter().any(|(s, _)| c.free.get(s).copied().unwrap_or(0) > 0))
+        .map(|c| Scored {
+            c,
+            km: c.point.distance_km(ship_to),
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        a.km.total_cmp(&b.km)
+            .then_with(|| a.c.location_id.cmp(&b.c.location_id))
+    });
+
+    let covers = |set: &[&Scored]| {
+        demand.iter().all(|(sku, q)| {
+            set.iter().map(|s| s.free(sku)).sum::<u64>() >= u64::from(*q)
+        })
+    };
+
+    if let Some(one) = scored.iter().find(|s| covers(&[*s])) {
+        let eligible = scored.iter().filter(|s| covers(&[*s])).count();
+        let reason = format!(
+            "{} ships every line: nearest ({:.0} km) of {} location(s) that could",
+            one.c.location_id, one.km, eligible
+        );
+        return Ok(allocate(demand, &[one], reason));
+    }
+
+    if scored.len() <= EXACT_CANDIDATE_LIMIT {
+        for k in 2..=EXACT_SPLIT_LIMIT.min(scored.len()) {
+            let mut best: Option<(f64, Vec<usize>)> = None;
+            for_each_subset(scored.len(), k, &mut |idx| {
+                let set: Vec<&Scored> = idx.iter().map(|&i| &scored[i]).collect();
+                if covers(&set) {
+                    let km: f64 = set.iter().map(|s| s.km).sum();
+                    if best.as_ref().is_none_or(|(b, _)| km < *b) {
+                        best = Some((km, idx.to_vec()));
+                    }
+                }
+            });
+            if let Some((km, idx)) = best {
+                let set: Vec<&Scored> = idx.iter().map(|&i| &scored[i]).collect();
+                let reason = format!(
+                    "no single location holds every line; split across {k} ({}), {km:.0} km in total, the fewest locations and then the shortest distance",
+                    names(&set)
+                );
+                return Ok(allocate(demand, &set, reason));
+            }
+        }
+    }
+
+    // Greedy cover: take the location that covers most outstanding units.
+    let mut outstanding: BTreeMap<&Sku, u64> =
+        demand.iter().map(|(s, q)| (s, u64::from(*q))).collect();
+    let mut chosen: Vec<&Scored> = Vec::new();
+    while outstanding.values().any(|&q| q > 0) {
+        let gain = |s: &Scored| -> u64 { outstanding.iter().map(|(k, q)| s.free(k).min(*q)).sum() };
+        let next = scored
+            .iter()
+            .filter(|s| !chosen.iter().any(|c| c.c.location_id == s.c.location_id))
+            .max_by(|a, b| gain(a).cmp(&gain(b)).then_with(|| b.km.total_cmp(&a.km)));
+        match next {
+            Some(s) if gain(s) > 0 => {
+                for (sku, q) in outstanding.iter_mut() {
+                    *q -= s.free(sku).min(*q);
+                }
+                chosen.push(s);
+            }
+            _ => {
+                let (sku, missing) = outstanding
+                    .iter()
+                    .find(|(_, q)| **q > 0)
+                    .map(|(s, q)| ((*s).clone(), *q))
+                    .unwrap_or_else(|| (demand[0].0.clone(), 0));
+                return Err(Unroutable { sku, missing });
+            }
+        }
+    }
+    chosen.sort_by(|a, b| a.km.total_cmp(&b.km));
+    let reason = format!(
+        "no small split holds every line; greedy cover across {} location(s) ({})",
+        chosen.len(),
+        names(&chosen)
+    );
+    Ok(allocate(demand, &chosen, reason))
+}
+
+fn names(set: &[&Scored]) -> String {
+    set.iter()
+        .map(|s| format!("{} {:.0} km", s.c.location_id, s.km))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Fills each sku from the chosen locations, nearest first.
+fn allocate(demand: &[(Sku, u32)], set: &[&Scored], reason: String) -> Plan {
+    let mut allocations = Vec::new();
+    for (sku, q) in demand {
+        let mut left = u64::from(*q);
+        for s in set {
+            let take = s.free(sku).min(left);
+            if take > 0 {
+                left -= take;
+                if let Ok(quantity) = Quantity::new(take as i64) {
+                    allocations.push(Allocation {
+                        sku: sku.clone(),
+                        location_id: s.c.location_id.clone(),
+                        quantity,
+                    });
+                }
+            }
+        }
+    }
+    Plan {
+        allocations,
+        reason,
+    }
+}
+
+/// Calls `f` with every k-subset of `0..n`, in lexicographic order.
+fn for_each_subset(n: usize, k: usize, f: &mut dyn FnMut(&[usize])) {
+    let mut idx: Vec<usize> = (0..k).collect();
+    loop {
+        f(&idx);
+        let Some(i) = (0..k).rev().find(|&i| idx[i] < n - k + i) else {
+            return;
+        };
+        idx[i] += 1;
+        for j in i + 1..k {
+            idx[j] = idx[j - 1] + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sku(s: &str) -> Sku {
+        Sku::parse(s).unwrap()
+    }
+
+    fn cand(id: &str, lat: f64, lon: f64, stock: &[(&str, u64)]) -> Candidate {
+        Candidate {
+            location_id: LocationId::parse(id).unwrap(),
+            point: GeoPoint { lat, lon },
+            free: stock.iter().map(|(s, q)| (sku(s), *q)).collect(),
+        }
+    }
+
+    const RIO: GeoPoint = GeoPoint { lat: -22.9, lon: -43.2 };
+
+    #[test]
+    fn prefers_one_location_that_ships_everything_even_if_farther() {
+        let c = [
+            cand("rio", -22.9, -43.2, &[("A", 5)]),
+            cand("sp", -23.5, -46.6, &[("A", 5), ("B", 5)]),
+        ];
+        let p = plan(&[(sku("A"), 1), (sku("B"), 1)], RIO, &c).unwrap();
+        assert!(p.allocations.iter().all(|a| a.location_id.as_str() == "sp"));
+        assert!(p.reason.contains("sp ships every line"), "{}", p.reason);
+    }
+
+    #[test]
+    fn picks_the_nearest_single_location() {
+        let c = [
+            cand("far", 10.0, 10.0, &[("A", 5)]),
+            cand("near", -22.8, -43.1, &[("A", 5)]),
+        ];
+        let p = plan(&[(sku("A"), 2)], RIO, &c).unwrap();
+        assert_eq!(p.allocations.len(), 1);
+        assert_eq!(p.allocations[0].location_id.as_str(), "near");
+    }
+
+    #[test]
+    fn splits_across_the_fewest_then_nearest_locations() {
+        let c = [
+            cand("a-far", 40.0, 0.0, &[("A", 5)]),
+            cand("a-near", -22.0, -43.0, &[("A", 5)]),
+            cand("b", -23.0, -46.0, &[("B", 5)]),
+            cand("ab-partial", -22.9, -43.2, &[("A", 1), ("B", 1)]),
+        ];
+        let p = plan(&[(sku("A"), 3), (sku("B"), 3)], RIO, &c).unwrap();
+        let locs: std::collections::BTreeSet<_> =
+            p.allocations.iter().map(|a| a.location_id.as_str()).collect();
+        assert_eq!(locs.into_iter().collect::<Vec<_>>(), ["a-near", "b"]);
+    }
+
+    #[test]
+    fn reports_what_is_missing() {
+        let c = [cand("x", 0.0, 0.0, &[("A", 1)])];
+        let e = plan(&[(sku("A"), 3)], RIO, &c).unwrap_err();
+        assert_eq!((e.sku.as_str(), e.missing), ("A", 2));
+    }
+
+    proptest! {
+        /// Any plan allocates exactly the demand, never more than a location
+        /// holds, and uses a single location whenever one could ship it all.
+        #[test]
+        fn plans_are_exact_and_within_stock(
+            stock in proptest::collection::vec(proptest::collection::vec(0u64..6, 3), 1..30),
+            want in proptest::collection::vec(1u32..8, 3),
+        ) {
+            let skus = ["A", "B", "C"];
+            let cands: Vec<Candidate> = stock.iter().enumerate().map(|(i, row)| Candidate {
+                location_id: LocationId::parse(&format!("l{i}")).unwrap(),
+                point: GeoPoint { lat: (i as f64) - 10.0, lon: (i as f64) * 2.0 - 40.0 },
+                free: skus.iter().zip(row).map(|(s, q)| (sku(s), *q)).collect(),
+            }).collect();
+            let demand: Vec<(Sku, u32)> = skus.iter().zip(&want).map(|(s, q)| (sku(s), *q)).collect();
+            let total_free = |s: &str| cands.iter().map(|c| c.free[&sku(s)]).sum::<u64>();
+            let feasible = demand.iter().all(|(s, q)| total_free(s.as_str()) >= u64::from(*q));
+            match plan(&demand, RIO, &cands) {
+                Ok(p) => {
+                    prop_assert!(feasible);
+                    for (s, q) in &demand {
+                        let got: u64 = p.allocations.iter().filter(|a| &a.sku == s).map(|a| u64::from(a.quantity.get())).sum();
+                        prop_assert_eq!(got, u64::from(*q));
+                    }
+                    for a in &p.allocations {
+                        let c = cands.iter().find(|c| c.location_id == a.location_id).unwrap();
+                        prop_assert!(u64::from(a.quantity.get()) <= c.free[&a.sku]);
+                    }
+                    let single = cands.iter().any(|c| demand.iter().all(|(s, q)| c.free[s] >= u64::from(*q)));
+                    let used: std::collections::BTreeSet<_> = p.allocations.iter().map(|a| &a.location_id).collect();
+                    if single { prop_assert_eq!(used.len(), 1); }
+                }
+                Err(_) => prop_assert!(!feasible),
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The storage port: items with DynamoDB's semantics.
+//!
+//! An item lives under a (partition key, sort key) pair and holds string and
+//! number attributes. A write is conditional; a list of writes commits
+//! all-or-nothing, as `TransactWriteItems` does. Two engines implement it —
+//! DynamoDB ([`crate::adapters::dynamo`]) and the embedded redb store
+//! ([`crate::adapters::embedded`]) — and the repositories in
+//! [`crate::repo`] speak to it, so key design and conditions are written
+//! once and both engines pass the same contract tests.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most writes in one atomic commit (DynamoDB's transaction limit).
+pub const MAX_WRITES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Value {
+    S(String),
+    N(i64),
+}
+
+impl Value {
+    pub fn as_n(&self) -> Option<i64> {
+        match self {
+            Value::N(n) => Some(*n),
+            Value::S(_) => None,
+        }
+    }
+    pub fn as_s(&self) -> Option<&str> {
+        match self {
+            Value::S(s) => Some(s),
+            Value::N(_) => None,
+        }
+    }
+}
+
+pub type Attrs = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// A condition on the item as it is *before* the write. A list of
+/// conditions must all hold. As in DynamoDB, a comparison with a missing
+/// item or attribute is false.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    Exists,
+    NotExists,
+    Eq(String, Value),
+    AtLeast(String, i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Replace the whole item.
+    Put {
+        key: Key,
+        attrs: Attrs,
+        when: Vec<Cond>,
+    },
+    /// Set some attributes and add to number attributes (a missing number
+    /// counts as 0); creates the item if it is absent and no condition says
+    /// otherwise.
+    Update {
+        key: Key,
+        set: Vec<(String, Value)>,
+        add: Vec<(String, i64)>,
+        when: Vec<Cond>,
+    },
+    Delete {
+        key: Key,
+        when: Vec<Cond>,
+    },
+}
+
+impl Write {
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { key, .. } | Write::Update { key, .. } | Write::Delete { key, .. } => key,
+        }
+    }
+    pub fn conditions(&self) -> &[Cond] {
+        match self {
+            Write::Put { when, .. } | Write::Update { when, .. } | Write::Delete { when, .. } => {
+                when
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The condition of write `index` did not hold; nothing was written.
+    #[error("condition of write {index} failed")]
+    ConditionFailed { index: usize },
+    /// The request itself is malformed (too many writes, one item twice).
+    #[error("invalid write: {0}")]
+    Invalid(String),
+    /// The engine could not answer (network, throttling, I/O). Retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait::async_trait]
+pub trait Items: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Attrs>, StoreError>;
+    /// Every item of a partition, in sort-key order.
+    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError>;
+    /// Commits every write or none.
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Shared checks both engines make before committing.
+pub fn check_batch(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > MAX_WRITES {
+        return Err(StoreError::Invalid(format!(
+            "a commit takes 1 to {MAX_WRITES} writes, got {}",
+            writes.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(writes.len());
+    for w in writes {
+        if !seen.insert(w.key()) {
+            return Err(StoreError::Invalid(format!(
+                "item {}/{} is written twice in one commit",
+                w.key().pk,
+                w.key().sk
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates conditions against the current item, as DynamoDB does.
+pub fn conditions_hold(item: Option<&Attrs>, when: &[Cond]) -> bool {
+    when.iter().all(|c| match c {
+        Cond::Exists => item.is_some(),
+        Cond::NotExists => item.is_none(),
+        Cond::Eq(name, v) => item.and_then(|i| i.get(name)) == Some(v),
+        Cond::AtLeast(name, n) => item
+            .and_then(|i| i.get(name))
+            .and_then(Value::as_n)
+            .is_some_and(|have| have >= *n),
+    })
+}
+
+/// Applies one write to the current item; `None` means deleted.
+pub fn apply(item: Option<Attrs>, write: &Write) -> Option<Attrs> {
+    match write {
+        Write::Put { attrs, .. } => Some(attrs.clone()),
+        Write::Delete { .. } => None,
+        Write::Update { set, add, .. } => {
+            let mut item = item.unwrap_or_default();
+            for (name, v) in set {
+                item.insert(name.clone(), v.clone());
+            }
+            for (name, d) in add {
+                let cur = item.get(name).and_then(Value::as_n).unwrap_or(0);
+                item.insert(name.clone(), Value::N(cur.saturating_add(*d)));
+            }
+            Some(item)
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Turning what a client sent into valid domain values, field by field.
+//!
+//! Request shapes use loose types (`Option`, raw numbers and strings) so that
+//! a wrong value is reported with its exact field path, not as a parse error.
+
+use crate::ids::{Channel, CustomerId, ExternalId, InvalidValue, Quantity, Sku};
+use crate::inventory::{Location, LocationKind};
+use crate::ids::LocationId;
+use crate::money::{Currency, MAX_UNIT_PRICE, Money};
+use crate::order::{Address, Customer, NewOrder, OrderLine};
+use serde::{Deserialize, Serialize};
+
+/// Lines per order. One order must fit one DynamoDB transaction (100 items)
+/// at reservation (one item per sku + the order) and at routing (one per
+/// sku and location + the order), with room for split shipments.
+pub const MAX_LINES: usize = 50;
+
+/// A refused field: the `field` path uses the request's own names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+trait At<T> {
+    fn at(self, field: &str) -> Result<T, FieldError>;
+}
+impl<T> At<T> for Result<T, InvalidValue> {
+    fn at(self, field: &str) -> Result<T, FieldError> {
+        self.map_err(|e| FieldError::new(field, e.0))
+    }
+}
+
+fn required<'a, T>(v: &'a Option<T>, field: &str) -> Result<&'a T, FieldError> {
+    v.as_ref()
+        .ok_or_else(|| FieldError::new(field, "is required"))
+}
+
+fn text(v: &Option<String>, field: &str, max: usize) -> Result<String, FieldError> {
+    let s = required(v, field)?.trim();
+    if s.is_empty() || s.len() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn optional_text(v: &Option<String>, field: &str, max: usize) -> Result<Option<String>, FieldError> {
+    match v {
+        None => Ok(None),
+        Some(_) => text(v, field, max).map(Some),
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaceOrderRequest {
+    pub channel: Option<String>,
+    pub external_id: Option<String>,
+    pub customer: Option<CustomerRequest>,
+    pub currency: Option<String>,
+    pub ship_to: Option<AddressRequest>,
+    pub lines: Option<Vec<LineRequest>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerRequest {
+    pub id: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressRequest {
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineRequest {
+    pub sku: Option<String>,
+    pub quantity: Option<i64>,
+    pub unit_price: Option<i64>,
+}
+
+impl PlaceOrderRequest {
+    pub fn validate(&self) -> Result<NewOrder, FieldError> {
+        let channel = Channel::parse(required(&self.channel, "channel")?).at("channel")?;
+        let external_id = self
+            .external_id
+            .as_deref()
+            .map(ExternalId::parse)
+            .transpose()
+            .at("externalId")?;
+        let customer = required(&self.customer, "customer")?;
+        let customer = Customer {
+            id: CustomerId::parse(required(&customer.id, "customer.id")?).at("customer.id")?,
+            email: match optional_text(&customer.email, "customer.email", 254)? {
+                Some(e) if !is_plausible_email(&e) => {
+                    return Err(FieldError::new("customer.email", "is not an email address"));
+                }
+                e => e,
+            },
+        };
+        let currency = Currency::parse(required(&self.currency, "currency")?).at("currency")?;
+        let ship_to = validate_address(required(&self.ship_to, "shipTo")?)?;
+        let lines_in = required(&self.lines, "lines")?;
+        if lines_in.is_empty() {
+            return Err(FieldError::new("lines", "must have at least one line"));
+        }
+        if lines_in.len() > MAX_LINES {
+            return Err(FieldError::new(
+                "lines",
+                format!("must have at most {MAX_LINES} lines"),
+            ));
+        }
+        let mut lines = Vec::with_capacity(lines_in.len());
+        let mut total = Money::zero(currency);
+        for (i, line) in lines_in.iter().enumerate() {
+            let f = |name: &str| format!("lines[{i}].{name}");
+            let sku = Sku::parse(required(&line.sku, &f("sku"))?).at(&f("sku"))?;
+            let quantity = Quantity::new(*required(&line.quantity, &f("quantity"))?).at(&f("quantity"))?;
+            let unit_price = *required(&line.unit_price, &f("unitPrice"))?;
+            if !(0..=MAX_UNIT_PRICE).contains(&unit_price) {
+                return Err(FieldError::new(
+                    f("unitPrice"),
+                    format!("must be between 0 and {MAX_UNIT_PRICE} minor units"),
+                ));
+            }
+            let line_total = Money {
+                amount: unit_price,
+                currency,
+            }
+            .times(quantity.get())
+            .at(&f("unitPrice"))?;
+            total = total.plus(line_total).at("lines")?;
+            lines.push(OrderLine {
+                line_no: (i + 1) as u16,
+                sku,
+                quantity,
+                unit_price,
+                line_total: line_total.amount,
+            });
+        }
+        Ok(NewOrder {
+            channel,
+            external_id,
+            customer,
+            currency,
+            ship_to,
+            lines,
+            total: total.amount,
+        })
+    }
+}
+
+fn is_plausible_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
+    let country = text(&a.country, "shipTo.country", 2)?;
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(FieldError::new(
+            "shipTo.country",
+            "must be an ISO-3166 alpha-2 code such as BR",
+        ));
+    }
+    let lat = *required(&a.lat, "shipTo.lat")?;
+    let lon = *required(&a.lon, "shipTo.lon")?;
+    let point = crate::geo::GeoPoint::new(lat, 0.0).at("shipTo.lat")?;
+    crate::geo::GeoPoint::new(0.0, lon).at("shipTo.lon")?;
+    Ok(Address {
+        country,
+        postal_code: optional_text(&a.postal_code, "shipTo.postalCode", 32)?,
+        city: text(&a.city, "shipTo.city", 128)?,
+        line1: text(&a.line1, "shipTo.line1", 256)?,
+        line2: optional_text(&a.line2, "shipTo.line2", 256)?,
+        lat: point.lat,
+        lon,
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationRequest {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+impl LocationRequest {
+    pub fn validate(&self, id: &str) -> Result<Location, FieldError> {
+        let location_id = LocationId::parse(id).at("locationId")?;
+        let kind = match required(&self.kind, "kind")?.as_str() {
+            "warehouse" => LocationKind::Warehouse,
+            "store" => LocationKind::Store,
+            _ => return Err(FieldError::new("kind", "must be `warehouse` or `store`")),
+        };
+        let lat = *required(&self.lat, "lat")?;
+        let lon = *required(&self.lon, "lon")?;
+        crate::geo::GeoPoint::new(lat, 0.0).at("lat")?;
+        crate::geo::GeoPoint::new(0.0, lon).at("lon")?;
+        Ok(Location {
+            location_id,
+            name: text(&self.name, "name", 128)?,
+            kind,
+            lat,
+            lon,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockRequest {
+    pub on_hand: Option<i64>,
+}
+
+/// Units on hand at one location: 0 to 10^9.
+pub const MAX_ON_HAND: i64 = 1_000_000_000;
+
+impl StockRequest {
+    pub fn validate(&self) -> Result<u64, FieldError> {
+        let n = *required(&self.on_hand, "onHand")?;
+        if !(0..=MAX_ON_HAND).contains(&n) {
+            return Err(FieldError::new(
+                "onHand",
+                format!("must be between 0 and {MAX_ON_HAND}"),
+            ));
+        }
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(v: serde_json::Value) -> PlaceOrderRequest {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn good() -> serde_json::Value {
+        json!({
+            "channel": "web", "customer": {"id": "c-1", "email": "a@b.co"}, "currency": "BRL",
+            "shipTo": {"country": "BR", "postalCode": "20000-000", "city": "Rio", "line1": "Rua 1", "lat": -22.9, "lon": -43.2},
+            "lines": [{"sku": "SKU-1", "quantity": 2, "unitPrice": 1990}, {"sku": "SKU-2", "quantity": 1, "unitPrice": 500}]
+        })
+    }
+
+    fn field_of(v: serde_json::Value) -> String {
+        request(v).validate().unwrap_err().field
+    }
+
+    #[test]
+    fn a_good_request_validates_with_totals() {
+        let o = request(good()).validate().unwrap();
+        assert_eq!(o.total, 2 * 1990 + 500);
+        assert_eq!(o.lines[0].line_total, 3980);
+        assert_eq!(o.lines[1].line_no, 2);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let mut v = good();
+        v["lines"][1]["quantity"] = json!(0);
+        assert_eq!(field_of(v), "lines[1].quantity");
+        let mut v = good();
+        v["lines"] = json!([]);
+        assert_eq!(field_of(v), "lines");
+        let mut v = good();
+        v["currency"] = json!("ZZZ");
+        assert_eq!(field_of(v), "currency");
+        let mut v = good();
+        v["lines"][0]["unitPrice"] = json!(-1);
+        assert_eq!(field_of(v), "lines[0].unitPrice");
+        let mut v = good();
+        v["shipTo"].as_object_mut().unwrap().remove("lat");
+        assert_eq!(field_of(v), "shipTo.lat");
+        let mut v = good();
+        v["customer"]["email"] = json!("nope");
+        assert_eq!(field_of(v), "customer.email");
+        let mut v = good();
+        v["lines"] = json!(vec![json!({"sku": "A", "quantity": 1, "unitPrice": 1}); MAX_LINES + 1]);
+        assert_eq!(field_of(v), "lines");
+        let mut v = good();
+        v["lines"][0]["unitPrice"] = json!(MAX_UNIT_PRICE + 1);
+        assert_eq!(field_of(v), "lines[0].unitPrice");
+    }
+
+    #[test]
+    fn stock_and_location_requests_are_checked() {
+        assert!(StockRequest { on_hand: Some(-1) }.validate().is_err());
+        assert_eq!(StockRequest { on_hand: Some(7) }.validate(), Ok(7));
+        let loc = LocationRequest {
+            name: Some("SP".into()),
+            kind: Some("warehouse".into()),
+            lat: Some(-23.5),
+            lon: Some(-46.6),
+        };
+        assert!(loc.validate("wh-sp").is_ok());
+        assert_eq!(loc.validate("bad id").unwrap_err().field, "locationId");
+        let bad_kind = LocationRequest { kind: Some("depot".into()), ..loc };
+        assert_eq!(bad_kind.validate("x").unwrap_err().field, "kind");
+    }
+}

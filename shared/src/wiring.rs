@@ -1,0 +1,139 @@
+//! Which function serves which route and consumes which events: declared
+//! once, read by the embedded runtime, the AWS provisioning and the tests
+//! that keep `infra/template.yaml` in step.
+
+use crate::events::OMS_SOURCE;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Function {
+    OrderIntake,
+    Reservation,
+    Routing,
+    Inventory,
+}
+
+impl Function {
+    pub const ALL: [Function; 4] = [
+        Function::OrderIntake,
+        Function::Reservation,
+        Function::Routing,
+        Function::Inventory,
+    ];
+
+    /// The crate, binary and Lambda function name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::OrderIntake => "order-intake",
+            Function::Reservation => "reservation",
+            Function::Routing => "routing",
+            Function::Inventory => "inventory",
+        }
+    }
+}
+
+/// An HTTP API route (API Gateway route key `METHOD path`).
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: Function,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "POST", path: "/orders", function: Function::OrderIntake },
+    Route { method: "GET", path: "/orders/{orderId}", function: Function::OrderIntake },
+    Route { method: "GET", path: "/locations", function: Function::Inventory },
+    Route { method: "GET", path: "/locations/{locationId}", function: Function::Inventory },
+    Route { method: "PUT", path: "/locations/{locationId}", function: Function::Inventory },
+    Route { method: "GET", path: "/inventory/{sku}", function: Function::Inventory },
+    Route { method: "PUT", path: "/inventory/{sku}/{locationId}", function: Function::Inventory },
+];
+
+/// An EventBridge rule feeding an SQS queue that triggers a function.
+#[derive(Debug, Clone, Copy)]
+pub struct Subscription {
+    /// Rule name and queue name (the dead-letter queue adds `-dlq`).
+    pub queue: &'static str,
+    pub function: Function,
+    pub sources: &'static [&'static str],
+    pub detail_types: &'static [&'static str],
+}
+
+pub const SUBSCRIPTIONS: &[Subscription] = &[
+    Subscription {
+        queue: "reservation",
+        function: Function::Reservation,
+        sources: &[OMS_SOURCE],
+        detail_types: &["OrderPlaced"],
+    },
+    Subscription {
+        queue: "routing",
+        function: Function::Routing,
+        sources: &[OMS_SOURCE],
+        detail_types: &["InventoryReserved"],
+    },
+];
+
+/// SQS receives before a message moves to the dead-letter queue.
+pub const MAX_RECEIVES: u32 = 3;
+/// Messages handed to a function in one invocation.
+pub const BATCH_SIZE: usize = 10;
+
+impl Subscription {
+    pub fn matches(&self, source: &str, detail_type: &str) -> bool {
+        self.sources.contains(&source) && self.detail_types.contains(&detail_type)
+    }
+}
+
+/// Finds the route for a method and path, with its path parameters.
+pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    ROUTES.iter().filter(|r| r.method == method).find_map(|r| {
+        let template: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+        if template.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (t, s) in template.iter().zip(&segments) {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) if !s.is_empty() => params.push((name.to_owned(), (*s).to_owned())),
+                Some(_) => return None,
+                None if t == s => {}
+                None => return None,
+            }
+        }
+        Some((r, params))
+    })
+}
+
+/// True when some route has this path with another method (→ 405, not 404).
+pub fn path_exists(path: &str) -> bool {
+    ["GET", "PUT", "POST", "DELETE", "PATCH"]
+        .iter()
+        .any(|m| match_route(m, path).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_parameters() {
+        let (r, p) = match_route("PUT", "/inventory/SKU-1/wh-1").unwrap();
+        assert_eq!(r.function, Function::Inventory);
+        assert_eq!(p, [("sku".into(), "SKU-1".into()), ("locationId".into(), "wh-1".into())]);
+        assert!(match_route("GET", "/orders").is_none());
+        assert!(path_exists("/orders"));
+        assert!(match_route("GET", "/orders//").is_none());
+        assert!(!path_exists("/nope"));
+    }
+
+    #[test]
+    fn every_emitted_event_consumed_here_is_in_the_catalog() {
+        for s in SUBSCRIPTIONS {
+            for t in s.detail_types {
+                assert!(crate::events::EVENT_TYPES.contains(t), "{t}");
+            }
+        }
+    }
+}
