@@ -199,12 +199,24 @@ mod tests {
 
     #[test]
     fn classifies_bad_bodies() {
-        assert_eq!(parse_body::<T>(&req("{")).unwrap_err().status, StatusCode::BAD_REQUEST);
-        assert_eq!(parse_body::<T>(&req("[]")).unwrap_err().status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            parse_body::<T>(&req("{")).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            parse_body::<T>(&req("[]")).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
         let e = parse_body::<T>(&req(r#"{"n": "x"}"#)).unwrap_err();
-        assert_eq!((e.status, e.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("n")));
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("n"))
+        );
         let big = format!(r#"{{"n": 1, "pad": "{}"}}"#, "x".repeat(MAX_BODY_BYTES));
-        assert_eq!(parse_body::<T>(&req(&big)).unwrap_err().code, "BODY_TOO_LARGE");
+        assert_eq!(
+            parse_body::<T>(&req(&big)).unwrap_err().code,
+            "BODY_TOO_LARGE"
+        );
         assert!(parse_body::<T>(&req(r#"{"n": 1}"#)).is_ok());
     }
 

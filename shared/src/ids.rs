@@ -10,7 +10,9 @@ pub struct InvalidValue(pub String);
 
 fn check_token(kind: &str, s: &str, max: usize, extra: &[char]) -> Result<(), InvalidValue> {
     if s.is_empty() || s.len() > max {
-        return Err(InvalidValue(format!("{kind} must be 1 to {max} characters")));
+        return Err(InvalidValue(format!(
+            "{kind} must be 1 to {max} characters"
+        )));
     }
     if !s
         .chars()

@@ -100,16 +100,29 @@ mod tests {
         assert!(Currency::parse("brl").is_err());
         assert!(Currency::parse("XYZ").is_err());
         assert!(Currency::parse("EURO").is_err());
-        assert_eq!(Currency::parse("USD").map(|c| c.to_string()), Ok("USD".into()));
+        assert_eq!(
+            Currency::parse("USD").map(|c| c.to_string()),
+            Ok("USD".into())
+        );
     }
 
     #[test]
     fn arithmetic_refuses_overflow_and_mixed_currencies() {
         let brl = Currency::parse("BRL").unwrap();
         let usd = Currency::parse("USD").unwrap();
-        let m = Money { amount: 1990, currency: brl };
+        let m = Money {
+            amount: 1990,
+            currency: brl,
+        };
         assert_eq!(m.times(2).unwrap().amount, 3980);
-        assert!(Money { amount: i64::MAX, currency: brl }.times(2).is_err());
+        assert!(
+            Money {
+                amount: i64::MAX,
+                currency: brl
+            }
+            .times(2)
+            .is_err()
+        );
         assert!(m.plus(Money::zero(usd)).is_err());
         assert_eq!(m.plus(m).unwrap().amount, 3980);
     }

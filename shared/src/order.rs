@@ -470,13 +470,19 @@ pub(crate) mod tests {
             location_id: LocationId::parse("wh").unwrap(),
             quantity: Quantity::new(3).unwrap(),
         }];
-        let ev = o.mark_routed(alloc.clone(), "nearest".into(), &cause(3)).unwrap();
+        let ev = o
+            .mark_routed(alloc.clone(), "nearest".into(), &cause(3))
+            .unwrap();
         assert_eq!(ev[0].data.type_name(), "OrderRouted");
         assert_eq!(o.allocations, alloc);
         let tos: Vec<_> = o.history.iter().map(|h| h.to).collect();
         assert_eq!(
             tos,
-            [OrderStatus::Placed, OrderStatus::Reserved, OrderStatus::Routed]
+            [
+                OrderStatus::Placed,
+                OrderStatus::Reserved,
+                OrderStatus::Routed
+            ]
         );
         assert_eq!(o.updated_at, Timestamp(3));
     }

@@ -48,7 +48,10 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("stored {what} is unreadable"))
 }
 fn doc<T: serde::de::DeserializeOwned>(attrs: &Attrs, what: &str) -> Result<T, StoreError> {
-    let text = attrs.get("doc").and_then(Value::as_s).ok_or_else(|| corrupt(what))?;
+    let text = attrs
+        .get("doc")
+        .and_then(Value::as_s)
+        .ok_or_else(|| corrupt(what))?;
     serde_json::from_str(text).map_err(|_| corrupt(what))
 }
 fn to_doc<T: serde::Serialize>(v: &T) -> Value {
@@ -174,7 +177,10 @@ impl OrderRepo {
     pub async fn save(&self, order: &mut Order, extra: Vec<Write>) -> Result<(), SaveError> {
         let read_version = order.version;
         order.version += 1;
-        let mut writes = vec![Self::put(order, vec![Cond::Eq("version".into(), n(read_version))])];
+        let mut writes = vec![Self::put(
+            order,
+            vec![Cond::Eq("version".into(), n(read_version))],
+        )];
         writes.extend(extra);
         let result = self.items.write(writes).await;
         if result.is_err() {
@@ -248,7 +254,10 @@ impl InventoryRepo {
         for (sk, attrs) in self.items.query(&stock_pk(sku)).await? {
             if sk == NETWORK {
                 network = counters(&attrs);
-            } else if let Some(loc) = sk.strip_prefix("LOC#").and_then(|l| LocationId::parse(l).ok()) {
+            } else if let Some(loc) = sk
+                .strip_prefix("LOC#")
+                .and_then(|l| LocationId::parse(l).ok())
+            {
                 locations.push((loc, counters(&attrs)));
             }
         }

@@ -55,7 +55,11 @@ pub fn plan(
     // Nearest first, id as the tie-break, so results are deterministic.
     let mut scored: Vec<Scored> = candidates
         .iter()
-        .filter(|c| demand.iter().any(|(s, _)| c.free.get(s).copied().unwrap_or(0) > 0))
+        .filter(|c| {
+            demand
+                .iter()
+                .any(|(s, _)| c.free.get(s).copied().unwrap_or(0) > 0)
+        })
         .map(|c| Scored {
             c,
             km: c.point.distance_km(ship_to),
@@ -67,9 +71,9 @@ pub fn plan(
     });
 
     let covers = |set: &[&Scored]| {
-        demand.iter().all(|(sku, q)| {
-            set.iter().map(|s| s.free(sku)).sum::<u64>() >= u64::from(*q)
-        })
+        demand
+            .iter()
+            .all(|(sku, q)| set.iter().map(|s| s.free(sku)).sum::<u64>() >= u64::from(*q))
     };
 
     if let Some(one) = scored.iter().find(|s| covers(&[*s])) {
@@ -204,7 +208,10 @@ mod tests {
         }
     }
 
-    const RIO: GeoPoint = GeoPoint { lat: -22.9, lon: -43.2 };
+    const RIO: GeoPoint = GeoPoint {
+        lat: -22.9,
+        lon: -43.2,
+    };
 
     #[test]
     fn prefers_one_location_that_ships_everything_even_if_farther() {
@@ -237,8 +244,11 @@ mod tests {
             cand("ab-partial", -22.9, -43.2, &[("A", 1), ("B", 1)]),
         ];
         let p = plan(&[(sku("A"), 3), (sku("B"), 3)], RIO, &c).unwrap();
-        let locs: std::collections::BTreeSet<_> =
-            p.allocations.iter().map(|a| a.location_id.as_str()).collect();
+        let locs: std::collections::BTreeSet<_> = p
+            .allocations
+            .iter()
+            .map(|a| a.location_id.as_str())
+            .collect();
         assert_eq!(locs.into_iter().collect::<Vec<_>>(), ["a-near", "b"]);
     }
 

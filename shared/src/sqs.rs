@@ -82,25 +82,26 @@ where
     Fut: Future<Output = Result<(), HandlerError>>,
 {
     let handle = &handle;
-    let outcomes = futures::future::join_all(event.records.into_iter().map(|m: SqsMessage| async move {
-        let id = m.message_id.clone().unwrap_or_default();
-        let body = m.body.as_deref().unwrap_or("");
-        let result = match decode(body) {
-            Ok(ev) => {
-                let order_id = ev.order_id.clone();
-                let event_type = ev.type_name();
-                handle(ev).await.map_err(|e| {
-                    tracing::warn!(%order_id, event_type, error = %e, "will retry");
-                })
-            }
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "poison message");
-                Err(())
-            }
-        };
-        (id, result)
-    }))
-    .await;
+    let outcomes =
+        futures::future::join_all(event.records.into_iter().map(|m: SqsMessage| async move {
+            let id = m.message_id.clone().unwrap_or_default();
+            let body = m.body.as_deref().unwrap_or("");
+            let result = match decode(body) {
+                Ok(ev) => {
+                    let order_id = ev.order_id.clone();
+                    let event_type = ev.type_name();
+                    handle(ev).await.map_err(|e| {
+                        tracing::warn!(%order_id, event_type, error = %e, "will retry");
+                    })
+                }
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "poison message");
+                    Err(())
+                }
+            };
+            (id, result)
+        }))
+        .await;
     let mut response = SqsBatchResponse::default();
     for (id, result) in outcomes {
         if result.is_err() {

@@ -3,9 +3,9 @@
 //! Request shapes use loose types (`Option`, raw numbers and strings) so that
 //! a wrong value is reported with its exact field path, not as a parse error.
 
+use crate::ids::LocationId;
 use crate::ids::{Channel, CustomerId, ExternalId, InvalidValue, Quantity, Sku};
 use crate::inventory::{Location, LocationKind};
-use crate::ids::LocationId;
 use crate::money::{Currency, MAX_UNIT_PRICE, Money};
 use crate::order::{Address, Customer, NewOrder, OrderLine};
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,11 @@ fn text(v: &Option<String>, field: &str, max: usize) -> Result<String, FieldErro
     Ok(s.to_owned())
 }
 
-fn optional_text(v: &Option<String>, field: &str, max: usize) -> Result<Option<String>, FieldError> {
+fn optional_text(
+    v: &Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match v {
         None => Ok(None),
         Some(_) => text(v, field, max).map(Some),
@@ -138,7 +142,8 @@ impl PlaceOrderRequest {
         for (i, line) in lines_in.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
             let sku = Sku::parse(required(&line.sku, &f("sku"))?).at(&f("sku"))?;
-            let quantity = Quantity::new(*required(&line.quantity, &f("quantity"))?).at(&f("quantity"))?;
+            let quantity =
+                Quantity::new(*required(&line.quantity, &f("quantity"))?).at(&f("quantity"))?;
             let unit_price = *required(&line.unit_price, &f("unitPrice"))?;
             if !(0..=MAX_UNIT_PRICE).contains(&unit_price) {
                 return Err(FieldError::new(
@@ -308,7 +313,10 @@ mod tests {
         v["customer"]["email"] = json!("nope");
         assert_eq!(field_of(v), "customer.email");
         let mut v = good();
-        v["lines"] = json!(vec![json!({"sku": "A", "quantity": 1, "unitPrice": 1}); MAX_LINES + 1]);
+        v["lines"] = json!(vec![
+            json!({"sku": "A", "quantity": 1, "unitPrice": 1});
+            MAX_LINES + 1
+        ]);
         assert_eq!(field_of(v), "lines");
         let mut v = good();
         v["lines"][0]["unitPrice"] = json!(MAX_UNIT_PRICE + 1);
@@ -327,7 +335,10 @@ mod tests {
         };
         assert!(loc.validate("wh-sp").is_ok());
         assert_eq!(loc.validate("bad id").unwrap_err().field, "locationId");
-        let bad_kind = LocationRequest { kind: Some("depot".into()), ..loc };
+        let bad_kind = LocationRequest {
+            kind: Some("depot".into()),
+            ..loc
+        };
         assert_eq!(bad_kind.validate("x").unwrap_err().field, "kind");
     }
 }

@@ -40,13 +40,41 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: "/orders", function: Function::OrderIntake },
-    Route { method: "GET", path: "/orders/{orderId}", function: Function::OrderIntake },
-    Route { method: "GET", path: "/locations", function: Function::Inventory },
-    Route { method: "GET", path: "/locations/{locationId}", function: Function::Inventory },
-    Route { method: "PUT", path: "/locations/{locationId}", function: Function::Inventory },
-    Route { method: "GET", path: "/inventory/{sku}", function: Function::Inventory },
-    Route { method: "PUT", path: "/inventory/{sku}/{locationId}", function: Function::Inventory },
+    Route {
+        method: "POST",
+        path: "/orders",
+        function: Function::OrderIntake,
+    },
+    Route {
+        method: "GET",
+        path: "/orders/{orderId}",
+        function: Function::OrderIntake,
+    },
+    Route {
+        method: "GET",
+        path: "/locations",
+        function: Function::Inventory,
+    },
+    Route {
+        method: "GET",
+        path: "/locations/{locationId}",
+        function: Function::Inventory,
+    },
+    Route {
+        method: "PUT",
+        path: "/locations/{locationId}",
+        function: Function::Inventory,
+    },
+    Route {
+        method: "GET",
+        path: "/inventory/{sku}",
+        function: Function::Inventory,
+    },
+    Route {
+        method: "PUT",
+        path: "/inventory/{sku}/{locationId}",
+        function: Function::Inventory,
+    },
 ];
 
 /// An EventBridge rule feeding an SQS queue that triggers a function.
@@ -121,7 +149,13 @@ mod tests {
     fn routes_match_with_parameters() {
         let (r, p) = match_route("PUT", "/inventory/SKU-1/wh-1").unwrap();
         assert_eq!(r.function, Function::Inventory);
-        assert_eq!(p, [("sku".into(), "SKU-1".into()), ("locationId".into(), "wh-1".into())]);
+        assert_eq!(
+            p,
+            [
+                ("sku".into(), "SKU-1".into()),
+                ("locationId".into(), "wh-1".into())
+            ]
+        );
         assert!(match_route("GET", "/orders").is_none());
         assert!(path_exists("/orders"));
         assert!(match_route("GET", "/orders//").is_none());

@@ -1,1 +1,90 @@
+//! inventory: locations and stock levels.
+//!
+//! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
+//! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`.
 
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Error, Request, Response};
+use oms::Deps;
+use oms::http::{ApiError, json, parse_body, respond, segments};
+use oms::ids::{LocationId, Sku};
+use oms::repo::StockError;
+use oms::validation::{FieldError, LocationRequest, StockRequest};
+
+pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    let path = segments(&req);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let result = match (req.method(), path.as_slice()) {
+        (&Method::GET, ["locations"]) => list_locations(deps).await,
+        (&Method::GET, ["locations", id]) => get_location(deps, id).await,
+        (&Method::PUT, ["locations", id]) => put_location(deps, id, &req).await,
+        (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
+        (&Method::PUT, ["inventory", sku, location]) => put_stock(deps, sku, location, &req).await,
+        _ => Err(ApiError::no_route(req.method().as_str(), req.uri().path())),
+    };
+    Ok(respond(result))
+}
+
+fn sku_from_path(sku: &str) -> Result<Sku, ApiError> {
+    Sku::parse(sku).map_err(|e| ApiError::invalid(FieldError::new("sku", e.0)))
+}
+
+async fn list_locations(deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let locations = deps.inventory().locations().await?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "locations": locations }),
+    ))
+}
+
+async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
+    let not_found = || ApiError::not_found(format!("location {id} does not exist"));
+    let id = LocationId::parse(id).map_err(|_| not_found())?;
+    let location = deps
+        .inventory()
+        .location(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &location))
+}
+
+async fn put_location(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: LocationRequest = parse_body(req)?;
+    let location = body.validate(id).map_err(ApiError::invalid)?;
+    let created = deps.inventory().put_location(&location).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &location))
+}
+
+async fn get_stock(deps: &Deps, sku: &str) -> Result<Response<Body>, ApiError> {
+    let sku = sku_from_path(sku)?;
+    Ok(json(StatusCode::OK, &deps.inventory().levels(&sku).await?))
+}
+
+async fn put_stock(
+    deps: &Deps,
+    sku: &str,
+    location: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let sku = sku_from_path(sku)?;
+    let location = LocationId::parse(location)
+        .map_err(|e| ApiError::invalid(FieldError::new("locationId", e.0)))?;
+    let on_hand = parse_body::<StockRequest>(req)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    match deps.inventory().set_on_hand(&sku, &location, on_hand).await {
+        Ok(view) => Ok(json(StatusCode::OK, &view)),
+        Err(StockError::UnknownLocation(l)) => Err(ApiError::not_found(format!(
+            "location {l} does not exist; create it with PUT /locations/{l}"
+        ))),
+        Err(e @ StockError::BelowReserved { .. }) => {
+            Err(ApiError::conflict("BELOW_RESERVED", e.to_string()))
+        }
+        Err(StockError::Store(e)) => Err(e.into()),
+    }
+}

@@ -1,1 +1,6 @@
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    oms::telemetry::init();
+    let deps = oms::Deps::from_aws_env().await?;
+    lambda_http::run(lambda_http::service_fn(|req| inventory::handle(&deps, req))).await
+}

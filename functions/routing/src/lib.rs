@@ -1,1 +1,120 @@
+//! routing: on `InventoryReserved`, choose the fulfilment location(s) (see
+//! [`oms::routing`]), move the quantities onto those locations' counters in
+//! one commit with the order's move to `ROUTED`, and record why.
 
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::Error;
+use oms::Deps;
+use oms::events::{DomainEvent, EventData};
+use oms::ids::OrderId;
+use oms::order::{OrderStatus, RejectReason, Rejection};
+use oms::repo::{InventoryRepo, SaveError};
+use oms::routing::{Candidate, plan};
+use oms::sqs::{HandlerError, process_batch};
+use std::collections::BTreeMap;
+
+const ACTOR: &str = "routing";
+/// Re-plans when a location's stock moved between reading and committing.
+const ATTEMPTS: usize = 8;
+
+pub async fn handle(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Error> {
+    Ok(process_batch(event, |ev| on_event(deps, ev)).await)
+}
+
+pub async fn on_event(deps: &Deps, event: DomainEvent) -> Result<(), HandlerError> {
+    match event.data {
+        EventData::InventoryReserved { .. } => route(deps, &event.order_id, &event.event_id).await,
+        _ => Ok(()),
+    }
+}
+
+/// Free units per location for the skus of an order.
+async fn candidates(deps: &Deps, skus: &[&oms::ids::Sku]) -> Result<Vec<Candidate>, HandlerError> {
+    let inventory = deps.inventory();
+    let mut by_location: BTreeMap<_, Candidate> = inventory
+        .locations()
+        .await?
+        .into_iter()
+        .map(|l| {
+            let c = Candidate {
+                location_id: l.location_id.clone(),
+                point: l.point(),
+                free: BTreeMap::new(),
+            };
+            (l.location_id, c)
+        })
+        .collect();
+    for sku in skus {
+        for stock in inventory.levels(sku).await?.locations {
+            if let Some(c) = by_location.get_mut(&stock.location_id) {
+                c.free.insert((*sku).clone(), stock.available);
+            }
+        }
+    }
+    Ok(by_location.into_values().collect())
+}
+
+async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), HandlerError> {
+    let orders = deps.orders();
+    for attempt in 0..ATTEMPTS {
+        let Some(order) = orders.get(order_id).await? else {
+            tracing::warn!(%order_id, "InventoryReserved for an unknown order; ignored");
+            return Ok(());
+        };
+        if order.status != OrderStatus::Reserved {
+            if order.status == OrderStatus::Routed {
+                deps.events.publish(&order.current_events()).await?;
+            }
+            return Ok(());
+        }
+        let demand = order.demand();
+        let skus: Vec<_> = demand.iter().map(|(s, _)| s).collect();
+        let cause = deps.cause(ACTOR, trigger);
+        let mut next = order.clone();
+        let (events, writes) = match plan(
+            &demand,
+            order.ship_to.point(),
+            &candidates(deps, &skus).await?,
+        ) {
+            Ok(p) => {
+                let writes = InventoryRepo::allocate_writes(&p.allocations);
+                let events = next
+                    .mark_routed(p.allocations, p.reason, &cause)
+                    .map_err(|e| HandlerError::Retry(e.to_string()))?;
+                (events, writes)
+            }
+            // The network reservation guarantees enough units across
+            // locations, so this means stock was removed under the order
+            // (or a race): try again, then give the reservation back.
+            Err(e) if attempt + 1 < ATTEMPTS => {
+                tracing::warn!(%order_id, error = %e, "no plan yet; retrying");
+                continue;
+            }
+            Err(e) => {
+                let events = next
+                    .reject(
+                        Rejection {
+                            reason: RejectReason::Unroutable,
+                            detail: e.to_string(),
+                            skus: vec![e.sku.clone()],
+                        },
+                        &cause,
+                    )
+                    .map_err(|e| HandlerError::Retry(e.to_string()))?;
+                (events, InventoryRepo::release_writes(&demand, &[]))
+            }
+        };
+        match orders.save(&mut next, writes).await {
+            Ok(()) => {
+                tracing::info!(%order_id, status = %next.status, "routing decided");
+                deps.events.publish(&events).await?;
+                return Ok(());
+            }
+            Err(SaveError::Stale | SaveError::Condition(_)) => continue,
+            Err(SaveError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(HandlerError::Retry(format!(
+        "order {order_id} could not be routed; stock kept moving"
+    )))
+}

@@ -1,0 +1,385 @@
+//! The store port on DynamoDB.
+//!
+//! One write is a conditional `PutItem` / `UpdateItem` / `DeleteItem` (one
+//! write unit per KB); several are one `TransactWriteItems` (two units per
+//! KB), used only where atomicity across items is the point. Conditional
+//! failures are read from the typed errors and the per-item cancellation
+//! reasons, never from messages. Reads are strongly consistent.
+
+use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write, check_batch};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Attempts for a transaction cancelled by a conflicting one in flight.
+const CONFLICT_ATTEMPTS: u32 = 6;
+
+#[derive(Clone)]
+pub struct DynamoItems {
+    client: Client,
+    table: String,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("dynamodb: {e}"))
+}
+
+fn sdk_error<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))
+}
+
+fn to_av(v: &Value) -> AttributeValue {
+    match v {
+        Value::S(s) => AttributeValue::S(s.clone()),
+        Value::N(n) => AttributeValue::N(n.to_string()),
+    }
+}
+
+fn from_item(mut item: HashMap<String, AttributeValue>) -> Result<Attrs, StoreError> {
+    item.remove("pk");
+    item.remove("sk");
+    item.into_iter()
+        .map(|(k, v)| match v {
+            AttributeValue::S(s) => Ok((k, Value::S(s))),
+            AttributeValue::N(n) => n
+                .parse()
+                .map(|n| (k, Value::N(n)))
+                .map_err(|_| unavailable("non-integer number stored")),
+            _ => Err(unavailable(format!("unexpected attribute type for {k}"))),
+        })
+        .collect()
+}
+
+fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(key.pk.clone())),
+        ("sk".to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// Placeholders for one request's expressions.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    fn name(&mut self, name: &str) -> String {
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(placeholder.clone(), name.to_owned());
+        placeholder
+    }
+    fn value(&mut self, v: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), v);
+        placeholder
+    }
+    fn condition(&mut self, when: &[Cond]) -> Option<String> {
+        let parts: Vec<String> = when
+            .iter()
+            .map(|c| match c {
+                Cond::Exists => "attribute_exists(pk)".to_owned(),
+                Cond::NotExists => "attribute_not_exists(pk)".to_owned(),
+                Cond::Eq(name, v) => format!("{} = {}", self.name(name), self.value(to_av(v))),
+                Cond::AtLeast(name, n) => format!(
+                    "{} >= {}",
+                    self.name(name),
+                    self.value(AttributeValue::N(n.to_string()))
+                ),
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+    fn update(&mut self, set: &[(String, Value)], add: &[(String, i64)]) -> String {
+        let mut out = String::new();
+        if !set.is_empty() {
+            let parts: Vec<String> = set
+                .iter()
+                .map(|(n, v)| format!("{} = {}", self.name(n), self.value(to_av(v))))
+                .collect();
+            out.push_str(&format!("SET {}", parts.join(", ")));
+        }
+        if !add.is_empty() {
+            let parts: Vec<String> = add
+                .iter()
+                .map(|(n, d)| {
+                    format!(
+                        "{} {}",
+                        self.name(n),
+                        self.value(AttributeValue::N(d.to_string()))
+                    )
+                })
+                .collect();
+            out.push_str(&format!(" ADD {}", parts.join(", ")));
+        }
+        out
+    }
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+impl DynamoItems {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn full_item(key: &Key, attrs: &Attrs) -> HashMap<String, AttributeValue> {
+        let mut item = key_map(key);
+        item.extend(attrs.iter().map(|(k, v)| (k.clone(), to_av(v))));
+        item
+    }
+
+    fn transact_item(&self, w: &Write) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::default();
+        let item = match w {
+            Write::Put { key, attrs, when } => {
+                let cond = e.condition(when);
+                TransactWriteItem::builder().put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(Self::full_item(key, attrs)))
+                        .set_condition_expression(cond)
+                        .set_expression_attribute_names(e.names())
+                        .set_expression_attribute_values(e.values())
+                        .build()
+                        .map_err(unavailable)?,
+                )
+            }
+            Write::Update {
+                key,
+                set,
+                add,
+                when,
+            } => {
+                let update = e.update(set, add);
+                let cond = e.condition(when);
+                TransactWriteItem::builder().update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_map(key)))
+                        .update_expression(update)
+                        .set_condition_expression(cond)
+                        .set_expression_attribute_names(e.names())
+                        .set_expression_attribute_values(e.values())
+                        .build()
+                        .map_err(unavailable)?,
+                )
+            }
+            Write::Delete { key, when } => {
+                let cond = e.condition(when);
+                TransactWriteItem::builder().delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_map(key)))
+                        .set_condition_expression(cond)
+                        .set_expression_attribute_names(e.names())
+                        .set_expression_attribute_values(e.values())
+                        .build()
+                        .map_err(unavailable)?,
+                )
+            }
+        };
+        Ok(item.build())
+    }
+
+    /// One write without a transaction: half the write units.
+    async fn write_one(&self, w: &Write) -> Result<(), StoreError> {
+        let mut e = Expr::default();
+        let conditional_failed = StoreError::ConditionFailed { index: 0 };
+        match w {
+            Write::Put { key, attrs, when } => {
+                let cond = e.condition(when);
+                let r = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(Self::full_item(key, attrs)))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                    {
+                        Err(conditional_failed)
+                    }
+                    Err(err) => Err(sdk_error(err)),
+                }
+            }
+            Write::Update {
+                key,
+                set,
+                add,
+                when,
+            } => {
+                let update = e.update(set, add);
+                let cond = e.condition(when);
+                let r = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .update_expression(update)
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                    {
+                        Err(conditional_failed)
+                    }
+                    Err(err) => Err(sdk_error(err)),
+                }
+            }
+            Write::Delete { key, when } => {
+                let cond = e.condition(when);
+                let r = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                    {
+                        Err(conditional_failed)
+                    }
+                    Err(err) => Err(sdk_error(err)),
+                }
+            }
+        }
+    }
+
+    async fn write_many(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let items = writes
+            .iter()
+            .map(|w| self.transact_item(w))
+            .collect::<Result<Vec<_>, _>>()?;
+        for attempt in 0..CONFLICT_ATTEMPTS {
+            let r = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match r {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let Some(cancelled) = err.as_service_error().and_then(|s| match s {
+                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+                _ => None,
+            }) else {
+                return Err(sdk_error(err));
+            };
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect();
+            if let Some(index) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
+                return Err(StoreError::ConditionFailed { index });
+            }
+            if codes.contains(&"TransactionConflict") && attempt + 1 < CONFLICT_ATTEMPTS {
+                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+                continue;
+            }
+            return Err(unavailable(format!("transaction cancelled: {codes:?}")));
+        }
+        Err(unavailable("transaction kept conflicting"))
+    }
+}
+
+#[async_trait::async_trait]
+impl Items for DynamoItems {
+    async fn get(&self, key: &Key) -> Result<Option<Attrs>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                let sk = match item.get("sk") {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    _ => return Err(unavailable("item without sort key")),
+                };
+                out.push((sk, from_item(item)?));
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        check_batch(&writes)?;
+        match writes.as_slice() {
+            [one] => self.write_one(one).await,
+            many => self.write_many(many).await,
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The in-process bus: EventBridge rules → SQS queues → functions.
+//!
+//! Publishing matches each event against every subscription in
+//! [`oms::wiring::SUBSCRIPTIONS`] (source + detail-type, like a rule's
+//! pattern) and puts an SQS message wrapping the EventBridge event on the
+//! subscription's queue. Each queue is drained like Lambda's SQS event source
+//! mapping: batches of up to [`BATCH_SIZE`], a bounded number of concurrent
+//! invocations, failed items redelivered after a visibility delay, and
+//! after [`MAX_RECEIVES`] receives moved to the dead-letter list.
+
+use crate::functions::SqsFn;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use oms::events::{DomainEvent, OMS_SOURCE};
+use oms::ports::{EventPublisher, PublishError};
+use oms::wiring::{BATCH_SIZE, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Concurrent invocations per queue (Lambda's maximum concurrency setting).
+const CONCURRENCY: usize = 8;
+/// First redelivery delay; doubles per receive (a short visibility timeout).
+const REDELIVERY_DELAY: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone)]
+struct Message {
+    id: String,
+    body: Arc<str>,
+    receive_count: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub queue: &'static str,
+    pub message_id: String,
+    pub receive_count: u32,
+    pub body: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusStats {
+    pub published: u64,
+    pub delivered: u64,
+    pub in_flight: u64,
+    pub dead_lettered: u64,
+}
+
+struct Queue {
+    subscription: &'static Subscription,
+    tx: mpsc::UnboundedSender<Message>,
+}
+
+pub struct Bus {
+    queues: Vec<Queue>,
+    receivers: Mutex<Vec<mpsc::UnboundedReceiver<Message>>>,
+    dead_letters: Mutex<Vec<DeadLetter>>,
+    published: AtomicU64,
+    delivered: AtomicU64,
+    in_flight: AtomicU64,
+    next_id: AtomicU64,
+}
+
+impl Bus {
+    pub fn new() -> Arc<Self> {
+        let (queues, receivers) = SUBSCRIPTIONS
+            .iter()
+            .map(|subscription| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (Queue { subscription, tx }, rx)
+            })
+            .unzip();
+        Arc::new(Self {
+            queues,
+            receivers: Mutex::new(receivers),
+            dead_letters: Mutex::new(Vec::new()),
+            published: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// Starts draining every queue into its function's handler.
+    pub fn start(self: &Arc<Self>, handlers: &HashMap<Function, SqsFn>) {
+        let receivers =
+            std::mem::take(&mut *self.receivers.lock().unwrap_or_else(|e| e.into_inner()));
+        for (queue, rx) in self.queues.iter().zip(receivers) {
+            if let Some(handler) = handlers.get(&queue.subscription.function) {
+                tokio::spawn(self.clone().drain(queue.subscription, rx, handler.clone()));
+            }
+        }
+    }
+
+    /// Puts an event on the bus as `source` would, returning how many
+    /// queues it was delivered to.
+    pub fn put(
+        &self,
+        source: &str,
+        detail_type: &str,
+        event_json: &serde_json::Value,
+        id: &str,
+    ) -> usize {
+        self.published.fetch_add(1, Ordering::Relaxed);
+        let body: Arc<str> = Arc::from(event_json.to_string());
+        let mut matched = 0;
+        for q in self
+            .queues
+            .iter()
+            .filter(|q| q.subscription.matches(source, detail_type))
+        {
+            matched += 1;
+            let seq = self.next_id.fetch_add(1, Ordering::Relaxed);
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            let msg = Message {
+                id: format!("{id}/{}/{seq}", q.subscription.queue),
+                body: body.clone(),
+                receive_count: 0,
+            };
+            if q.tx.send(msg).is_err() {
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        matched
+    }
+
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead_letters
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn stats(&self) -> BusStats {
+        BusStats {
+            published: self.published.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            dead_lettered: self
+                .dead_letters
+                .lock()
+                .map(|d| d.len() as u64)
+                .unwrap_or(0),
+        }
+    }
+
+    async fn drain(
+        self: Arc<Self>,
+        subscription: &'static Subscription,
+        mut rx: mpsc::UnboundedReceiver<Message>,
+        handler: SqsFn,
+    ) {
+        let slots = Arc::new(Semaphore::new(CONCURRENCY));
+        let tx = self
+            .queues
+            .iter()
+            .find(|q| q.subscription.queue == subscription.queue)
+            .map(|q| q.tx.clone());
+        let Some(tx) = tx else { return };
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let mut batch = Vec::with_capacity(BATCH_SIZE);
+            if rx.recv_many(&mut batch, BATCH_SIZE).await == 0 {
+                return;
+            }
+            let bus = self.clone();
+            let handler = handler.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                bus.invoke(subscription, batch, &handler, &tx).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn invoke(
+        &self,
+        subscription: &'static Subscription,
+        batch: Vec<Message>,
+        handler: &SqsFn,
+        tx: &mpsc::UnboundedSender<Message>,
+    ) {
+        let mut event = SqsEvent::default();
+        event.records = batch
+            .iter()
+            .map(|m| {
+                let mut sqs = SqsMessage::default();
+                sqs.message_id = Some(m.id.clone());
+                sqs.receipt_handle = Some(m.id.clone());
+                sqs.body = Some(m.body.to_string());
+                sqs.attributes = HashMap::from([(
+                    "ApproximateReceiveCount".to_owned(),
+                    (m.receive_count + 1).to_string(),
+                )]);
+                sqs.event_source = Some("aws:sqs".into());
+                sqs.event_source_arn = Some(format!(
+                    "arn:aws:sqs:local:000000000000:{}",
+                    subscription.queue
+                ));
+                sqs.aws_region = Some("local".into());
+                sqs
+            })
+            .collect();
+        let failed: Vec<String> = match handler(event).await {
+            Ok(resp) => resp
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect(),
+            Err(e) => {
+                tracing::error!(queue = subscription.queue, error = %e, "invocation failed");
+                batch.iter().map(|m| m.id.clone()).collect()
+            }
+        };
+        for mut m in batch {
+            m.receive_count += 1;
+            if !failed.contains(&m.id) {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            } else if m.receive_count >= MAX_RECEIVES {
+                tracing::error!(queue = subscription.queue, message_id = %m.id, "moved to the dead-letter queue");
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                if let Ok(mut dl) = self.dead_letters.lock() {
+                    dl.push(DeadLetter {
+                        queue: subscription.queue,
+                        message_id: m.id,
+                        receive_count: m.receive_count,
+                        body: m.body.to_string(),
+                    });
+                }
+            } else {
+                let tx = tx.clone();
+                let delay = REDELIVERY_DELAY * 2u32.pow(m.receive_count - 1);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(m);
+                });
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl EventPublisher for Bus {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+        for ev in events {
+            let json = oms::sqs::eventbridge_json(ev, OMS_SOURCE, "local");
+            self.put(OMS_SOURCE, ev.type_name(), &json, &ev.event_id);
+        }
+        Ok(())
+    }
+}
