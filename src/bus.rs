@@ -58,6 +58,7 @@ struct Queue {
 pub struct Bus {
     queues: Vec<Queue>,
     receivers: Mutex<Vec<mpsc::UnboundedReceiver<Message>>>,
+    drains: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     dead_letters: Mutex<Vec<DeadLetter>>,
     published: AtomicU64,
     delivered: AtomicU64,
@@ -77,6 +78,7 @@ impl Bus {
         Arc::new(Self {
             queues,
             receivers: Mutex::new(receivers),
+            drains: Mutex::new(Vec::new()),
             dead_letters: Mutex::new(Vec::new()),
             published: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -91,8 +93,25 @@ impl Bus {
             std::mem::take(&mut *self.receivers.lock().unwrap_or_else(|e| e.into_inner()));
         for (queue, rx) in self.queues.iter().zip(receivers) {
             if let Some(handler) = handlers.get(&queue.subscription.function) {
-                tokio::spawn(self.clone().drain(queue.subscription, rx, handler.clone()));
+                let task =
+                    tokio::spawn(self.clone().drain(queue.subscription, rx, handler.clone()));
+                if let Ok(mut drains) = self.drains.lock() {
+                    drains.push(task);
+                }
             }
+        }
+    }
+
+    /// Stops every queue's consumer; messages still queued are dropped.
+    pub async fn stop(&self) {
+        let drains = self
+            .drains
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default();
+        for task in drains {
+            task.abort();
+            let _ = task.await;
         }
     }
 
@@ -161,7 +180,10 @@ impl Bus {
             .find(|q| q.subscription.queue == subscription.queue)
             .map(|q| q.tx.clone());
         let Some(tx) = tx else { return };
+        // Invocations live in this set, so stopping the drain stops them.
+        let mut invocations = tokio::task::JoinSet::new();
         loop {
+            while invocations.try_join_next().is_some() {}
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
@@ -172,7 +194,7 @@ impl Bus {
             let bus = self.clone();
             let handler = handler.clone();
             let tx = tx.clone();
-            tokio::spawn(async move {
+            invocations.spawn(async move {
                 bus.invoke(subscription, batch, &handler, &tx).await;
                 drop(permit);
             });

@@ -44,12 +44,13 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests and waits for the server to finish.
+    /// Stops accepting requests, stops the bus and closes the store.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.server).await;
+        self.bus.stop().await;
     }
 }
 

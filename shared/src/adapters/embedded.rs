@@ -21,7 +21,19 @@ type Reply = oneshot::Sender<Result<(), StoreError>>;
 
 pub struct EmbeddedItems {
     db: Arc<Database>,
-    writer: mpsc::Sender<(Vec<Write>, Reply)>,
+    writer: Option<mpsc::Sender<(Vec<Write>, Reply)>>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EmbeddedItems {
+    /// Lets the writer finish its queue and release the file, so the same
+    /// directory can be opened again as soon as this returns.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(t) = self.writer_thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn io(e: impl std::fmt::Display) -> StoreError {
@@ -59,11 +71,15 @@ impl EmbeddedItems {
         let db = Arc::new(db);
         let (writer, queue) = mpsc::channel();
         let for_writer = db.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("oms-store-writer".into())
             .spawn(move || write_loop(&for_writer, &queue))
             .map_err(io)?;
-        Ok(Self { db, writer })
+        Ok(Self {
+            db,
+            writer: Some(writer),
+            writer_thread: Some(writer_thread),
+        })
     }
 }
 
@@ -172,6 +188,8 @@ impl Items for EmbeddedItems {
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer
+            .as_ref()
+            .ok_or_else(|| io("store closed"))?
             .send((writes, reply))
             .map_err(|_| io("writer stopped"))?;
         answer.await.map_err(|_| io("writer stopped"))?
