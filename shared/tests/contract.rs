@@ -1,0 +1,485 @@
+//! One contract, two engines: every case runs against the embedded redb
+//! store and against DynamoDB on the emulator (`AWS_ENDPOINT_URL`), so the
+//! embedded store cannot drift from DynamoDB's semantics.
+
+use oms::adapters::dynamo::{DynamoItems, create_table};
+use oms::adapters::embedded::EmbeddedItems;
+use oms::ids::{LocationId, OrderId, Quantity, Sku};
+use oms::inventory::{Location, LocationKind};
+use oms::order::{Allocation, Cause, Order};
+use oms::repo::{Claim, Created, InventoryRepo, OrderRepo, SaveError, StockError};
+use oms::store::{Cond, Items, Key, StoreError, Value, Write};
+use std::sync::Arc;
+
+/// The engines to run a case on: embedded always, DynamoDB when an
+/// emulator is configured (required when `OMS_REQUIRE_EMULATOR` is set, as
+/// `scripts/test` does).
+async fn engines() -> Vec<(&'static str, Arc<dyn Items>)> {
+    let mut out: Vec<(&'static str, Arc<dyn Items>)> = vec![(
+        "embedded",
+        Arc::new(EmbeddedItems::in_memory().expect("embedded store")),
+    )];
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        let sdk = aws_config::load_from_env().await;
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = format!("contract-{}", uuid::Uuid::new_v4().simple());
+        create_table(&client, &table)
+            .await
+            .expect("table on the emulator");
+        out.push(("dynamodb", Arc::new(DynamoItems::new(client, table))));
+    } else if std::env::var_os("OMS_REQUIRE_EMULATOR").is_some() {
+        panic!("OMS_REQUIRE_EMULATOR is set but AWS_ENDPOINT_URL is not");
+    } else {
+        eprintln!(
+            "no AWS_ENDPOINT_URL: DynamoDB half of the contract skipped (scripts/test runs it)"
+        );
+    }
+    out
+}
+
+fn key(pk: &str, sk: &str) -> Key {
+    Key::new(pk, sk)
+}
+fn put(k: &Key, n: i64, when: Vec<Cond>) -> Write {
+    Write::Put {
+        key: k.clone(),
+        attrs: [("n".to_owned(), Value::N(n))].into(),
+        when,
+    }
+}
+fn add(k: &Key, name: &str, d: i64, when: Vec<Cond>) -> Write {
+    Write::Update {
+        key: k.clone(),
+        set: vec![],
+        add: vec![(name.to_owned(), d)],
+        when,
+    }
+}
+async fn n_of(items: &dyn Items, k: &Key, name: &str) -> Option<i64> {
+    items
+        .get(k)
+        .await
+        .expect("get")
+        .and_then(|a| a.get(name).and_then(Value::as_n))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_puts_and_deletes() {
+    for (engine, items) in engines().await {
+        let k = key("P", "1");
+        items
+            .write(vec![put(&k, 1, vec![Cond::NotExists])])
+            .await
+            .expect(engine);
+        assert_eq!(
+            items.write(vec![put(&k, 2, vec![Cond::NotExists])]).await,
+            Err(StoreError::ConditionFailed { index: 0 }),
+            "{engine}"
+        );
+        assert_eq!(n_of(&*items, &k, "n").await, Some(1), "{engine}");
+        // Eq on the current value passes, on a stale one fails.
+        let eq = |v| vec![Cond::Eq("n".into(), Value::N(v))];
+        items.write(vec![put(&k, 2, eq(1))]).await.expect(engine);
+        assert_eq!(
+            items.write(vec![put(&k, 3, eq(1))]).await,
+            Err(StoreError::ConditionFailed { index: 0 }),
+            "{engine}"
+        );
+        // Conditions on a missing item are false, except NotExists.
+        let missing = key("P", "missing");
+        for when in [
+            vec![Cond::Exists],
+            eq(0),
+            vec![Cond::AtLeast("n".into(), 0)],
+        ] {
+            assert_eq!(
+                items
+                    .write(vec![Write::Delete {
+                        key: missing.clone(),
+                        when
+                    }])
+                    .await,
+                Err(StoreError::ConditionFailed { index: 0 }),
+                "{engine}"
+            );
+        }
+        items
+            .write(vec![Write::Delete {
+                key: k.clone(),
+                when: vec![Cond::Exists],
+            }])
+            .await
+            .expect(engine);
+        assert_eq!(items.get(&k).await.expect(engine), None, "{engine}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_create_items_and_add_from_zero() {
+    for (engine, items) in engines().await {
+        let k = key("U", "1");
+        items
+            .write(vec![Write::Update {
+                key: k.clone(),
+                set: vec![("name".into(), Value::S("x".into()))],
+                add: vec![("count".into(), 5)],
+                when: vec![],
+            }])
+            .await
+            .expect(engine);
+        items
+            .write(vec![add(
+                &k,
+                "count",
+                -2,
+                vec![Cond::AtLeast("count".into(), 2)],
+            )])
+            .await
+            .expect(engine);
+        assert_eq!(n_of(&*items, &k, "count").await, Some(3), "{engine}");
+        // AtLeast holds at equality, fails below.
+        items
+            .write(vec![add(
+                &k,
+                "count",
+                -3,
+                vec![Cond::AtLeast("count".into(), 3)],
+            )])
+            .await
+            .expect(engine);
+        assert_eq!(
+            items
+                .write(vec![add(
+                    &k,
+                    "count",
+                    -1,
+                    vec![Cond::AtLeast("count".into(), 1)]
+                )])
+                .await,
+            Err(StoreError::ConditionFailed { index: 0 }),
+            "{engine}"
+        );
+        let attrs = items.get(&k).await.expect(engine).expect("item");
+        assert_eq!(attrs.get("name"), Some(&Value::S("x".into())), "{engine}");
+        assert_eq!(attrs.get("count"), Some(&Value::N(0)), "{engine}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_are_all_or_nothing_and_name_the_failed_write() {
+    for (engine, items) in engines().await {
+        let (a, b, c) = (key("T", "a"), key("T", "b"), key("T", "c"));
+        items.write(vec![put(&c, 1, vec![])]).await.expect(engine);
+        let result = items
+            .write(vec![
+                put(&a, 1, vec![Cond::NotExists]),
+                add(&b, "n", 1, vec![]),
+                put(&c, 2, vec![Cond::NotExists]),
+            ])
+            .await;
+        assert_eq!(
+            result,
+            Err(StoreError::ConditionFailed { index: 2 }),
+            "{engine}"
+        );
+        assert_eq!(items.get(&a).await.expect(engine), None, "{engine}");
+        assert_eq!(items.get(&b).await.expect(engine), None, "{engine}");
+        assert_eq!(n_of(&*items, &c, "n").await, Some(1), "{engine}");
+
+        let twice = items
+            .write(vec![put(&a, 1, vec![]), put(&a, 2, vec![])])
+            .await;
+        assert!(
+            matches!(twice, Err(StoreError::Invalid(_))),
+            "{engine}: {twice:?}"
+        );
+        let empty = items.write(vec![]).await;
+        assert!(matches!(empty, Err(StoreError::Invalid(_))), "{engine}");
+
+        items
+            .write(vec![
+                put(&a, 1, vec![Cond::NotExists]),
+                add(&b, "n", 1, vec![]),
+            ])
+            .await
+            .expect(engine);
+        let listed: Vec<String> = items
+            .query("T")
+            .await
+            .expect(engine)
+            .into_iter()
+            .map(|(sk, _)| sk)
+            .collect();
+        assert_eq!(listed, ["a", "b", "c"], "{engine}");
+        assert!(
+            items.query("T-other").await.expect(engine).is_empty(),
+            "{engine}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_conditional_decrements_never_go_below_zero() {
+    for (engine, items) in engines().await {
+        let k = key("SKU#HOT", "NETWORK");
+        items
+            .write(vec![add(&k, "available", 25, vec![])])
+            .await
+            .expect(engine);
+        let take = |items: Arc<dyn Items>, k: Key| async move {
+            items
+                .write(vec![add(
+                    &k,
+                    "available",
+                    -1,
+                    vec![Cond::AtLeast("available".into(), 1)],
+                )])
+                .await
+        };
+        let results = futures::future::join_all(
+            (0..60).map(|_| tokio::spawn(take(items.clone(), k.clone()))),
+        )
+        .await;
+        let ok = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Ok(Err(StoreError::ConditionFailed { index: 0 }))))
+            .count();
+        assert_eq!((ok, refused), (25, 35), "{engine}");
+        assert_eq!(n_of(&*items, &k, "available").await, Some(0), "{engine}");
+    }
+}
+
+fn cause() -> Cause {
+    Cause {
+        actor: "contract".into(),
+        trigger: "t".into(),
+        at: oms::time::Timestamp(1),
+    }
+}
+
+fn new_order(id: &str, lines: &[(&str, i64)]) -> Order {
+    let mut v = serde_json::json!({
+        "channel": "web", "customer": {"id": "c"}, "currency": "BRL",
+        "shipTo": {"country": "BR", "city": "Rio", "line1": "R", "lat": -22.9, "lon": -43.2},
+        "lines": []
+    });
+    v["lines"] = lines
+        .iter()
+        .map(|(s, q)| serde_json::json!({"sku": s, "quantity": q, "unitPrice": 100}))
+        .collect();
+    let req: oms::validation::PlaceOrderRequest = serde_json::from_value(v).expect("request");
+    Order::place(
+        OrderId::parse(id).expect("id"),
+        req.validate().expect("valid"),
+        &cause(),
+    )
+    .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() {
+    for (engine, items) in engines().await {
+        let orders = OrderRepo::new(items.clone());
+        let claim = |fp: &str| Claim {
+            scope: "key#k1".into(),
+            fingerprint: fp.into(),
+            expires_at: Some(4_000_000_000),
+        };
+        let mut first = new_order("ord_1", &[("A", 1)]);
+        assert_eq!(
+            orders.create(&mut first, &[claim("f1")]).await,
+            Ok(Created::New),
+            "{engine}"
+        );
+        let mut second = new_order("ord_2", &[("A", 1)]);
+        let again = orders
+            .create(&mut second, &[claim("f1")])
+            .await
+            .expect(engine);
+        assert_eq!(
+            again,
+            Created::Existing {
+                order_id: first.order_id.clone(),
+                same_request: true,
+                scope: "key#k1".into()
+            }
+        );
+        let other = orders
+            .create(&mut second, &[claim("f2")])
+            .await
+            .expect(engine);
+        assert!(
+            matches!(
+                other,
+                Created::Existing {
+                    same_request: false,
+                    ..
+                }
+            ),
+            "{engine}"
+        );
+        assert_eq!(
+            orders.get(&second.order_id).await.expect(engine),
+            None,
+            "{engine}: a refused create wrote the order"
+        );
+
+        let mut a = orders
+            .get(&first.order_id)
+            .await
+            .expect(engine)
+            .expect("stored");
+        let mut b = a.clone();
+        a.mark_reserved(&cause()).expect("transition");
+        orders.save(&mut a, vec![]).await.expect(engine);
+        assert_eq!(a.version, 2, "{engine}");
+        b.cancel("late".into(), &cause()).expect("transition");
+        assert_eq!(
+            orders.save(&mut b, vec![]).await,
+            Err(SaveError::Stale),
+            "{engine}"
+        );
+        assert_eq!(
+            b.version, 1,
+            "{engine}: a failed save must not bump the version"
+        );
+        let stored = orders
+            .get(&first.order_id)
+            .await
+            .expect(engine)
+            .expect("stored");
+        assert_eq!(stored, a, "{engine}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_moves_keep_the_counters_consistent() {
+    for (engine, items) in engines().await {
+        let inv = InventoryRepo::new(items.clone());
+        let orders = OrderRepo::new(items.clone());
+        let (sku, l1, l2) = (
+            Sku::parse("A").unwrap(),
+            LocationId::parse("l1").unwrap(),
+            LocationId::parse("l2").unwrap(),
+        );
+        assert!(
+            matches!(
+                inv.set_on_hand(&sku, &l1, 3).await,
+                Err(StockError::UnknownLocation(_))
+            ),
+            "{engine}"
+        );
+        for l in [&l1, &l2] {
+            let loc = Location {
+                location_id: l.clone(),
+                name: l.to_string(),
+                kind: LocationKind::Warehouse,
+                lat: 0.0,
+                lon: 0.0,
+            };
+            assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
+            assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
+        }
+        inv.set_on_hand(&sku, &l1, 3).await.expect(engine);
+        inv.set_on_hand(&sku, &l2, 2).await.expect(engine);
+
+        // Reserve 4 of 5 together with the order's save; a second order for 2 is short.
+        let mut o = new_order("ord_s1", &[("A", 4)]);
+        orders.create(&mut o, &[]).await.expect(engine);
+        o.mark_reserved(&cause()).expect("transition");
+        let writes = InventoryRepo::reserve_writes(&o.demand());
+        orders.save(&mut o, writes).await.expect(engine);
+        let mut short = new_order("ord_s2", &[("A", 2)]);
+        orders.create(&mut short, &[]).await.expect(engine);
+        short.mark_reserved(&cause()).expect("transition");
+        let writes = InventoryRepo::reserve_writes(&short.demand());
+        assert_eq!(
+            orders.save(&mut short, writes).await,
+            Err(SaveError::Condition(0)),
+            "{engine}"
+        );
+        assert_eq!(
+            orders
+                .get(&short.order_id)
+                .await
+                .expect(engine)
+                .map(|o| o.status),
+            Some(oms::order::OrderStatus::Placed),
+            "{engine}"
+        );
+
+        let view = inv.levels(&sku).await.expect(engine);
+        assert_eq!(
+            (view.on_hand, view.reserved, view.available),
+            (5, 4, 1),
+            "{engine}"
+        );
+        assert!(
+            matches!(
+                inv.set_on_hand(&sku, &l1, 0).await,
+                Err(StockError::BelowReserved { .. })
+            ),
+            "{engine}"
+        );
+
+        // Allocate 3 at l1 and 1 at l2; more than l2 holds is refused.
+        let alloc = |l: &LocationId, q| Allocation {
+            sku: sku.clone(),
+            location_id: l.clone(),
+            quantity: Quantity::new(q).unwrap(),
+        };
+        let too_much = [alloc(&l2, 3)];
+        assert!(
+            matches!(
+                items.write(InventoryRepo::allocate_writes(&too_much)).await,
+                Err(StoreError::ConditionFailed { index: 0 })
+            ),
+            "{engine}"
+        );
+        let plan = [alloc(&l1, 3), alloc(&l2, 1)];
+        items
+            .write(InventoryRepo::allocate_writes(&plan))
+            .await
+            .expect(engine);
+        let view = inv.levels(&sku).await.expect(engine);
+        let at = |l: &str| {
+            view.locations
+                .iter()
+                .find(|s| s.location_id.as_str() == l)
+                .map(|s| (s.on_hand, s.reserved, s.available))
+        };
+        assert_eq!(
+            (at("l1"), at("l2")),
+            (Some((3, 3, 0)), Some((2, 1, 1))),
+            "{engine}"
+        );
+        assert!(
+            matches!(
+                inv.set_on_hand(&sku, &l1, 2).await,
+                Err(StockError::BelowReserved { reserved: 3 })
+            ),
+            "{engine}"
+        );
+        inv.set_on_hand(&sku, &l2, 1).await.expect(engine);
+
+        // Release everything: counters return to on-hand only.
+        items
+            .write(InventoryRepo::release_writes(&o.demand(), &plan))
+            .await
+            .expect(engine);
+        let view = inv.levels(&sku).await.expect(engine);
+        assert_eq!(
+            (view.on_hand, view.reserved, view.available),
+            (4, 0, 4),
+            "{engine}"
+        );
+        assert!(
+            view.locations
+                .iter()
+                .all(|l| l.reserved == 0 && l.available == l.on_hand),
+            "{engine}"
+        );
+        assert_eq!(inv.locations().await.expect(engine).len(), 2, "{engine}");
+    }
+}
