@@ -24,7 +24,7 @@ const FRONT_BODY_LIMIT: usize = 1024 * 1024;
 
 pub struct Front {
     pub handlers: HashMap<Function, HttpFn>,
-    pub bus: Arc<Bus>,
+    pub bus: Option<Arc<Bus>>,
     pub requests: AtomicU64,
 }
 
@@ -49,9 +49,13 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
         ("GET", "/health") => {
             return lambda_to_axum(json(StatusCode::OK, &serde_json::json!({"status": "ok"})));
         }
-        ("GET", "/_local/bus") => return lambda_to_axum(json(StatusCode::OK, &front.bus.stats())),
-        ("GET", "/_local/dead-letters") => {
-            return lambda_to_axum(json(StatusCode::OK, &front.bus.dead_letters()));
+        ("GET", "/_local/bus") if front.bus.is_some() => {
+            let stats = front.bus.as_ref().map(|b| b.stats());
+            return lambda_to_axum(json(StatusCode::OK, &stats));
+        }
+        ("GET", "/_local/dead-letters") if front.bus.is_some() => {
+            let dead = front.bus.as_ref().map(|b| b.dead_letters());
+            return lambda_to_axum(json(StatusCode::OK, &dead));
         }
         _ => {}
     }

@@ -6,6 +6,7 @@
 //! - the store: [`oms::adapters::embedded`] (redb, group commit), on disk
 //!   under `--data-dir` or in memory.
 
+pub mod aws;
 pub mod bus;
 pub mod front;
 pub mod functions;
@@ -25,16 +26,46 @@ use tokio::sync::oneshot;
 pub struct Options {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// Where the embedded store keeps its file.
-    pub data_dir: PathBuf,
-    /// A throwaway store that lives in memory.
-    pub in_memory: bool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The embedded store and the in-process bus.
+    Embedded {
+        /// Where the store keeps its file.
+        data_dir: PathBuf,
+        /// A throwaway store that lives in memory.
+        in_memory: bool,
+    },
+    /// DynamoDB, EventBridge and SQS at the endpoint of the `AWS_*`
+    /// environment (an emulator, or AWS itself).
+    Aws {
+        names: oms::adapters::AwsSettings,
+        /// Create the resources first (idempotent).
+        provision: bool,
+    },
+}
+
+impl Options {
+    /// A throwaway in-memory OMS on a free port.
+    pub fn in_memory() -> Self {
+        Self {
+            port: 0,
+            backend: Backend::Embedded {
+                data_dir: PathBuf::new(),
+                in_memory: true,
+            },
+        }
+    }
 }
 
 pub struct Running {
     pub addr: SocketAddr,
-    pub bus: Arc<bus::Bus>,
+    /// The in-process bus (embedded backend only).
+    pub bus: Option<Arc<bus::Bus>>,
     pub deps: Arc<Deps>,
+    pollers: Vec<tokio::task::JoinHandle<()>>,
     stop: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -50,20 +81,42 @@ impl Running {
             let _ = stop.send(());
         }
         let _ = (&mut self.server).await;
-        self.bus.stop().await;
+        if let Some(bus) = &self.bus {
+            bus.stop().await;
+        }
+        for p in self.pollers.drain(..) {
+            p.abort();
+            let _ = p.await;
+        }
     }
 }
 
 /// Starts the store, the bus, every function and the HTTP front.
 pub async fn start(options: Options) -> anyhow::Result<Running> {
-    let items = if options.in_memory {
-        EmbeddedItems::in_memory()
-    } else {
-        EmbeddedItems::open(&options.data_dir)
-    }
-    .with_context(|| format!("opening the store in {}", options.data_dir.display()))?;
-    let bus = bus::Bus::new();
-    let deps = Arc::new(Deps::new(Arc::new(items), bus.clone()));
+    let (deps, bus, sdk) = match &options.backend {
+        Backend::Embedded {
+            data_dir,
+            in_memory,
+        } => {
+            let items = if *in_memory {
+                EmbeddedItems::in_memory()
+            } else {
+                EmbeddedItems::open(data_dir)
+            }
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+            let bus = bus::Bus::new();
+            let deps = Arc::new(Deps::new(Arc::new(items), bus.clone()));
+            (deps, Some(bus), None)
+        }
+        Backend::Aws { names, provision } => {
+            let sdk = aws_config::load_from_env().await;
+            if *provision {
+                aws::provision(&sdk, names).await?;
+            }
+            let deps = Arc::new(Deps::on_aws(&sdk, names.clone()));
+            (deps, None, Some(sdk))
+        }
+    };
 
     let mut sqs_handlers = HashMap::new();
     let mut http_handlers = HashMap::new();
@@ -75,7 +128,14 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             http_handlers.insert(f, h);
         }
     }
-    bus.start(&sqs_handlers);
+    let mut pollers = Vec::new();
+    match (&bus, &sdk, &options.backend) {
+        (Some(bus), _, _) => bus.start(&sqs_handlers),
+        (None, Some(sdk), Backend::Aws { names, .. }) => {
+            pollers = aws::start_pollers(sdk, names, &sqs_handlers).await?;
+        }
+        _ => {}
+    }
 
     let front = Arc::new(front::Front {
         handlers: http_handlers,
@@ -102,6 +162,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         addr,
         bus,
         deps,
+        pollers,
         stop: Some(stop),
         server,
     })

@@ -13,25 +13,43 @@ struct Cli {
     #[arg(long, env = "OMS_DATA_DIR", default_value = ".oms-data")]
     data_dir: PathBuf,
     /// Keep everything in memory (nothing survives a restart).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "aws")]
     in_memory: bool,
+    /// Use DynamoDB, EventBridge and SQS at the endpoint and with the
+    /// credentials of the standard AWS_* variables (e.g. AWS_ENDPOINT_URL
+    /// for an emulator). Names come from OMS_TABLE, OMS_BUS, OMS_QUEUE_PREFIX.
+    #[arg(long)]
+    aws: bool,
+    /// With --aws: create the table, bus, queues and rules first (idempotent).
+    #[arg(long, requires = "aws")]
+    provision: bool,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     oms::telemetry::init();
     let cli = Cli::parse();
+    let backend = if cli.aws {
+        oms_local::Backend::Aws {
+            names: oms::adapters::AwsSettings::from_env()?,
+            provision: cli.provision,
+        }
+    } else {
+        oms_local::Backend::Embedded {
+            data_dir: cli.data_dir.clone(),
+            in_memory: cli.in_memory,
+        }
+    };
+    let store = match &backend {
+        oms_local::Backend::Aws { names, .. } => format!("DynamoDB table {}", names.table),
+        _ if cli.in_memory => "in memory".to_owned(),
+        _ => format!("in {}", cli.data_dir.display()),
+    };
     let running = oms_local::start(oms_local::Options {
         port: cli.port,
-        data_dir: cli.data_dir.clone(),
-        in_memory: cli.in_memory,
+        backend,
     })
     .await?;
-    let store = if cli.in_memory {
-        "in memory".to_owned()
-    } else {
-        format!("in {}", cli.data_dir.display())
-    };
     // The first line is for scripts (and tests) that start us on port 0.
     println!("OMS listening on {} (store {store})", running.url());
     tokio::signal::ctrl_c().await?;

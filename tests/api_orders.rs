@@ -249,8 +249,10 @@ async fn orders_survive_a_restart_on_the_same_data_dir() {
     let _ = std::fs::remove_dir_all(&dir);
     let options = oms_local::Options {
         port: 0,
-        data_dir: dir.clone(),
-        in_memory: false,
+        backend: oms_local::Backend::Embedded {
+            data_dir: dir.clone(),
+            in_memory: false,
+        },
     };
     let oms = Oms::start_with(options.clone()).await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;

@@ -48,6 +48,13 @@ impl Deps {
     pub async fn from_aws_env() -> Result<Self, crate::adapters::AwsConfigError> {
         let aws = crate::adapters::AwsSettings::from_env()?;
         let sdk = aws_config::load_from_env().await;
+        Ok(Self::on_aws(&sdk, aws))
+    }
+
+    /// Ports on AWS with explicit resource names.
+    #[cfg(feature = "aws")]
+    pub fn on_aws(sdk: &aws_config::SdkConfig, aws: crate::adapters::AwsSettings) -> Self {
+        let sdk = sdk.clone();
         let items = crate::adapters::dynamo::DynamoItems::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             aws.table,
@@ -56,6 +63,6 @@ impl Deps {
             aws_sdk_eventbridge::Client::new(&sdk),
             aws.bus,
         );
-        Ok(Self::new(Arc::new(items), Arc::new(events)))
+        Self::new(Arc::new(items), Arc::new(events))
     }
 }

@@ -1,0 +1,134 @@
+//! End to end on the AWS emulator: the HTTP front, DynamoDB, EventBridge
+//! rules delivering to SQS, and the pollers standing in for Lambda's event
+//! source mappings — all through the real AWS SDK.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_reach_routed_through_eventbridge_sqs_and_dynamodb() {
+    let Some((oms, _)) = Oms::start_on_emulator("happy").await else {
+        return;
+    };
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-sp", 5).await;
+    oms.stock("B", "wh-rio", 5).await;
+    let (s, placed) = oms
+        .post_order(&order(&[("A", 2), ("B", 1)]), Some("aws-key-1"))
+        .await;
+    assert_eq!(s, 201, "{placed}");
+    let (s, again) = oms
+        .post_order(&order(&[("A", 2), ("B", 1)]), Some("aws-key-1"))
+        .await;
+    assert_eq!((s, &again["orderId"]), (200, &placed["orderId"]));
+
+    let routed = oms.settled(placed["orderId"].as_str().unwrap()).await;
+    assert_eq!(routed["status"], "ROUTED", "{routed}");
+    assert_eq!(
+        routed["allocations"],
+        json!([{"sku": "A", "locationId": "wh-sp", "quantity": 2}, {"sku": "B", "locationId": "wh-rio", "quantity": 1}])
+    );
+    let (_, a) = oms.get("/inventory/A").await;
+    assert_eq!(
+        (a["reserved"].as_u64(), a["available"].as_u64()),
+        (Some(2), Some(3)),
+        "{a}"
+    );
+    oms.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_orders_for_fifty_units_reserve_exactly_fifty_on_dynamodb() {
+    let Some((oms, _)) = Oms::start_on_emulator("rush").await else {
+        return;
+    };
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("HOT", "wh-sp", 25).await;
+    oms.stock("HOT", "wh-rio", 25).await;
+    let body = order(&[("HOT", 1)]);
+    let placed = futures::future::join_all((0..200).map(|_| oms.post_order(&body, None))).await;
+    assert!(
+        placed.iter().all(|(s, _)| *s == 201),
+        "{:?}",
+        placed.iter().find(|(s, _)| *s != 201)
+    );
+    let mut counts = std::collections::BTreeMap::new();
+    for (_, p) in &placed {
+        let done = oms.settled(p["orderId"].as_str().unwrap()).await;
+        *counts
+            .entry(done["status"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(counts.get("ROUTED"), Some(&50), "{counts:?}");
+    assert_eq!(counts.get("REJECTED"), Some(&150), "{counts:?}");
+    let (_, stock) = oms.get("/inventory/HOT").await;
+    assert_eq!(
+        (stock["reserved"].as_u64(), stock["available"].as_u64()),
+        (Some(50), Some(0)),
+        "{stock}"
+    );
+    for l in stock["locations"].as_array().unwrap() {
+        assert_eq!(l["reserved"], l["onHand"], "{stock}");
+    }
+    oms.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_lands_in_the_dead_letter_queue_without_blocking_others() {
+    let Some((oms, names)) = Oms::start_on_emulator("poison").await else {
+        return;
+    };
+    let sdk = aws_config::load_from_env().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = |name: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap()
+        }
+    };
+    let queue = url(names.queue("reservation")).await;
+    let dlq = url(names.dead_letter_queue("reservation")).await;
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("this is not an event")
+        .send()
+        .await
+        .unwrap();
+
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-sp", 5).await;
+    let (_, placed) = oms.post_order(&order(&[("A", 1)]), None).await;
+    let done = oms.settled(placed["orderId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "ROUTED", "{done}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = got.messages.unwrap_or_default().into_iter().next() {
+            break m.body.unwrap_or_default();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poison message never reached the dead-letter queue"
+        );
+    };
+    assert_eq!(body, "this is not an event");
+    oms.running.stop().await;
+}
