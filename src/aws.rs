@@ -15,12 +15,13 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
 use oms::adapters::AwsSettings;
-use oms::wiring::{BATCH_SIZE, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription};
+use oms::wiring::{
+    BATCH_SIZE, DEAD_LETTER_RETENTION_SECS, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription,
+    VISIBILITY_TIMEOUT_SECS,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Seconds a received message stays invisible while its handler runs.
-pub const VISIBILITY_TIMEOUT_SECS: i32 = 30;
 /// Seconds before a failed message is offered again (the local poller's
 /// stand-in for waiting out the visibility timeout).
 const RETRY_AFTER_SECS: i32 = 1;
@@ -66,7 +67,10 @@ pub async fn provision(sdk: &SdkConfig, names: &AwsSettings) -> anyhow::Result<(
         let dlq = sqs
             .create_queue()
             .queue_name(names.dead_letter_queue(s.queue))
-            .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
+            .attributes(
+                QueueAttributeName::MessageRetentionPeriod,
+                DEAD_LETTER_RETENTION_SECS.to_string(),
+            )
             .send()
             .await
             .context("creating a dead-letter queue")?;

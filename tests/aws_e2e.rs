@@ -132,3 +132,79 @@ async fn a_poison_message_lands_in_the_dead_letter_queue_without_blocking_others
     assert_eq!(body, "this is not an event");
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_is_idempotent_and_matches_the_wiring() {
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    let Some((oms, names)) = Oms::start_on_emulator("provision").await else {
+        return;
+    };
+    let sdk = aws_config::load_from_env().await;
+    // A second run changes nothing and does not fail.
+    oms_local::aws::provision(&sdk, &names)
+        .await
+        .expect("provisioning twice");
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    for s in oms::wiring::SUBSCRIPTIONS {
+        let url = sqs
+            .get_queue_url()
+            .queue_name(names.queue(s.queue))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(Q::All)
+            .send()
+            .await
+            .unwrap();
+        let attrs = attrs.attributes.unwrap();
+        assert_eq!(
+            attrs[&Q::VisibilityTimeout],
+            oms::wiring::VISIBILITY_TIMEOUT_SECS.to_string()
+        );
+        let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
+        assert_eq!(
+            redrive["maxReceiveCount"].to_string().trim_matches('"'),
+            oms::wiring::MAX_RECEIVES.to_string()
+        );
+        assert!(
+            redrive["deadLetterTargetArn"]
+                .as_str()
+                .unwrap()
+                .ends_with(&names.dead_letter_queue(s.queue))
+        );
+        let rule = events
+            .describe_rule()
+            .name(names.queue(s.queue))
+            .event_bus_name(&names.bus)
+            .send()
+            .await
+            .unwrap();
+        let pattern: serde_json::Value =
+            serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+        assert_eq!(pattern, oms_local::aws::event_pattern(s));
+        let targets = events
+            .list_targets_by_rule()
+            .rule(names.queue(s.queue))
+            .event_bus_name(&names.bus)
+            .send()
+            .await
+            .unwrap();
+        let arns: Vec<_> = targets
+            .targets()
+            .iter()
+            .map(|t| t.arn().to_owned())
+            .collect();
+        assert_eq!(arns.len(), 1);
+        assert!(
+            arns[0].ends_with(&format!(":{}", names.queue(s.queue))),
+            "{arns:?}"
+        );
+    }
+    oms.running.stop().await;
+}

@@ -20,6 +20,25 @@ impl Function {
         Function::Inventory,
     ];
 
+    /// The DynamoDB actions the function's code calls (IAM names; a
+    /// `TransactWriteItems` is authorised per contained Put/Update).
+    pub fn table_actions(self) -> &'static [&'static str] {
+        match self {
+            Function::OrderIntake => &["dynamodb:GetItem", "dynamodb:PutItem"],
+            Function::Reservation | Function::Routing | Function::Inventory => &[
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+        }
+    }
+
+    /// Whether the function publishes events (`events:PutEvents`).
+    pub fn publishes(self) -> bool {
+        !matches!(self, Function::Inventory)
+    }
+
     /// The crate, binary and Lambda function name.
     pub fn name(self) -> &'static str {
         match self {
@@ -104,6 +123,11 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
 
 /// SQS receives before a message moves to the dead-letter queue.
 pub const MAX_RECEIVES: u32 = 3;
+/// How long a received message stays hidden: six times the function
+/// timeout, as AWS recommends for SQS event sources.
+pub const VISIBILITY_TIMEOUT_SECS: u32 = 60;
+/// Dead-letter queues keep messages for the SQS maximum, 14 days.
+pub const DEAD_LETTER_RETENTION_SECS: u32 = 14 * 24 * 3600;
 /// Messages handed to a function in one invocation.
 pub const BATCH_SIZE: usize = 10;
 

@@ -483,3 +483,190 @@ async fn stock_moves_keep_the_counters_consistent() {
         assert_eq!(inv.locations().await.expect(engine).len(), 2, "{engine}");
     }
 }
+
+mod interleavings {
+    //! Random orders reserving, allocating and releasing while stock is
+    //! being changed, all at once: the stock invariants hold on both engines.
+    use super::*;
+    use proptest::prelude::*;
+
+    const SKUS: [&str; 2] = ["A", "B"];
+    const LOCS: [&str; 3] = ["l1", "l2", "l3"];
+
+    #[derive(Debug, Clone)]
+    struct Scenario {
+        initial: Vec<u64>,
+        orders: Vec<(u32, u32, bool)>,
+        changes: Vec<(usize, usize, u64)>,
+    }
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
+        (
+            proptest::collection::vec(0u64..5, SKUS.len() * LOCS.len()),
+            proptest::collection::vec((0u32..4, 0u32..4, any::<bool>()), 1..8),
+            proptest::collection::vec((0..SKUS.len(), 0..LOCS.len(), 0u64..6), 0..6),
+        )
+            .prop_map(|(initial, orders, changes)| Scenario {
+                initial,
+                orders,
+                changes,
+            })
+    }
+
+    fn sku(i: usize) -> Sku {
+        Sku::parse(SKUS[i]).unwrap()
+    }
+    fn loc(i: usize) -> LocationId {
+        LocationId::parse(LOCS[i]).unwrap()
+    }
+
+    /// Reserve on the network; then allocate greedily from fresh levels
+    /// until the commit's conditions hold; then maybe release. Returns what
+    /// the order still holds: (demand, allocations).
+    async fn run_order(
+        items: Arc<dyn Items>,
+        demand: Vec<(Sku, u32)>,
+        release: bool,
+    ) -> Option<(Vec<(Sku, u32)>, Vec<Allocation>)> {
+        match items.write(InventoryRepo::reserve_writes(&demand)).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed { .. }) => return None,
+            Err(e) => panic!("reserve: {e}"),
+        }
+        let inv = InventoryRepo::new(items.clone());
+        let mut allocations = Vec::new();
+        for attempt in 0.. {
+            assert!(attempt < 200, "a reserved order could not be allocated");
+            allocations.clear();
+            for (s, q) in &demand {
+                let mut left = u64::from(*q);
+                for l in inv.levels(s).await.expect("levels").locations {
+                    let take = l.available.min(left);
+                    if take > 0 {
+                        left -= take;
+                        allocations.push(Allocation {
+                            sku: s.clone(),
+                            location_id: l.location_id,
+                            quantity: Quantity::new(take as i64).unwrap(),
+                        });
+                    }
+                }
+            }
+            match items
+                .write(InventoryRepo::allocate_writes(&allocations))
+                .await
+            {
+                Ok(()) => break,
+                Err(StoreError::ConditionFailed { .. }) => tokio::task::yield_now().await,
+                Err(e) => panic!("allocate: {e}"),
+            }
+        }
+        if release {
+            items
+                .write(InventoryRepo::release_writes(&demand, &allocations))
+                .await
+                .expect("release");
+            return None;
+        }
+        Some((demand, allocations))
+    }
+
+    async fn run(items: Arc<dyn Items>, sc: Scenario, engine: &str) {
+        let inv = InventoryRepo::new(items.clone());
+        for (i, l) in LOCS.iter().enumerate() {
+            let location = Location {
+                location_id: loc(i),
+                name: l.to_string(),
+                kind: LocationKind::Store,
+                lat: 0.0,
+                lon: 0.0,
+            };
+            inv.put_location(&location).await.expect(engine);
+        }
+        for (i, n) in sc.initial.iter().enumerate() {
+            inv.set_on_hand(&sku(i / LOCS.len()), &loc(i % LOCS.len()), *n)
+                .await
+                .expect(engine);
+        }
+        let mut orders = Vec::new();
+        for (a, b, release) in &sc.orders {
+            let demand: Vec<(Sku, u32)> = [(sku(0), *a), (sku(1), *b)]
+                .into_iter()
+                .filter(|(_, q)| *q > 0)
+                .collect();
+            if !demand.is_empty() {
+                orders.push(tokio::spawn(run_order(items.clone(), demand, *release)));
+            }
+        }
+        let mut changes = Vec::new();
+        for (s, l, n) in sc.changes.clone() {
+            let inv = inv.clone();
+            changes.push(tokio::spawn(async move {
+                match inv.set_on_hand(&sku(s), &loc(l), n).await {
+                    Ok(_) | Err(StockError::BelowReserved { .. }) => {}
+                    Err(e) => panic!("set_on_hand: {e}"),
+                }
+            }));
+        }
+        let held: Vec<_> = futures::future::join_all(orders)
+            .await
+            .into_iter()
+            .map(|r| r.expect("order task"))
+            .collect();
+        for c in futures::future::join_all(changes).await {
+            c.expect("change task");
+        }
+        for (si, _) in SKUS.iter().enumerate() {
+            let s = sku(si);
+            let view = inv.levels(&s).await.expect(engine);
+            let mut on_hand = 0;
+            let mut located = 0;
+            for l in &view.locations {
+                assert!(l.reserved <= l.on_hand, "{engine}: {view:?}");
+                assert_eq!(l.available, l.on_hand - l.reserved, "{engine}: {view:?}");
+                on_hand += l.on_hand;
+                located += l.reserved;
+            }
+            assert_eq!(
+                view.on_hand, on_hand,
+                "{engine}: network onHand is the sum of locations: {view:?}"
+            );
+            assert!(
+                located <= view.reserved && view.reserved <= view.on_hand,
+                "{engine}: {view:?}"
+            );
+            let promised: u64 = held
+                .iter()
+                .flatten()
+                .flat_map(|(d, _)| d)
+                .filter(|(x, _)| *x == s)
+                .map(|(_, q)| u64::from(*q))
+                .sum();
+            let allocated: u64 = held
+                .iter()
+                .flatten()
+                .flat_map(|(_, a)| a)
+                .filter(|a| a.sku == s)
+                .map(|a| u64::from(a.quantity.get()))
+                .sum();
+            assert_eq!(
+                (view.reserved, located),
+                (promised, allocated),
+                "{engine}: counters equal what orders hold: {view:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #[test]
+        fn stock_invariants_hold_under_random_interleavings(sc in scenario()) {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async {
+                for (engine, items) in engines().await {
+                    run(items, sc.clone(), engine).await;
+                }
+            });
+        }
+    }
+}

@@ -7,10 +7,12 @@ use lambda_runtime::Error;
 use oms::Deps;
 use oms::events::{DomainEvent, EventData};
 use oms::ids::OrderId;
+use oms::ids::Sku;
 use oms::order::{OrderStatus, RejectReason, Rejection};
 use oms::repo::{InventoryRepo, SaveError};
-use oms::routing::{Candidate, plan};
+use oms::routing::{Candidate, Plan, Unroutable, plan};
 use oms::sqs::{HandlerError, process_batch};
+use oms::store::MAX_WRITES;
 use std::collections::BTreeMap;
 
 const ACTOR: &str = "routing";
@@ -54,6 +56,20 @@ async fn candidates(deps: &Deps, skus: &[&oms::ids::Sku]) -> Result<Vec<Candidat
     Ok(by_location.into_values().collect())
 }
 
+/// The allocation moves and the order's save must fit one transaction.
+fn fits_one_commit(p: Plan, demand: &[(Sku, u32)]) -> Result<Plan, Unroutable> {
+    if InventoryRepo::allocate_writes(&p.allocations).len() < MAX_WRITES {
+        return Ok(p);
+    }
+    Err(Unroutable {
+        sku: demand
+            .first()
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(|| p.allocations[0].sku.clone()),
+        missing: 0,
+    })
+}
+
 async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), HandlerError> {
     let orders = deps.orders();
     for attempt in 0..ATTEMPTS {
@@ -71,11 +87,10 @@ async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), Han
         let skus: Vec<_> = demand.iter().map(|(s, _)| s).collect();
         let cause = deps.cause(ACTOR, trigger);
         let mut next = order.clone();
-        let (events, writes) = match plan(
-            &demand,
-            order.ship_to.point(),
-            &candidates(deps, &skus).await?,
-        ) {
+        let candidates = candidates(deps, &skus).await?;
+        let planned = plan(&demand, order.ship_to.point(), &candidates)
+            .and_then(|p| fits_one_commit(p, &demand));
+        let (events, writes) = match planned {
             Ok(p) => {
                 let writes = InventoryRepo::allocate_writes(&p.allocations);
                 let events = next

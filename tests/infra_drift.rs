@@ -1,0 +1,264 @@
+//! `infra/template.yaml` and the code's wiring (`oms::wiring`) describe the
+//! same system: these tests fail when one changes without the other.
+
+use oms::wiring::{
+    BATCH_SIZE, DEAD_LETTER_RETENTION_SECS, Function, MAX_RECEIVES, ROUTES, SUBSCRIPTIONS,
+    VISIBILITY_TIMEOUT_SECS,
+};
+use serde_norway::Value;
+use std::collections::BTreeSet;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml");
+    let text = std::fs::read_to_string(path).expect("infra/template.yaml");
+    serde_norway::from_str(&text).expect("the template is YAML")
+}
+
+fn resources(t: &Value) -> Vec<(String, &Value)> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), v))
+        .collect()
+}
+
+/// The logical id a `!Ref X` or `!GetAtt X.Attr` points at.
+fn target(v: &Value) -> Option<String> {
+    match v {
+        Value::Tagged(t) => {
+            let s = t.value.as_str()?;
+            Some(s.split('.').next().unwrap_or(s).to_owned())
+        }
+        _ => None,
+    }
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    match v {
+        Value::Sequence(seq) => seq
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        Value::String(s) => [s.clone()].into(),
+        _ => BTreeSet::new(),
+    }
+}
+
+fn function_resource(t: &Value, f: Function) -> (String, &Value) {
+    let found: Vec<_> = resources(t)
+        .into_iter()
+        .filter(|(_, r)| {
+            r["Type"] == "AWS::Serverless::Function"
+                && r["Metadata"]["BuildProperties"]["Binary"] == f.name()
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one function builds binary {}",
+        f.name()
+    );
+    found.into_iter().next().expect("one")
+}
+
+#[test]
+fn every_function_is_deployed_as_a_cargo_lambda_arm64_function() {
+    let t = template();
+    assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
+    assert_eq!(
+        strings(&t["Globals"]["Function"]["Architectures"]),
+        ["arm64".to_owned()].into()
+    );
+    let deployed = resources(&t)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .count();
+    assert_eq!(deployed, Function::ALL.len());
+    for f in Function::ALL {
+        let (_, r) = function_resource(&t, f);
+        assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda");
+    }
+}
+
+#[test]
+fn the_http_api_has_exactly_the_routes_the_code_serves() {
+    let t = template();
+    let mut declared = BTreeSet::new();
+    for f in Function::ALL {
+        let (_, r) = function_resource(&t, f);
+        for (_, ev) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
+            if ev["Type"] == "HttpApi" {
+                let p = &ev["Properties"];
+                declared.insert((
+                    p["Method"].as_str().unwrap_or_default().to_owned(),
+                    p["Path"].as_str().unwrap_or_default().to_owned(),
+                    f,
+                ));
+            }
+        }
+    }
+    let wired: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function))
+        .collect();
+    assert_eq!(declared, wired);
+}
+
+#[test]
+fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
+    let t = template();
+    let all = resources(&t);
+    let rules: Vec<_> = all
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
+        .collect();
+    assert_eq!(
+        rules.len(),
+        SUBSCRIPTIONS.len(),
+        "one rule per subscription"
+    );
+    for s in SUBSCRIPTIONS {
+        let (_, consumer) = function_resource(&t, s.function);
+        let sqs_events: Vec<&Value> = consumer["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e)
+            .filter(|e| e["Type"] == "SQS")
+            .collect();
+        assert_eq!(
+            sqs_events.len(),
+            1,
+            "{} consumes one queue",
+            s.function.name()
+        );
+        let e = sqs_events[0];
+        assert_eq!(
+            e["Properties"]["BatchSize"].as_u64(),
+            Some(BATCH_SIZE as u64)
+        );
+        assert_eq!(
+            strings(&e["Properties"]["FunctionResponseTypes"]),
+            ["ReportBatchItemFailures".to_owned()].into()
+        );
+        let queue_id = target(&e["Properties"]["Queue"]).expect("queue reference");
+        let queue = &t["Resources"][queue_id.as_str()];
+        assert_eq!(queue["Type"], "AWS::SQS::Queue");
+        assert_eq!(
+            queue["Properties"]["VisibilityTimeout"].as_u64(),
+            Some(u64::from(VISIBILITY_TIMEOUT_SECS))
+        );
+        let redrive = &queue["Properties"]["RedrivePolicy"];
+        assert_eq!(
+            redrive["maxReceiveCount"].as_u64(),
+            Some(u64::from(MAX_RECEIVES))
+        );
+        let dlq_id = target(&redrive["deadLetterTargetArn"]).expect("dead-letter queue");
+        assert_eq!(
+            t["Resources"][dlq_id.as_str()]["Properties"]["MessageRetentionPeriod"].as_u64(),
+            Some(u64::from(DEAD_LETTER_RETENTION_SECS))
+        );
+        let alarmed = all.iter().any(|(_, r)| {
+            r["Type"] == "AWS::CloudWatch::Alarm"
+                && r["Properties"]["Dimensions"]
+                    .as_sequence()
+                    .is_some_and(|d| {
+                        d.iter()
+                            .any(|x| target(&x["Value"]).as_deref() == Some(dlq_id.as_str()))
+                    })
+        });
+        assert!(alarmed, "the dead-letter queue {dlq_id} has an alarm");
+
+        let feeding: Vec<_> = rules
+            .iter()
+            .filter(|(_, r)| {
+                r["Properties"]["Targets"].as_sequence().is_some_and(|ts| {
+                    ts.iter()
+                        .any(|x| target(&x["Arn"]).as_deref() == Some(queue_id.as_str()))
+                })
+            })
+            .collect();
+        assert_eq!(feeding.len(), 1, "one rule feeds {queue_id}");
+        let pattern = &feeding[0].1["Properties"]["EventPattern"];
+        assert_eq!(
+            strings(&pattern["source"]),
+            s.sources.iter().map(|x| x.to_string()).collect()
+        );
+        assert_eq!(
+            strings(&pattern["detail-type"]),
+            s.detail_types.iter().map(|x| x.to_string()).collect()
+        );
+        assert_eq!(
+            pattern.as_mapping().map(|m| m.len()),
+            Some(2),
+            "the pattern matches on source and detail-type only"
+        );
+    }
+}
+
+#[test]
+fn each_function_may_call_exactly_what_its_code_calls() {
+    let t = template();
+    for f in Function::ALL {
+        let (_, r) = function_resource(&t, f);
+        let mut table = BTreeSet::new();
+        let mut events = BTreeSet::new();
+        for policy in r["Properties"]["Policies"]
+            .as_sequence()
+            .expect("inline policies")
+        {
+            for st in policy["Statement"].as_sequence().expect("statements") {
+                assert_eq!(st["Effect"], "Allow");
+                let on = target(&st["Resource"]).expect("a resource of this stack, never *");
+                let actions = strings(&st["Action"]);
+                match on.as_str() {
+                    "OmsTable" => table.extend(actions),
+                    "OmsBus" => events.extend(actions),
+                    other => panic!("{} may act on {other}", f.name()),
+                }
+            }
+        }
+        let want: BTreeSet<String> = f.table_actions().iter().map(|a| a.to_string()).collect();
+        assert_eq!(table, want, "{} table actions", f.name());
+        let want_events: BTreeSet<String> = if f.publishes() {
+            ["events:PutEvents".to_owned()].into()
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(events, want_events, "{} bus actions", f.name());
+    }
+}
+
+#[test]
+fn the_table_matches_the_one_the_code_provisions() {
+    let t = template();
+    let table = &t["Resources"]["OmsTable"]["Properties"];
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expiresAt"
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    let keys: Vec<(String, String)> = table["KeySchema"]
+        .as_sequence()
+        .expect("keys")
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap_or_default().to_owned(),
+                k["KeyType"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("pk".to_owned(), "HASH".to_owned()),
+            ("sk".to_owned(), "RANGE".to_owned())
+        ]
+    );
+}
