@@ -9,7 +9,7 @@
 //! - flash sale: 100 buyers at once for 20 units — units sold, 5xx count,
 //!   and the slowest time for a buyer to see the final answer.
 //!
-//! `OMS_BENCH_ORDERS` (default 20000) and `OMS_BENCH_CONCURRENCY` (64) tune
+//! `OMS_BENCH_ORDERS` (default 20000) and `OMS_BENCH_CONCURRENCY` (32) tune
 //! the sustained run.
 
 use serde_json::{Value, json};
@@ -79,7 +79,7 @@ async fn wait_quiet(running: &oms_local::Running) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let orders = env_or("OMS_BENCH_ORDERS", 20_000);
-    let concurrency = env_or("OMS_BENCH_CONCURRENCY", 64);
+    let concurrency = env_or("OMS_BENCH_CONCURRENCY", 32);
     let dir = std::env::temp_dir().join(format!("oms-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let running = oms_local::start(oms_local::Options {
