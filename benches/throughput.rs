@@ -17,7 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> f64 {
@@ -49,18 +52,42 @@ struct Client {
 
 impl Client {
     async fn put(&self, path: &str, body: Value) {
-        let r = self.http.put(format!("{}{path}", self.base)).body(body.to_string()).send().await.expect("put");
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("put");
         assert!(r.status().is_success(), "{path}: {}", r.status());
     }
     async fn post_order(&self, body: String) -> (u16, String, Duration) {
         let t = Instant::now();
-        let r = self.http.post(format!("{}/orders", self.base)).body(body).send().await.expect("post");
+        let r = self
+            .http
+            .post(format!("{}/orders", self.base))
+            .body(body)
+            .send()
+            .await
+            .expect("post");
         let status = r.status().as_u16();
         let v: Value = r.json().await.unwrap_or(Value::Null);
-        (status, v["orderId"].as_str().unwrap_or_default().to_owned(), t.elapsed())
+        (
+            status,
+            v["orderId"].as_str().unwrap_or_default().to_owned(),
+            t.elapsed(),
+        )
     }
     async fn status(&self, id: &str) -> String {
-        let v: Value = self.http.get(format!("{}/orders/{id}", self.base)).send().await.expect("get").json().await.expect("json");
+        let v: Value = self
+            .http
+            .get(format!("{}/orders/{id}", self.base))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
         v["status"].as_str().unwrap_or_default().to_owned()
     }
 }
@@ -84,22 +111,51 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let running = oms_local::start(oms_local::Options {
         port: 0,
-        backend: oms_local::Backend::Embedded { data_dir: dir.clone(), in_memory: false },
+        backend: oms_local::Backend::Embedded {
+            data_dir: dir.clone(),
+            in_memory: false,
+        },
     })
     .await
     .expect("runtime");
-    let client = Arc::new(Client { http: reqwest::Client::new(), base: running.url() });
+    let client = Arc::new(Client {
+        http: reqwest::Client::new(),
+        base: running.url(),
+    });
 
     // Five locations across Brazil; ten skus everywhere; one flash-sale sku.
-    let locations = [("sp", -23.55, -46.63), ("rj", -22.9, -43.2), ("bh", -19.92, -43.94), ("poa", -30.03, -51.23), ("rec", -8.05, -34.9)];
+    let locations = [
+        ("sp", -23.55, -46.63),
+        ("rj", -22.9, -43.2),
+        ("bh", -19.92, -43.94),
+        ("poa", -30.03, -51.23),
+        ("rec", -8.05, -34.9),
+    ];
     for (id, lat, lon) in locations {
-        client.put(&format!("/locations/{id}"), json!({"name": id, "kind": "warehouse", "lat": lat, "lon": lon})).await;
+        client
+            .put(
+                &format!("/locations/{id}"),
+                json!({"name": id, "kind": "warehouse", "lat": lat, "lon": lon}),
+            )
+            .await;
         for s in 0..10 {
-            client.put(&format!("/inventory/SKU-{s}/{id}"), json!({"onHand": 1_000_000})).await;
+            client
+                .put(
+                    &format!("/inventory/SKU-{s}/{id}"),
+                    json!({"onHand": 1_000_000}),
+                )
+                .await;
         }
-        client.put(&format!("/inventory/SKU-B/{id}"), json!({"onHand": 1_000_000})).await;
+        client
+            .put(
+                &format!("/inventory/SKU-B/{id}"),
+                json!({"onHand": 1_000_000}),
+            )
+            .await;
     }
-    client.put("/inventory/FLASH/sp", json!({"onHand": 20})).await;
+    client
+        .put("/inventory/FLASH/sp", json!({"onHand": 20}))
+        .await;
 
     // ---- sustained ----
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -115,7 +171,11 @@ async fn main() {
                         return out;
                     }
                     let (lat, lon) = (-30.0 + (i % 23) as f64, -50.0 + (i % 17) as f64);
-                    out.push(client.post_order(order_body(&format!("SKU-{}", i % 10), lat, lon)).await);
+                    out.push(
+                        client
+                            .post_order(order_body(&format!("SKU-{}", i % 10), lat, lon))
+                            .await,
+                    );
                 }
             })
         })
@@ -177,13 +237,33 @@ async fn main() {
     println!("| embedded runtime, 2 workers, on-disk store (fsync per group) | value |");
     println!("|---|---|");
     println!("| orders (2 lines each), concurrency | {orders}, {concurrency} |");
-    println!("| POST /orders → all ROUTED | {:.0} orders/s ({:.2} s) |", orders as f64 / settled.as_secs_f64(), settled.as_secs_f64());
-    println!("| POST /orders accepted | {:.0} orders/s ({failures} not 201) |", orders as f64 / posted.as_secs_f64());
-    println!("| POST latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |", ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)), ms(*latencies.last().unwrap_or(&Duration::ZERO)));
+    println!(
+        "| POST /orders → all ROUTED | {:.0} orders/s ({:.2} s) |",
+        orders as f64 / settled.as_secs_f64(),
+        settled.as_secs_f64()
+    );
+    println!(
+        "| POST /orders accepted | {:.0} orders/s ({failures} not 201) |",
+        orders as f64 / posted.as_secs_f64()
+    );
+    println!(
+        "| POST latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO))
+    );
     println!("| sampled orders ROUTED | {routed} / {sampled} |");
-    println!("| peak RSS (server + load generator) | {:.1} MiB |", peak_rss_mib());
-    println!("| flash sale: 100 buyers, 20 units | {sold} sold, {refused} refused, {server_errors} 5xx |");
-    println!("| flash sale: slowest final answer | {:.0} ms |", ms(slowest));
+    println!(
+        "| peak RSS (server + load generator) | {:.1} MiB |",
+        peak_rss_mib()
+    );
+    println!(
+        "| flash sale: 100 buyers, 20 units | {sold} sold, {refused} refused, {server_errors} 5xx |"
+    );
+    println!(
+        "| flash sale: slowest final answer | {:.0} ms |",
+        ms(slowest)
+    );
     running.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
