@@ -115,6 +115,7 @@ async fn main() {
             data_dir: dir.clone(),
             in_memory: false,
         },
+        payment_window: None,
     })
     .await
     .expect("runtime");

@@ -28,7 +28,11 @@ const RETRY_AFTER_SECS: i32 = 1;
 
 /// The EventBridge pattern of a subscription's rule.
 pub fn event_pattern(s: &Subscription) -> serde_json::Value {
-    serde_json::json!({ "source": s.sources, "detail-type": s.detail_types })
+    if s.sources.is_empty() {
+        serde_json::json!({ "detail-type": s.detail_types })
+    } else {
+        serde_json::json!({ "source": s.sources, "detail-type": s.detail_types })
+    }
 }
 
 async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<String> {

@@ -22,14 +22,132 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// functions refuse far smaller bodies with their own error).
 const FRONT_BODY_LIMIT: usize = 1024 * 1024;
 
+mod put_events {
+    //! EventBridge's `PutEvents` (JSON 1.1 protocol), so partners and
+    //! `aws events put-events --endpoint-url http://127.0.0.1:3000` reach
+    //! the embedded bus exactly as they reach AWS.
+
+    use crate::bus::Bus;
+    use axum::response::{IntoResponse, Response};
+    use lambda_http::http::{StatusCode, header};
+    use serde::Deserialize;
+    use serde_json::{Value, json};
+
+    /// `PutEvents` takes at most 10 entries.
+    const MAX_ENTRIES: usize = 10;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Request {
+        entries: Vec<Entry>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Entry {
+        source: Option<String>,
+        detail_type: Option<String>,
+        detail: Option<String>,
+        event_bus_name: Option<String>,
+        #[serde(default)]
+        resources: Vec<String>,
+    }
+
+    fn answer(status: StatusCode, body: Value) -> Response {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+
+    fn validation(message: &str) -> Response {
+        answer(
+            StatusCode::BAD_REQUEST,
+            json!({"__type": "ValidationException", "message": message}),
+        )
+    }
+
+    pub fn handle(bus: &Bus, bus_name: &str, body: &[u8]) -> Response {
+        let request: Request = match serde_json::from_slice(body) {
+            Ok(r) => r,
+            Err(e) => return validation(&format!("malformed PutEvents request: {e}")),
+        };
+        if request.entries.is_empty() || request.entries.len() > MAX_ENTRIES {
+            return validation("Entries must hold 1 to 10 entries");
+        }
+        let mut failed = 0;
+        let results: Vec<Value> = request
+            .entries
+            .into_iter()
+            .map(|e| match accept(bus, bus_name, e) {
+                Ok(id) => json!({"EventId": id}),
+                Err(why) => {
+                    failed += 1;
+                    json!({"ErrorCode": "InvalidArgument", "ErrorMessage": why})
+                }
+            })
+            .collect();
+        answer(
+            StatusCode::OK,
+            json!({"FailedEntryCount": failed, "Entries": results}),
+        )
+    }
+
+    fn accept(bus: &Bus, bus_name: &str, e: Entry) -> Result<String, String> {
+        if let Some(name) = &e.event_bus_name {
+            let ours = name == bus_name || name.ends_with(&format!(":event-bus/{bus_name}"));
+            if !ours {
+                return Err(format!("unknown event bus {name}; this bus is {bus_name}"));
+            }
+        }
+        let source = e
+            .source
+            .filter(|s| !s.is_empty())
+            .ok_or("Source is required")?;
+        let detail_type = e
+            .detail_type
+            .filter(|s| !s.is_empty())
+            .ok_or("DetailType is required")?;
+        let detail: Value = serde_json::from_str(e.detail.as_deref().ok_or("Detail is required")?)
+            .map_err(|_| "Detail is not valid JSON".to_owned())?;
+        if !detail.is_object() {
+            return Err("Detail must be a JSON object".into());
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let event = json!({
+            "version": "0", "id": id, "detail-type": detail_type, "source": source,
+            "account": "000000000000", "time": now, "region": "local",
+            "resources": e.resources, "detail": detail,
+        });
+        let delivered = bus.put(&source, &detail_type, &event, &id);
+        if delivered == 0 {
+            tracing::warn!(%source, %detail_type, "no rule matched the event");
+        }
+        Ok(id)
+    }
+}
+
 pub struct Front {
     pub handlers: HashMap<Function, HttpFn>,
     pub bus: Option<Arc<Bus>>,
+    /// The name partners' `PutEvents` entries may give as `EventBusName`.
+    pub bus_name: String,
+    pub notifications: Arc<notifications::LogSender>,
     pub requests: AtomicU64,
 }
 
 pub fn router(front: Arc<Front>) -> axum::Router {
     axum::Router::new().fallback(serve).with_state(front)
+}
+
+fn is_put_events(req: &AxumRequest) -> bool {
+    req.headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.ends_with(".PutEvents"))
 }
 
 fn lambda_to_axum(resp: lambda_http::Response<Body>) -> AxumResponse {
@@ -56,6 +174,21 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
         ("GET", "/_local/dead-letters") if front.bus.is_some() => {
             let dead = front.bus.as_ref().map(|b| b.dead_letters());
             return lambda_to_axum(json(StatusCode::OK, &dead));
+        }
+        ("GET", "/_local/notifications") => {
+            return lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()));
+        }
+        ("POST", "/") if is_put_events(&req) => {
+            let Some(bus) = &front.bus else {
+                return lambda_to_axum(
+                    ApiError::not_found("PutEvents is served in embedded mode only")
+                        .into_response(),
+                );
+            };
+            let bytes = to_bytes(req.into_body(), FRONT_BODY_LIMIT)
+                .await
+                .unwrap_or_default();
+            return put_events::handle(bus, &front.bus_name, &bytes);
         }
         _ => {}
     }

@@ -14,32 +14,54 @@ pub type HttpFn =
 pub type SqsFn =
     Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, Result<SqsBatchResponse, Error>> + Send + Sync>;
 
+/// What the functions are given locally.
+pub struct Locals {
+    pub deps: Arc<Deps>,
+    /// The notifications function's sender (records what it sent).
+    pub sender: Arc<notifications::LogSender>,
+}
+
+macro_rules! handler {
+    ($deps:expr, $f:path) => {{
+        let deps = $deps.clone();
+        Arc::new(move |input| {
+            let deps = deps.clone();
+            Box::pin(async move { $f(&deps, input).await })
+        })
+    }};
+}
+
 /// The HTTP handler of a function that serves API routes.
-pub fn http(function: Function, deps: Arc<Deps>) -> Option<HttpFn> {
+pub fn http(function: Function, locals: &Locals) -> Option<HttpFn> {
+    let deps = &locals.deps;
     Some(match function {
-        Function::OrderIntake => Arc::new(move |req| {
-            let deps = deps.clone();
-            Box::pin(async move { order_intake::handle(&deps, req).await })
-        }),
-        Function::Inventory => Arc::new(move |req| {
-            let deps = deps.clone();
-            Box::pin(async move { inventory::handle(&deps, req).await })
-        }),
-        Function::Reservation | Function::Routing => return None,
+        Function::OrderIntake => handler!(deps, order_intake::handle),
+        Function::Inventory => handler!(deps, inventory::handle),
+        Function::Returns => handler!(deps, returns::handle_http),
+        Function::Reservation
+        | Function::Routing
+        | Function::Payment
+        | Function::Shipment
+        | Function::Notifications => return None,
     })
 }
 
 /// The SQS handler of a function that consumes a queue.
-pub fn sqs(function: Function, deps: Arc<Deps>) -> Option<SqsFn> {
+pub fn sqs(function: Function, locals: &Locals) -> Option<SqsFn> {
+    let deps = &locals.deps;
     Some(match function {
-        Function::Reservation => Arc::new(move |ev| {
-            let deps = deps.clone();
-            Box::pin(async move { reservation::handle(&deps, ev).await })
-        }),
-        Function::Routing => Arc::new(move |ev| {
-            let deps = deps.clone();
-            Box::pin(async move { routing::handle(&deps, ev).await })
-        }),
+        Function::Reservation => handler!(deps, reservation::handle),
+        Function::Routing => handler!(deps, routing::handle),
+        Function::Payment => handler!(deps, payment::handle),
+        Function::Shipment => handler!(deps, shipment::handle),
+        Function::Returns => handler!(deps, returns::handle_sqs),
+        Function::Notifications => {
+            let sender = locals.sender.clone();
+            Arc::new(move |input| {
+                let sender = sender.clone();
+                Box::pin(async move { notifications::handle(sender.as_ref(), input).await })
+            })
+        }
         Function::OrderIntake | Function::Inventory => return None,
     })
 }

@@ -14,6 +14,9 @@ pub mod functions;
 use anyhow::Context;
 use oms::Deps;
 use oms::adapters::embedded::EmbeddedItems;
+use oms::events::DomainEvent;
+use oms::ports::{EventPublisher, PublishError, Scheduler};
+use oms::time::Timestamp;
 use oms::wiring::Function;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,6 +30,8 @@ pub struct Options {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     pub backend: Backend,
+    /// Overrides `OMS_PAYMENT_WINDOW_SECS`.
+    pub payment_window: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,12 +61,37 @@ impl Options {
                 data_dir: PathBuf::new(),
                 in_memory: true,
             },
+            payment_window: None,
         }
+    }
+}
+
+/// The scheduler port as a local timer: the runtime plays the part of
+/// EventBridge Scheduler / delayed SQS messages.
+struct LocalTimer {
+    events: Arc<dyn EventPublisher>,
+    clock: Arc<dyn oms::time::Clock>,
+}
+
+#[async_trait::async_trait]
+impl Scheduler for LocalTimer {
+    async fn schedule(&self, due: Timestamp, event: DomainEvent) -> Result<(), PublishError> {
+        let wait = due.millis().saturating_sub(self.clock.now().millis());
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            if let Err(e) = events.publish(&[event]).await {
+                tracing::error!(error = %e, "timer event not published");
+            }
+        });
+        Ok(())
     }
 }
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// What the notifications function sent.
+    pub notifications: Arc<notifications::LogSender>,
     /// The in-process bus (embedded backend only).
     pub bus: Option<Arc<bus::Bus>>,
     pub deps: Arc<Deps>,
@@ -105,26 +135,37 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             }
             .with_context(|| format!("opening the store in {}", data_dir.display()))?;
             let bus = bus::Bus::new();
-            let deps = Arc::new(Deps::new(Arc::new(items), bus.clone()));
-            (deps, Some(bus), None)
+            (Deps::new(Arc::new(items), bus.clone()), Some(bus), None)
         }
         Backend::Aws { names, provision } => {
             let sdk = aws_config::load_from_env().await;
             if *provision {
                 aws::provision(&sdk, names).await?;
             }
-            let deps = Arc::new(Deps::on_aws(&sdk, names.clone()));
-            (deps, None, Some(sdk))
+            (Deps::on_aws(&sdk, names.clone()), None, Some(sdk))
         }
+    };
+    let mut deps = deps;
+    if let Some(window) = options.payment_window {
+        deps.config.payment_window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+    }
+    let timer = LocalTimer {
+        events: deps.events.clone(),
+        clock: deps.clock.clone(),
+    };
+    let deps = Arc::new(deps.with_scheduler(Arc::new(timer)));
+    let locals = functions::Locals {
+        deps: deps.clone(),
+        sender: Arc::new(notifications::LogSender::recording()),
     };
 
     let mut sqs_handlers = HashMap::new();
     let mut http_handlers = HashMap::new();
     for f in Function::ALL {
-        if let Some(h) = functions::sqs(f, deps.clone()) {
+        if let Some(h) = functions::sqs(f, &locals) {
             sqs_handlers.insert(f, h);
         }
-        if let Some(h) = functions::http(f, deps.clone()) {
+        if let Some(h) = functions::http(f, &locals) {
             http_handlers.insert(f, h);
         }
     }
@@ -140,6 +181,8 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
     let front = Arc::new(front::Front {
         handlers: http_handlers,
         bus: bus.clone(),
+        bus_name: std::env::var("OMS_BUS").unwrap_or_else(|_| "oms".into()),
+        notifications: locals.sender.clone(),
         requests: AtomicU64::new(0),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
@@ -160,6 +203,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
     });
     Ok(Running {
         addr,
+        notifications: locals.sender,
         bus,
         deps,
         pollers,

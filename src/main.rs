@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let running = oms_local::start(oms_local::Options {
         port: cli.port,
         backend,
+        payment_window: None,
     })
     .await?;
     // The first line is for scripts (and tests) that start us on port 0.

@@ -253,6 +253,7 @@ async fn orders_survive_a_restart_on_the_same_data_dir() {
             data_dir: dir.clone(),
             in_memory: false,
         },
+        payment_window: None,
     };
     let oms = Oms::start_with(options.clone()).await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;

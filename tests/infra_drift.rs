@@ -62,6 +62,23 @@ fn function_resource(t: &Value, f: Function) -> (String, &Value) {
     found.into_iter().next().expect("one")
 }
 
+/// The queue the payment-window timer is sent to: the one feeding the
+/// function of the `TIMER_QUEUE` subscription.
+fn timer_queue_id(t: &Value) -> String {
+    let s = SUBSCRIPTIONS
+        .iter()
+        .find(|s| s.queue == oms::wiring::TIMER_QUEUE)
+        .expect("timer subscription");
+    let (_, consumer) = function_resource(t, s.function);
+    consumer["Properties"]["Events"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .find(|(_, e)| e["Type"] == "SQS")
+        .and_then(|(_, e)| target(&e["Properties"]["Queue"]))
+        .expect("the timer queue")
+}
+
 #[test]
 fn every_function_is_deployed_as_a_cargo_lambda_arm64_function() {
     let t = template();
@@ -189,9 +206,10 @@ fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
             strings(&pattern["detail-type"]),
             s.detail_types.iter().map(|x| x.to_string()).collect()
         );
+        let keys = if s.sources.is_empty() { 1 } else { 2 };
         assert_eq!(
             pattern.as_mapping().map(|m| m.len()),
-            Some(2),
+            Some(keys),
             "the pattern matches on source and detail-type only"
         );
     }
@@ -204,9 +222,12 @@ fn each_function_may_call_exactly_what_its_code_calls() {
         let (_, r) = function_resource(&t, f);
         let mut table = BTreeSet::new();
         let mut events = BTreeSet::new();
+        let mut timer = BTreeSet::new();
+        let timer_queue = timer_queue_id(&t);
         for policy in r["Properties"]["Policies"]
             .as_sequence()
-            .expect("inline policies")
+            .into_iter()
+            .flatten()
         {
             for st in policy["Statement"].as_sequence().expect("statements") {
                 assert_eq!(st["Effect"], "Allow");
@@ -215,10 +236,24 @@ fn each_function_may_call_exactly_what_its_code_calls() {
                 match on.as_str() {
                     "OmsTable" => table.extend(actions),
                     "OmsBus" => events.extend(actions),
+                    q if q == timer_queue => timer.extend(actions),
                     other => panic!("{} may act on {other}", f.name()),
                 }
             }
         }
+        let want_timer: BTreeSet<String> = if f.schedules() {
+            ["sqs:SendMessage".to_owned()].into()
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(timer, want_timer, "{} timer actions", f.name());
+        let env = &r["Properties"]["Environment"]["Variables"]["OMS_TIMER_QUEUE_URL"];
+        assert_eq!(
+            target(env),
+            f.schedules().then(|| timer_queue.clone()),
+            "{} OMS_TIMER_QUEUE_URL",
+            f.name()
+        );
         let want: BTreeSet<String> = f.table_actions().iter().map(|a| a.to_string()).collect();
         assert_eq!(table, want, "{} table actions", f.name());
         let want_events: BTreeSet<String> = if f.publishes() {

@@ -74,7 +74,7 @@ async fn every_sample_event_is_handled() {
         trigger: "sample".into(),
         at: oms::time::Timestamp(1),
     };
-    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), &cause);
+    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
     deps.orders()
         .create(&mut order, &[])
         .await

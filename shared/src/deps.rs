@@ -1,7 +1,8 @@
 //! What every handler is given: its ports, built once per process.
 
+use crate::config::Config;
 use crate::order::Cause;
-use crate::ports::{EventPublisher, IdGenerator};
+use crate::ports::{EventPublisher, IdGenerator, NoScheduler, Scheduler};
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
 use crate::time::Clock;
@@ -13,6 +14,8 @@ pub struct Deps {
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    pub scheduler: Arc<dyn Scheduler>,
+    pub config: Config,
 }
 
 impl Deps {
@@ -22,7 +25,14 @@ impl Deps {
             events,
             clock: Arc::new(crate::time::SystemClock),
             ids: Arc::new(crate::ports::UuidIds),
+            scheduler: Arc::new(NoScheduler),
+            config: Config::from_env(),
         }
+    }
+
+    pub fn with_scheduler(mut self, scheduler: Arc<dyn Scheduler>) -> Self {
+        self.scheduler = scheduler;
+        self
     }
 
     pub fn orders(&self) -> OrderRepo {
@@ -63,6 +73,17 @@ impl Deps {
             aws_sdk_eventbridge::Client::new(&sdk),
             aws.bus,
         );
-        Self::new(Arc::new(items), Arc::new(events))
+        let deps = Self::new(Arc::new(items), Arc::new(events));
+        match std::env::var("OMS_TIMER_QUEUE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let timer = crate::adapters::sqs_timer::SqsDelayScheduler::new(
+                    aws_sdk_sqs::Client::new(&sdk),
+                    url,
+                    deps.clock.clone(),
+                );
+                deps.with_scheduler(Arc::new(timer))
+            }
+            _ => deps,
+        }
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::geo::GeoPoint;
 use crate::ids::{LocationId, Sku};
+use crate::order::Allocation;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,4 +91,29 @@ impl StockView {
                 .collect(),
         }
     }
+}
+
+/// A change to stock that a transition needs, applied by the store in the
+/// same commit as the order's new state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StockMove {
+    /// Take units from the network counters (condition: available).
+    Reserve(Vec<(Sku, u32)>),
+    /// Put reserved units on location counters (condition: available there).
+    Allocate(Vec<Allocation>),
+    /// Give back a reservation (network) and its allocations (locations).
+    Release {
+        network: Vec<(Sku, u32)>,
+        located: Vec<Allocation>,
+    },
+    /// Units left a location: on hand and reserved both drop.
+    Ship {
+        location_id: LocationId,
+        lines: Vec<(Sku, u32)>,
+    },
+    /// Returned units back on the shelf at a location.
+    Restock {
+        location_id: LocationId,
+        lines: Vec<(Sku, u32)>,
+    },
 }

@@ -12,14 +12,18 @@
 //! - [`adapters`]: embedded redb store, DynamoDB, EventBridge.
 
 pub mod adapters;
+pub mod config;
 pub mod deps;
 pub mod events;
 pub mod geo;
+pub mod handling;
 pub mod http;
 pub mod ids;
 pub mod inventory;
+pub mod mixed;
 pub mod money;
 pub mod order;
+pub mod partner;
 pub mod ports;
 pub mod repo;
 pub mod routing;

@@ -16,7 +16,7 @@
 //! transaction with a condition per counter.
 
 use crate::ids::{LocationId, OrderId, Sku};
-use crate::inventory::{Counters, Location, StockView};
+use crate::inventory::{Counters, Location, StockMove, StockView};
 use crate::order::{Allocation, Order};
 use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write};
 use std::collections::BTreeMap;
@@ -110,15 +110,22 @@ impl OrderRepo {
     }
 
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        match self.items.get(&order_key(id)).await? {
-            Some(attrs) => Ok(Some(doc(&attrs, "order")?)),
-            None => Ok(None),
+        let Some(attrs) = self.items.get(&order_key(id)).await? else {
+            return Ok(None);
+        };
+        let mut order: Order = doc(&attrs, "order")?;
+        if let Some(outbox) = attrs.get("outbox").and_then(Value::as_s) {
+            order.outbox = serde_json::from_str(outbox).map_err(|_| corrupt("order outbox"))?;
         }
+        Ok(Some(order))
     }
 
     fn put(order: &Order, when: Vec<Cond>) -> Write {
         let mut attrs = Attrs::new();
         attrs.insert("doc".into(), to_doc(order));
+        if !order.outbox.is_empty() {
+            attrs.insert("outbox".into(), to_doc(&order.outbox));
+        }
         attrs.insert("version".into(), n(order.version));
         attrs.insert("status".into(), s(order.status.as_str()));
         Write::Put {
@@ -386,6 +393,87 @@ impl InventoryRepo {
             });
         network.chain(located).collect()
     }
+}
+
+impl InventoryRepo {
+    /// The writes for a change's stock moves, one per item: moves touching
+    /// the same counter are merged (a transaction may name an item once).
+    pub fn writes(moves: &[StockMove]) -> Vec<Write> {
+        let mut all = Vec::new();
+        for m in moves {
+            all.extend(match m {
+                StockMove::Reserve(demand) => Self::reserve_writes(demand),
+                StockMove::Allocate(allocations) => Self::allocate_writes(allocations),
+                StockMove::Release { network, located } => Self::release_writes(network, located),
+                StockMove::Ship { location_id, lines } => lines
+                    .iter()
+                    .flat_map(|(sku, q)| {
+                        let q = i64::from(*q);
+                        let leave = |sk: String| Write::Update {
+                            key: Key::new(stock_pk(sku), sk),
+                            set: vec![],
+                            add: vec![("onHand".into(), -q), ("reserved".into(), -q)],
+                            when: vec![Cond::AtLeast("reserved".into(), q)],
+                        };
+                        [leave(location_sk(location_id)), leave(NETWORK.to_owned())]
+                    })
+                    .collect(),
+                StockMove::Restock { location_id, lines } => lines
+                    .iter()
+                    .flat_map(|(sku, q)| {
+                        let q = i64::from(*q);
+                        let back = |sk: String| Write::Update {
+                            key: Key::new(stock_pk(sku), sk),
+                            set: vec![],
+                            add: vec![
+                                ("onHand".into(), q),
+                                ("available".into(), q),
+                                ("reserved".into(), 0),
+                            ],
+                            when: vec![],
+                        };
+                        [back(location_sk(location_id)), back(NETWORK.to_owned())]
+                    })
+                    .collect(),
+            });
+        }
+        merge_writes(all)
+    }
+}
+
+/// Folds updates of the same item into one: deltas add up, and so do the
+/// floors of `AtLeast` conditions on the same attribute.
+fn merge_writes(writes: Vec<Write>) -> Vec<Write> {
+    let mut out: Vec<Write> = Vec::with_capacity(writes.len());
+    for w in writes {
+        let Write::Update { key, add, when, .. } = &w else {
+            out.push(w);
+            continue;
+        };
+        let same = out.iter_mut().find(|o| o.key() == key);
+        match same {
+            Some(Write::Update {
+                add: into_add,
+                when: into_when,
+                ..
+            }) => {
+                for (name, d) in add {
+                    match into_add.iter_mut().find(|(n, _)| n == name) {
+                        Some((_, total)) => *total += d,
+                        None => into_add.push((name.clone(), *d)),
+                    }
+                }
+                for c in when {
+                    match (c, into_when.iter_mut().find(|x| matches!((x, c), (Cond::AtLeast(a, _), Cond::AtLeast(b, _)) if a == b))) {
+                        (Cond::AtLeast(_, n), Some(Cond::AtLeast(_, total))) => *total += n,
+                        _ => into_when.push(c.clone()),
+                    }
+                }
+            }
+            _ => out.push(w),
+        }
+    }
+    out
 }
 
 fn merge(allocations: &[Allocation]) -> BTreeMap<(Sku, LocationId), i64> {

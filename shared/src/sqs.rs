@@ -62,23 +62,49 @@ pub enum DecodeError {
     },
 }
 
-/// Reads an OMS domain event out of an SQS message body.
-pub fn decode(body: &str) -> Result<DomainEvent, DecodeError> {
-    let bus: BusEvent =
-        serde_json::from_str(body).map_err(|e| DecodeError::NotAnEvent(e.to_string()))?;
-    serde_json::from_value(bus.detail).map_err(|e| DecodeError::BadDetail {
-        detail_type: bus.detail_type,
-        from: bus.source,
-        error: e.to_string(),
-    })
+impl BusEvent {
+    /// Reads an SQS message body (an EventBridge event).
+    pub fn parse(body: &str) -> Result<Self, DecodeError> {
+        serde_json::from_str(body).map_err(|e| DecodeError::NotAnEvent(e.to_string()))
+    }
+
+    /// The OMS domain event inside, if the OMS sent it.
+    pub fn domain_event(&self) -> Result<DomainEvent, DecodeError> {
+        if self.source != crate::events::OMS_SOURCE {
+            return Err(self.bad("not sent by the OMS".into()));
+        }
+        serde_json::from_value(self.detail.clone()).map_err(|e| self.bad(e.to_string()))
+    }
+
+    /// A partner's payload inside.
+    pub fn partner_detail<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        serde_json::from_value(self.detail.clone()).map_err(|e| self.bad(e.to_string()))
+    }
+
+    /// The `orderId` of the detail, when there is a readable one.
+    pub fn order_id(&self) -> Option<crate::ids::OrderId> {
+        self.detail
+            .get("orderId")
+            .and_then(|v| v.as_str())
+            .and_then(|s| crate::ids::OrderId::parse(s).ok())
+    }
+
+    fn bad(&self, error: String) -> DecodeError {
+        DecodeError::BadDetail {
+            detail_type: self.detail_type.clone(),
+            from: self.source.clone(),
+            error,
+        }
+    }
 }
 
 /// Runs `handle` on every message of the batch concurrently and reports the
-/// ones to retry. Undecodable messages are reported too, so that after
-/// [`crate::wiring::MAX_RECEIVES`] receives they land in the dead-letter queue.
+/// ones to retry. Messages that are not EventBridge events at all are
+/// reported too, so that after [`crate::wiring::MAX_RECEIVES`] receives they
+/// land in the dead-letter queue.
 pub async fn process_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
-    F: Fn(DomainEvent) -> Fut,
+    F: Fn(BusEvent) -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
     let handle = &handle;
@@ -86,12 +112,11 @@ where
         futures::future::join_all(event.records.into_iter().map(|m: SqsMessage| async move {
             let id = m.message_id.clone().unwrap_or_default();
             let body = m.body.as_deref().unwrap_or("");
-            let result = match decode(body) {
+            let result = match BusEvent::parse(body) {
                 Ok(ev) => {
-                    let order_id = ev.order_id.clone();
-                    let event_type = ev.type_name();
+                    let (event_id, event_type) = (ev.id.clone(), ev.detail_type.clone());
                     handle(ev).await.map_err(|e| {
-                        tracing::warn!(%order_id, event_type, error = %e, "will retry");
+                        tracing::warn!(%event_id, %event_type, error = %e, "will retry");
                     })
                 }
                 Err(e) => {

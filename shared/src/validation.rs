@@ -263,6 +263,61 @@ impl StockRequest {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRequest {
+    pub reason: Option<String>,
+}
+
+impl CancelRequest {
+    pub fn validate(&self) -> Result<String, FieldError> {
+        Ok(optional_text(&self.reason, "reason", 500)?
+            .unwrap_or_else(|| "cancelled by the customer".into()))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnLineRequest {
+    pub sku: Option<String>,
+    pub quantity: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnRequest {
+    pub lines: Option<Vec<ReturnLineRequest>>,
+    pub reason: Option<String>,
+}
+
+impl ReturnRequest {
+    /// Lines merged per sku, and the reason.
+    pub fn validate(&self) -> Result<(Vec<crate::events::LineQty>, String), FieldError> {
+        let lines_in = required(&self.lines, "lines")?;
+        if lines_in.is_empty() || lines_in.len() > MAX_LINES {
+            return Err(FieldError::new(
+                "lines",
+                format!("must have 1 to {MAX_LINES} lines"),
+            ));
+        }
+        let mut lines: Vec<crate::events::LineQty> = Vec::new();
+        for (i, l) in lines_in.iter().enumerate() {
+            let f = |name: &str| format!("lines[{i}].{name}");
+            let sku = Sku::parse(required(&l.sku, &f("sku"))?).at(&f("sku"))?;
+            let quantity =
+                Quantity::new(*required(&l.quantity, &f("quantity"))?).at(&f("quantity"))?;
+            match lines.iter_mut().find(|x| x.sku == sku) {
+                Some(x) => x.quantity += quantity.get(),
+                None => lines.push(crate::events::LineQty {
+                    sku,
+                    quantity: quantity.get(),
+                }),
+            }
+        }
+        Ok((lines, text(&self.reason, "reason", 500)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,33 +10,58 @@ pub enum Function {
     Reservation,
     Routing,
     Inventory,
+    Payment,
+    Shipment,
+    Returns,
+    Notifications,
 }
 
 impl Function {
-    pub const ALL: [Function; 4] = [
+    pub const ALL: [Function; 8] = [
         Function::OrderIntake,
         Function::Reservation,
         Function::Routing,
         Function::Inventory,
+        Function::Payment,
+        Function::Shipment,
+        Function::Returns,
+        Function::Notifications,
     ];
 
     /// The DynamoDB actions the function's code calls (IAM names; a
     /// `TransactWriteItems` is authorised per contained Put/Update).
     pub fn table_actions(self) -> &'static [&'static str] {
+        const ORDERS: &[&str] = &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ];
+        const ORDERS_AND_STOCK_QUERIES: &[&str] = &[
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ];
         match self {
-            Function::OrderIntake => &["dynamodb:GetItem", "dynamodb:PutItem"],
-            Function::Reservation | Function::Routing | Function::Inventory => &[
-                "dynamodb:GetItem",
-                "dynamodb:Query",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-            ],
+            Function::Notifications => &[],
+            Function::OrderIntake | Function::Payment | Function::Shipment | Function::Returns => {
+                ORDERS
+            }
+            Function::Reservation | Function::Routing | Function::Inventory => {
+                ORDERS_AND_STOCK_QUERIES
+            }
         }
     }
 
     /// Whether the function publishes events (`events:PutEvents`).
     pub fn publishes(self) -> bool {
-        !matches!(self, Function::Inventory)
+        !matches!(self, Function::Inventory | Function::Notifications)
+    }
+
+    /// Whether the function schedules the payment-window timer (an SQS
+    /// message with a delay on the payment queue).
+    pub fn schedules(self) -> bool {
+        matches!(self, Function::OrderIntake | Function::Payment)
     }
 
     /// The crate, binary and Lambda function name.
@@ -46,6 +71,10 @@ impl Function {
             Function::Reservation => "reservation",
             Function::Routing => "routing",
             Function::Inventory => "inventory",
+            Function::Payment => "payment",
+            Function::Shipment => "shipment",
+            Function::Returns => "returns",
+            Function::Notifications => "notifications",
         }
     }
 }
@@ -68,6 +97,16 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/orders/{orderId}",
         function: Function::OrderIntake,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{orderId}/cancel",
+        function: Function::OrderIntake,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{orderId}/returns",
+        function: Function::Returns,
     },
     Route {
         method: "GET",
@@ -102,6 +141,9 @@ pub struct Subscription {
     /// Rule name and queue name (the dead-letter queue adds `-dlq`).
     pub queue: &'static str,
     pub function: Function,
+    /// Sources the rule matches; empty matches any source. Partner events
+    /// are matched on any source so that the handler can refuse (and
+    /// record) senders that are not on the partner allow-list.
     pub sources: &'static [&'static str],
     pub detail_types: &'static [&'static str],
 }
@@ -119,7 +161,34 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[OMS_SOURCE],
         detail_types: &["InventoryReserved"],
     },
+    Subscription {
+        queue: "payment",
+        function: Function::Payment,
+        sources: &[],
+        detail_types: &["PaymentConfirmed", "PaymentFailed", "PaymentWindowExpired"],
+    },
+    Subscription {
+        queue: "shipment",
+        function: Function::Shipment,
+        sources: &[],
+        detail_types: &["ShipmentStatusChanged", "CancellationResponse"],
+    },
+    Subscription {
+        queue: "returns",
+        function: Function::Returns,
+        sources: &[],
+        detail_types: &["ReturnReceived"],
+    },
+    Subscription {
+        queue: "notifications",
+        function: Function::Notifications,
+        sources: &[OMS_SOURCE],
+        detail_types: &["CustomerNotificationRequested"],
+    },
 ];
+
+/// The queue the payment-window timer is delivered to.
+pub const TIMER_QUEUE: &str = "payment";
 
 /// SQS receives before a message moves to the dead-letter queue.
 pub const MAX_RECEIVES: u32 = 3;
@@ -133,7 +202,8 @@ pub const BATCH_SIZE: usize = 10;
 
 impl Subscription {
     pub fn matches(&self, source: &str, detail_type: &str) -> bool {
-        self.sources.contains(&source) && self.detail_types.contains(&detail_type)
+        (self.sources.is_empty() || self.sources.contains(&source))
+            && self.detail_types.contains(&detail_type)
     }
 }
 
@@ -190,7 +260,8 @@ mod tests {
     fn every_emitted_event_consumed_here_is_in_the_catalog() {
         for s in SUBSCRIPTIONS {
             for t in s.detail_types {
-                assert!(crate::events::EVENT_TYPES.contains(t), "{t}");
+                let partner = crate::partner::PARTNER_EVENTS.iter().any(|(p, _)| p == t);
+                assert!(crate::events::EVENT_TYPES.contains(t) || partner, "{t}");
             }
         }
     }

@@ -272,6 +272,7 @@ fn new_order(id: &str, lines: &[(&str, i64)]) -> Order {
     Order::place(
         OrderId::parse(id).expect("id"),
         req.validate().expect("valid"),
+        None,
         &cause(),
     )
     .0

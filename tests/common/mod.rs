@@ -34,6 +34,7 @@ impl Oms {
                 names: names.clone(),
                 provision: true,
             },
+            payment_window: None,
         })
         .await;
         Some((oms, names))

@@ -1,17 +1,23 @@
-//! order-intake: `POST /orders`, `GET /orders/{orderId}`.
+//! order-intake: `POST /orders`, `GET /orders/{orderId}`,
+//! `POST /orders/{orderId}/cancel`.
 //!
 //! Validates, dedupes (by `Idempotency-Key` and by channel + `externalId`,
 //! both claimed in the same commit as the order) and persists the order,
-//! then publishes `OrderPlaced`.
+//! publishes `OrderPlaced` and starts the payment window. Cancels: at once
+//! before release to a warehouse, by asking the warehouse after, never
+//! after shipment (that is a return).
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
 use oms::Deps;
+use oms::events::{DomainEvent, EventData};
+use oms::handling::{ChangeError, change_order};
 use oms::http::{ApiError, json, parse_body, respond, segments};
 use oms::ids::{IdempotencyKey, OrderId};
-use oms::order::Order;
+use oms::order::{CancelError, Order, OrderStatus};
 use oms::repo::{Claim, Created};
-use oms::validation::{FieldError, PlaceOrderRequest};
+use oms::time::Timestamp;
+use oms::validation::{CancelRequest, FieldError, PlaceOrderRequest};
 use sha2::{Digest, Sha256};
 
 /// How long an `Idempotency-Key` is remembered (external ids never expire).
@@ -23,6 +29,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     let result = match (req.method(), path.as_slice()) {
         (&Method::POST, ["orders"]) => place(deps, &req).await,
         (&Method::GET, ["orders", id]) => get(deps, id).await,
+        (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, &req).await,
         _ => Err(ApiError::no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
@@ -66,14 +73,16 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
 
     let trigger = request_id(req);
     let cause = deps.cause(&format!("order-intake:{}", new.channel), &trigger);
-    let (mut order, events) = Order::place(deps.ids.order_id(), new, &cause);
+    let due = Timestamp::from_millis(now.millis() + deps.config.payment_window_ms);
+    let (mut order, placed) = Order::place(deps.ids.order_id(), new, Some(due), &cause);
     match deps.orders().create(&mut order, &claims).await? {
         Created::New => {
             tracing::info!(order_id = %order.order_id, "order placed");
             deps.events
-                .publish(&events)
+                .publish(&placed.events)
                 .await
                 .map_err(ApiError::unavailable)?;
+            start_payment_window(deps, &order).await;
             Ok(order_response(StatusCode::CREATED, &order, false))
         }
         Created::Existing {
@@ -88,11 +97,12 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
                 .ok_or_else(|| ApiError::unavailable("claimed order not found"))?;
             // A replay after a failed publish must still get the order moving:
             // republish (same event ids) while nothing downstream has acted.
-            if existing.status == oms::order::OrderStatus::Placed {
+            if existing.status == OrderStatus::Placed && existing.history.len() == 1 {
                 deps.events
                     .publish(&existing.current_events())
                     .await
                     .map_err(ApiError::unavailable)?;
+                start_payment_window(deps, &existing).await;
             }
             Ok(order_response(StatusCode::OK, &existing, true))
         }
@@ -110,6 +120,65 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
             ))
         }
     }
+}
+
+/// Schedules `PaymentWindowExpired` at the order's payment deadline. A
+/// failure is logged, not returned: the order is placed either way.
+async fn start_payment_window(deps: &Deps, order: &Order) {
+    let Some(due_at) = order.payment_due_at else {
+        return;
+    };
+    let timer = DomainEvent {
+        event_id: format!("{}.payment-window", order.order_id),
+        order_id: order.order_id.clone(),
+        occurred_at: order.created_at,
+        data: EventData::PaymentWindowExpired { due_at },
+    };
+    if let Err(e) = deps.scheduler.schedule(due_at, timer).await {
+        tracing::error!(order_id = %order.order_id, error = %e, "payment window not scheduled");
+    }
+}
+
+async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let not_found = || ApiError::not_found(format!("order {id} does not exist"));
+    let order_id = OrderId::parse(id).map_err(|_| not_found())?;
+    let reason = if matches!(req.body(), Body::Empty) {
+        CancelRequest::default()
+    } else {
+        parse_body::<CancelRequest>(req)?
+    }
+    .validate()
+    .map_err(ApiError::invalid)?;
+    let trigger = request_id(req);
+    let result = change_order(
+        deps,
+        &order_id,
+        "order-intake:cancel",
+        &trigger,
+        |order, cause| order.cancel(reason.clone(), cause),
+    )
+    .await;
+    let order = match result {
+        Ok(order) => order,
+        Err(ChangeError::Denied(CancelError::AlreadyAsked)) => {
+            deps.orders().get(&order_id).await?.ok_or_else(not_found)?
+        }
+        Err(ChangeError::Denied(e @ CancelError::Shipped)) => {
+            return Err(ApiError::conflict("ALREADY_SHIPPED", e.to_string()));
+        }
+        Err(ChangeError::Denied(e @ CancelError::Closed(_))) => {
+            return Err(ApiError::conflict("NOT_CANCELLABLE", e.to_string()));
+        }
+        Err(ChangeError::NotFound) => return Err(not_found()),
+        Err(ChangeError::Store(e)) => return Err(e.into()),
+    };
+    // Cancelled now: 200. Waiting for the warehouse to confirm: 202.
+    let status = if order.status == OrderStatus::CancelRequested {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &order))
 }
 
 fn order_response(status: StatusCode, order: &Order, replayed: bool) -> Response<Body> {

@@ -9,11 +9,11 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::Error;
 use oms::Deps;
-use oms::events::{DomainEvent, EventData};
-use oms::ids::OrderId;
+use oms::events::EventData;
+use oms::ids::{OrderId, Sku};
 use oms::order::{OrderStatus, RejectReason, Rejection};
 use oms::repo::{InventoryRepo, SaveError};
-use oms::sqs::{HandlerError, process_batch};
+use oms::sqs::{BusEvent, HandlerError, process_batch};
 
 const ACTOR: &str = "reservation";
 /// Re-reads after a concurrent change to the same order.
@@ -23,9 +23,16 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Er
     Ok(process_batch(event, |ev| on_event(deps, ev)).await)
 }
 
-pub async fn on_event(deps: &Deps, event: DomainEvent) -> Result<(), HandlerError> {
-    match event.data {
-        EventData::OrderPlaced { .. } => reserve(deps, &event.order_id, &event.event_id).await,
+pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), HandlerError> {
+    let ev = match event.domain_event() {
+        Ok(ev) => ev,
+        Err(e) => {
+            tracing::error!(error = %e, "not an OMS event; ignored");
+            return Ok(());
+        }
+    };
+    match ev.data {
+        EventData::OrderPlaced { .. } => reserve(deps, &ev.order_id, &ev.event_id).await,
         _ => Ok(()),
     }
 }
@@ -38,10 +45,9 @@ async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), H
             return Ok(());
         };
         if order.status != OrderStatus::Placed {
-            // Already decided: a duplicate delivery, or a retry after the
-            // publish failed. Republishing is harmless (same ids) and makes
-            // sure the outcome reaches the bus.
-            if matches!(order.status, OrderStatus::Reserved | OrderStatus::Rejected) {
+            // Already decided (or cancelled meanwhile). If this trigger made
+            // the latest change, its publish may have failed: publish again.
+            if order.history.last().is_some_and(|h| h.cause == trigger) {
                 deps.events.publish(&order.current_events()).await?;
             }
             return Ok(());
@@ -49,16 +55,17 @@ async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), H
         let demand = order.demand();
         let cause = deps.cause(ACTOR, trigger);
         let mut reserved = order.clone();
-        let events = reserved
+        let outcome = reserved
             .mark_reserved(&cause)
             .map_err(|e| HandlerError::Retry(e.to_string()))?;
+        // Write i of the reservation is for demand[i] (see reserve_writes).
         match orders
-            .save(&mut reserved, InventoryRepo::reserve_writes(&demand))
+            .save(&mut reserved, InventoryRepo::writes(&outcome.stock))
             .await
         {
             Ok(()) => {
                 tracing::info!(%order_id, "inventory reserved");
-                deps.events.publish(&events).await?;
+                deps.events.publish(&outcome.events).await?;
                 return Ok(());
             }
             Err(SaveError::Stale) => continue,
@@ -66,7 +73,7 @@ async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), H
                 let mut rejected = order;
                 let skus = short_skus(deps, &demand, short_index).await?;
                 let listed: Vec<String> = skus.iter().map(ToString::to_string).collect();
-                let events = rejected
+                let outcome = rejected
                     .reject(
                         Rejection {
                             reason: RejectReason::InsufficientStock,
@@ -76,10 +83,13 @@ async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), H
                         &cause,
                     )
                     .map_err(|e| HandlerError::Retry(e.to_string()))?;
-                match orders.save(&mut rejected, Vec::new()).await {
+                match orders
+                    .save(&mut rejected, InventoryRepo::writes(&outcome.stock))
+                    .await
+                {
                     Ok(()) => {
                         tracing::info!(%order_id, "rejected: insufficient stock");
-                        deps.events.publish(&events).await?;
+                        deps.events.publish(&outcome.events).await?;
                         return Ok(());
                     }
                     Err(SaveError::Stale) => continue,
@@ -98,9 +108,9 @@ async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), H
 /// condition failed.
 async fn short_skus(
     deps: &Deps,
-    demand: &[(oms::ids::Sku, u32)],
+    demand: &[(Sku, u32)],
     failed: usize,
-) -> Result<Vec<oms::ids::Sku>, HandlerError> {
+) -> Result<Vec<Sku>, HandlerError> {
     let mut short = Vec::new();
     for (i, (sku, q)) in demand.iter().enumerate() {
         let view = deps.inventory().levels(sku).await?;

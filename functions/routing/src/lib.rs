@@ -5,13 +5,13 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::Error;
 use oms::Deps;
-use oms::events::{DomainEvent, EventData};
+use oms::events::EventData;
 use oms::ids::OrderId;
 use oms::ids::Sku;
 use oms::order::{OrderStatus, RejectReason, Rejection};
 use oms::repo::{InventoryRepo, SaveError};
 use oms::routing::{Candidate, Plan, Unroutable, plan};
-use oms::sqs::{HandlerError, process_batch};
+use oms::sqs::{BusEvent, HandlerError, process_batch};
 use oms::store::MAX_WRITES;
 use std::collections::BTreeMap;
 
@@ -23,9 +23,16 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Er
     Ok(process_batch(event, |ev| on_event(deps, ev)).await)
 }
 
-pub async fn on_event(deps: &Deps, event: DomainEvent) -> Result<(), HandlerError> {
-    match event.data {
-        EventData::InventoryReserved { .. } => route(deps, &event.order_id, &event.event_id).await,
+pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), HandlerError> {
+    let ev = match event.domain_event() {
+        Ok(ev) => ev,
+        Err(e) => {
+            tracing::error!(error = %e, "not an OMS event; ignored");
+            return Ok(());
+        }
+    };
+    match ev.data {
+        EventData::InventoryReserved { .. } => route(deps, &ev.order_id, &ev.event_id).await,
         _ => Ok(()),
     }
 }
@@ -78,7 +85,7 @@ async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), Han
             return Ok(());
         };
         if order.status != OrderStatus::Reserved {
-            if order.status == OrderStatus::Routed {
+            if order.history.last().is_some_and(|h| h.cause == trigger) {
                 deps.events.publish(&order.current_events()).await?;
             }
             return Ok(());
@@ -90,14 +97,10 @@ async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), Han
         let candidates = candidates(deps, &skus).await?;
         let planned = plan(&demand, order.ship_to.point(), &candidates)
             .and_then(|p| fits_one_commit(p, &demand));
-        let (events, writes) = match planned {
-            Ok(p) => {
-                let writes = InventoryRepo::allocate_writes(&p.allocations);
-                let events = next
-                    .mark_routed(p.allocations, p.reason, &cause)
-                    .map_err(|e| HandlerError::Retry(e.to_string()))?;
-                (events, writes)
-            }
+        let outcome = match planned {
+            Ok(p) => next
+                .mark_routed(p.allocations, p.reason, &cause)
+                .map_err(|e| HandlerError::Retry(e.to_string()))?,
             // The network reservation guarantees enough units across
             // locations, so this means stock was removed under the order
             // (or a race): try again, then give the reservation back.
@@ -105,24 +108,24 @@ async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), Han
                 tracing::warn!(%order_id, error = %e, "no plan yet; retrying");
                 continue;
             }
-            Err(e) => {
-                let events = next
-                    .reject(
-                        Rejection {
-                            reason: RejectReason::Unroutable,
-                            detail: e.to_string(),
-                            skus: vec![e.sku.clone()],
-                        },
-                        &cause,
-                    )
-                    .map_err(|e| HandlerError::Retry(e.to_string()))?;
-                (events, InventoryRepo::release_writes(&demand, &[]))
-            }
+            Err(e) => next
+                .reject(
+                    Rejection {
+                        reason: RejectReason::Unroutable,
+                        detail: e.to_string(),
+                        skus: vec![e.sku.clone()],
+                    },
+                    &cause,
+                )
+                .map_err(|e| HandlerError::Retry(e.to_string()))?,
         };
-        match orders.save(&mut next, writes).await {
+        match orders
+            .save(&mut next, InventoryRepo::writes(&outcome.stock))
+            .await
+        {
             Ok(()) => {
                 tracing::info!(%order_id, status = %next.status, "routing decided");
-                deps.events.publish(&events).await?;
+                deps.events.publish(&outcome.events).await?;
                 return Ok(());
             }
             Err(SaveError::Stale | SaveError::Condition(_)) => continue,

@@ -8,6 +8,8 @@ pub mod embedded;
 #[cfg(feature = "aws")]
 pub mod eventbridge;
 pub mod memory;
+#[cfg(feature = "aws")]
+pub mod sqs_timer;
 
 /// Names of the AWS resources, from the environment the SAM template sets:
 /// `OMS_TABLE` (default `oms`), `OMS_BUS` (default `oms`) and

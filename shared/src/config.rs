@@ -1,0 +1,34 @@
+//! Settings read once per process from the environment.
+
+use crate::partner::PartnerSources;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long an order may stay unpaid before it is cancelled
+    /// (`OMS_PAYMENT_WINDOW_SECS`, default 1800).
+    pub payment_window_ms: u64,
+    /// Who may send which partner event (`OMS_PARTNER_SOURCES_<KIND>`).
+    pub partner_sources: PartnerSources,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            payment_window_ms: 30 * 60 * 1000,
+            partner_sources: PartnerSources::default(),
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Self {
+        let window = std::env::var("OMS_PAYMENT_WINDOW_SECS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s > 0);
+        Self {
+            payment_window_ms: window.map(|s| s * 1000).unwrap_or(30 * 60 * 1000),
+            partner_sources: PartnerSources::from_env(),
+        }
+    }
+}

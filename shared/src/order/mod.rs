@@ -1,0 +1,660 @@
+//! The Order aggregate and its state machine.
+//!
+//! ```text
+//! PLACED ─reserve─▶ RESERVED ─route─▶ ROUTED ─paid─▶ READY_TO_SHIP ─▶ PARTIALLY_SHIPPED ─▶ SHIPPED ─▶ DELIVERED ─▶ RETURNED
+//!   │                  │                 │                │
+//!   ▼                  ▼                 ▼                ▼
+//! REJECTED / ON_HOLD / CANCELLED    CANCEL_REQUESTED ─accepted─▶ CANCELLED  (rejected ─▶ READY_TO_SHIP)
+//! ```
+//!
+//! Every change is a method that checks the current status, changes the
+//! order, appends a history entry (who, what, when, why) and returns an
+//! [`Outcome`]: the domain events and the stock moves that must commit with
+//! it. Illegal changes are typed errors; partner facts that cannot apply are
+//! [`Refusal`]s, recorded in the history by [`Order::refuse`].
+
+mod payment;
+mod returns;
+mod shipping;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use payment::{Payment, PaymentStatus, Refund};
+pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
+pub use shipping::Shipment;
+
+use crate::events::{DomainEvent, EventData, LineQty, ShipToSummary};
+use crate::geo::GeoPoint;
+use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, Quantity, Sku};
+use crate::inventory::StockMove;
+use crate::money::Currency;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Placed,
+    Reserved,
+    Routed,
+    OnHold,
+    ReadyToShip,
+    CancelRequested,
+    PartiallyShipped,
+    Shipped,
+    Delivered,
+    Returned,
+    Rejected,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "PLACED",
+            Self::Reserved => "RESERVED",
+            Self::Routed => "ROUTED",
+            Self::OnHold => "ON_HOLD",
+            Self::ReadyToShip => "READY_TO_SHIP",
+            Self::CancelRequested => "CANCEL_REQUESTED",
+            Self::PartiallyShipped => "PARTIALLY_SHIPPED",
+            Self::Shipped => "SHIPPED",
+            Self::Delivered => "DELIVERED",
+            Self::Returned => "RETURNED",
+            Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+    /// The order ended without shipping.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Rejected | Self::Cancelled)
+    }
+    /// Not yet released to a warehouse: cancelling is immediate.
+    pub fn before_release(self) -> bool {
+        matches!(
+            self,
+            Self::Placed | Self::Reserved | Self::Routed | Self::OnHold
+        )
+    }
+    /// Units have left a warehouse: too late to cancel, time to return.
+    pub fn has_shipped(self) -> bool {
+        matches!(
+            self,
+            Self::PartiallyShipped | Self::Shipped | Self::Delivered | Self::Returned
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RejectReason {
+    InsufficientStock,
+    Unroutable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub city: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Address {
+    pub fn point(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.lat,
+            lon: self.lon,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    pub line_no: u16,
+    pub sku: Sku,
+    pub quantity: Quantity,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+/// Units of one sku taken from one location.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    pub sku: Sku,
+    pub location_id: LocationId,
+    pub quantity: Quantity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejection {
+    pub reason: RejectReason,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skus: Vec<Sku>,
+}
+
+/// One change or one refused fact: the audit trail and the data for KPIs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    /// What happened: the event emitted, or the partner event refused.
+    pub event: String,
+    /// The function (or partner source) that made or asked for the change.
+    pub actor: String,
+    /// What triggered it: a request id or the id of the event consumed.
+    pub cause: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The fact was refused and changed nothing else.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
+}
+
+/// Who and what caused a change, carried into the history.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub actor: String,
+    pub trigger: String,
+    pub at: Timestamp,
+}
+
+/// What a change produced: events to publish and stock to move, both in the
+/// same commit as the order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub events: Vec<DomainEvent>,
+    pub stock: Vec<StockMove>,
+}
+
+/// Why a fact could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Already applied: nothing to do, nothing to record.
+    #[error("already applied")]
+    Duplicate,
+    /// Cannot apply: recorded in the history, otherwise changes nothing.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// An order that passed validation and is ready to be placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrder {
+    pub channel: Channel,
+    pub external_id: Option<ExternalId>,
+    pub customer: Customer,
+    pub currency: Currency,
+    pub ship_to: Address,
+    pub lines: Vec<OrderLine>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    /// Optimistic-concurrency version; the store bumps it on every save.
+    pub version: u64,
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<ExternalId>,
+    pub customer: Customer,
+    pub currency: Currency,
+    pub ship_to: Address,
+    pub lines: Vec<OrderLine>,
+    pub total: i64,
+    #[serde(default)]
+    pub allocations: Vec<Allocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    /// The order holds stock (a network reservation, and its allocations
+    /// once routed) that a cancellation must give back.
+    #[serde(default)]
+    pub holds_stock: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_due_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<Payment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<Shipment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<ReturnAuth>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub history: Vec<HistoryEntry>,
+    /// The events of the latest change, kept so a retry can publish them
+    /// again with the same ids (stored beside the order, not shown).
+    #[serde(skip)]
+    pub outbox: Vec<DomainEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} an order that is {from}")]
+pub struct TransitionError {
+    pub from: OrderStatus,
+    pub action: &'static str,
+}
+
+impl Order {
+    /// Places a new order: the first transition, `→ PLACED`.
+    pub fn place(
+        id: OrderId,
+        new: NewOrder,
+        payment_due_at: Option<Timestamp>,
+        cause: &Cause,
+    ) -> (Order, Outcome) {
+        let mut order = Order {
+            order_id: id,
+            status: OrderStatus::Placed,
+            version: 0,
+            channel: new.channel,
+            external_id: new.external_id,
+            customer: new.customer,
+            currency: new.currency,
+            ship_to: new.ship_to,
+            lines: new.lines,
+            total: new.total,
+            allocations: Vec::new(),
+            routing_reason: None,
+            rejection: None,
+            holds_stock: false,
+            payment_due_at,
+            payment: None,
+            hold_reason: None,
+            cancel_reason: None,
+            shipments: Vec::new(),
+            returns: Vec::new(),
+            created_at: cause.at,
+            updated_at: cause.at,
+            history: Vec::new(),
+            outbox: Vec::new(),
+        };
+        let placed = order.placed_data();
+        let notify = order.notification(
+            "order-placed",
+            serde_json::json!({"total": order.total, "currency": order.currency}),
+        );
+        let mut change = Change::new(None);
+        change.step(&mut order, "OrderPlaced", cause, None, vec![placed, notify]);
+        let outcome = change.finish(&mut order);
+        (order, outcome)
+    }
+
+    /// `PLACED → RESERVED`: every line is taken from the network stock.
+    pub fn mark_reserved(&mut self, cause: &Cause) -> Result<Outcome, TransitionError> {
+        self.expect(&[OrderStatus::Placed], "reserve")?;
+        let demand = self.demand();
+        let mut change = Change::new(Some(StockMove::Reserve(demand.clone())));
+        self.status = OrderStatus::Reserved;
+        self.holds_stock = true;
+        let lines = to_lines(&demand);
+        change.step(
+            self,
+            "InventoryReserved",
+            cause,
+            None,
+            vec![EventData::InventoryReserved { lines }],
+        );
+        Ok(change.finish(self))
+    }
+
+    /// `PLACED | RESERVED → REJECTED`; a reservation, if any, is given back.
+    pub fn reject(
+        &mut self,
+        rejection: Rejection,
+        cause: &Cause,
+    ) -> Result<Outcome, TransitionError> {
+        self.expect(&[OrderStatus::Placed, OrderStatus::Reserved], "reject")?;
+        let mut change = Change::new(self.release_stock());
+        let mut events = Vec::new();
+        if rejection.reason == RejectReason::InsufficientStock {
+            events.push(EventData::InventoryShort {
+                skus: rejection.skus.clone(),
+            });
+        }
+        events.push(EventData::OrderRejected {
+            reason: rejection.reason,
+            detail: rejection.detail.clone(),
+        });
+        events.push(self.notification(
+            "order-rejected",
+            serde_json::json!({"reason": rejection.reason, "detail": rejection.detail}),
+        ));
+        let detail = rejection.detail.clone();
+        self.rejection = Some(rejection);
+        self.status = OrderStatus::Rejected;
+        change.step(self, "OrderRejected", cause, Some(detail), events);
+        Ok(change.finish(self))
+    }
+
+    /// `RESERVED → ROUTED`: the quantities now sit on these locations. An
+    /// order already paid is released to them at once.
+    pub fn mark_routed(
+        &mut self,
+        allocations: Vec<Allocation>,
+        reason: String,
+        cause: &Cause,
+    ) -> Result<Outcome, TransitionError> {
+        self.expect(&[OrderStatus::Reserved], "route")?;
+        let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
+        self.allocations = allocations.clone();
+        self.routing_reason = Some(reason.clone());
+        self.status = OrderStatus::Routed;
+        change.step(
+            self,
+            "OrderRouted",
+            cause,
+            Some(reason.clone()),
+            vec![EventData::OrderRouted {
+                allocations,
+                reason,
+            }],
+        );
+        self.release_if_paid(&mut change, cause);
+        Ok(change.finish(self))
+    }
+
+    /// A cancellation asked by the customer or the storefront. Before
+    /// release: immediate, stock given back and any capture refunded. After
+    /// release: the warehouse is asked (`CANCEL_REQUESTED`). After shipment:
+    /// an error — that is a return.
+    pub fn cancel(&mut self, why: String, cause: &Cause) -> Result<Outcome, CancelError> {
+        match self.status {
+            s if s.before_release() => Ok(self.close_cancelled(why, cause)),
+            OrderStatus::ReadyToShip => {
+                let mut change = Change::new(None);
+                self.status = OrderStatus::CancelRequested;
+                self.cancel_reason = Some(why.clone());
+                change.step(
+                    self,
+                    "CancellationRequested",
+                    cause,
+                    Some(why.clone()),
+                    vec![EventData::CancellationRequested { reason: why }],
+                );
+                Ok(change.finish(self))
+            }
+            OrderStatus::CancelRequested | OrderStatus::Cancelled => Err(CancelError::AlreadyAsked),
+            s if s.has_shipped() => Err(CancelError::Shipped),
+            _ => Err(CancelError::Closed(self.status)),
+        }
+    }
+
+    /// The warehouse's answer to a cancellation request.
+    pub fn cancellation_answered(
+        &mut self,
+        accepted: bool,
+        reason: Option<String>,
+        cause: &Cause,
+    ) -> Result<Outcome, Refusal> {
+        if self.status != OrderStatus::CancelRequested {
+            return Err(Refusal::Refused(format!(
+                "no cancellation is pending (order is {})",
+                self.status
+            )));
+        }
+        let why = self
+            .cancel_reason
+            .clone()
+            .unwrap_or_else(|| "cancelled".into());
+        if accepted {
+            return Ok(self.close_cancelled(why, cause));
+        }
+        let mut change = Change::new(None);
+        self.status = OrderStatus::ReadyToShip;
+        let reason = reason.unwrap_or_else(|| "the warehouse could not stop the order".into());
+        change.step(
+            self,
+            "CancellationRejected",
+            cause,
+            Some(reason.clone()),
+            vec![EventData::CancellationRejected { reason }],
+        );
+        Ok(change.finish(self))
+    }
+
+    /// Cancels now: stock given back, a captured payment refunded.
+    fn close_cancelled(&mut self, why: String, cause: &Cause) -> Outcome {
+        let mut change = Change::new(self.release_stock());
+        self.status = OrderStatus::Cancelled;
+        self.cancel_reason = Some(why.clone());
+        let mut events = vec![EventData::OrderCancelled {
+            reason: why.clone(),
+        }];
+        events.push(self.notification("order-cancelled", serde_json::json!({ "reason": why })));
+        events.extend(self.refund_rest(&format!("cancel-{}", self.history.len()), &why));
+        change.step(self, "OrderCancelled", cause, Some(why), events);
+        change.finish(self)
+    }
+
+    /// The stock move that gives back what the order holds, if anything.
+    fn release_stock(&mut self) -> Option<StockMove> {
+        if !self.holds_stock {
+            return None;
+        }
+        self.holds_stock = false;
+        Some(StockMove::Release {
+            network: self.demand(),
+            located: self.allocations.clone(),
+        })
+    }
+
+    /// `ROUTED → READY_TO_SHIP` when the payment is captured.
+    fn release_if_paid(&mut self, change: &mut Change, cause: &Cause) {
+        let paid = self.payment.as_ref().is_some_and(Payment::is_captured);
+        if self.status == OrderStatus::Routed && paid {
+            self.status = OrderStatus::ReadyToShip;
+            change.step(
+                self,
+                "OrderReleased",
+                cause,
+                None,
+                vec![EventData::OrderReleased {
+                    allocations: self.allocations.clone(),
+                }],
+            );
+        }
+    }
+
+    /// Records a fact that could not apply: who sent it, when, and why not.
+    pub fn refuse(&mut self, event: &str, why: &str, cause: &Cause) {
+        self.history.push(HistoryEntry {
+            at: cause.at,
+            from: Some(self.status),
+            to: self.status,
+            event: event.to_owned(),
+            actor: cause.actor.clone(),
+            cause: cause.trigger.clone(),
+            detail: Some(why.to_owned()),
+            refused: true,
+        });
+        self.outbox.clear();
+    }
+
+    /// Whether a trigger (an event id) was already applied or refused.
+    pub fn has_seen(&self, trigger: &str) -> bool {
+        self.history.iter().any(|h| h.cause == trigger)
+    }
+
+    /// Units per sku, merged across lines, in sku order.
+    pub fn demand(&self) -> Vec<(Sku, u32)> {
+        let mut by_sku: BTreeMap<&Sku, u32> = BTreeMap::new();
+        for line in &self.lines {
+            *by_sku.entry(&line.sku).or_default() += line.quantity.get();
+        }
+        by_sku.into_iter().map(|(s, q)| (s.clone(), q)).collect()
+    }
+
+    /// The events of the latest change (same ids when published again).
+    pub fn current_events(&self) -> Vec<DomainEvent> {
+        self.outbox.clone()
+    }
+
+    fn placed_data(&self) -> EventData {
+        EventData::OrderPlaced {
+            channel: self.channel.clone(),
+            external_id: self.external_id.clone(),
+            customer_id: self.customer.id.clone(),
+            currency: self.currency,
+            total: self.total,
+            lines: to_lines(&self.demand()),
+            ship_to: ShipToSummary {
+                country: self.ship_to.country.clone(),
+                postal_code: self.ship_to.postal_code.clone(),
+                lat: self.ship_to.lat,
+                lon: self.ship_to.lon,
+            },
+            payment_due_at: self.payment_due_at,
+        }
+    }
+
+    /// A message for the customer, rendered by the notifications function.
+    fn notification(&self, template: &str, data: serde_json::Value) -> EventData {
+        EventData::CustomerNotificationRequested {
+            template_id: template.to_owned(),
+            customer_id: self.customer.id.clone(),
+            email: self.customer.email.clone(),
+            data,
+        }
+    }
+
+    fn expect(&self, allowed: &[OrderStatus], action: &'static str) -> Result<(), TransitionError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(TransitionError {
+                from: self.status,
+                action,
+            })
+        }
+    }
+}
+
+/// Why a cancellation cannot be done as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("a cancellation was already asked for or done")]
+    AlreadyAsked,
+    #[error("units have shipped: request a return instead")]
+    Shipped,
+    #[error("the order is {0} and cannot be cancelled")]
+    Closed(OrderStatus),
+}
+
+pub(crate) fn to_lines(demand: &[(Sku, u32)]) -> Vec<LineQty> {
+    demand
+        .iter()
+        .map(|(sku, quantity)| LineQty {
+            sku: sku.clone(),
+            quantity: *quantity,
+        })
+        .collect()
+}
+
+/// Builds one change: history entries, events (with ids derived from the
+/// order and the history position) and stock moves.
+pub(crate) struct Change {
+    events: Vec<DomainEvent>,
+    stock: Vec<StockMove>,
+    first_status: Option<OrderStatus>,
+    started: bool,
+}
+
+impl Change {
+    pub(crate) fn new(stock: Option<StockMove>) -> Self {
+        Self {
+            events: Vec::new(),
+            stock: stock.into_iter().collect(),
+            first_status: None,
+            started: false,
+        }
+    }
+
+    pub(crate) fn add_stock(&mut self, m: StockMove) {
+        self.stock.push(m);
+    }
+
+    /// Records a step whose new status is already set on `order`. `from` is
+    /// the status before the change's first step.
+    pub(crate) fn step(
+        &mut self,
+        order: &mut Order,
+        event: &str,
+        cause: &Cause,
+        detail: Option<String>,
+        data: Vec<EventData>,
+    ) {
+        let from = if self.started {
+            order.history.last().map(|h| h.to)
+        } else {
+            self.started = true;
+            self.first_status = order.history.last().map(|h| h.to);
+            self.first_status
+        };
+        order.updated_at = cause.at.max(order.updated_at);
+        order.history.push(HistoryEntry {
+            at: cause.at,
+            from,
+            to: order.status,
+            event: event.to_owned(),
+            actor: cause.actor.clone(),
+            cause: cause.trigger.clone(),
+            detail,
+            refused: false,
+        });
+        let seq = order.history.len() - 1;
+        for (n, d) in data.into_iter().enumerate() {
+            self.events.push(DomainEvent {
+                event_id: format!("{}.{}.{}", order.order_id, seq, n),
+                order_id: order.order_id.clone(),
+                occurred_at: order.updated_at,
+                data: d,
+            });
+        }
+    }
+
+    pub(crate) fn finish(self, order: &mut Order) -> Outcome {
+        order.outbox = self.events.clone();
+        Outcome {
+            events: self.events,
+            stock: self.stock,
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Returns: authorise (RMA) what was delivered and not already returned;
+//! on receipt, restock resellable units where they shipped from and refund
+//! the returned value once.
+
+use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
+use crate::events::{EventData, LineQty};
+use crate::ids::{LocationId, Sku};
+use crate::inventory::StockMove;
+use crate::partner::{ItemCondition, ReturnedLine};
+use crate::validation::FieldError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnStatus {
+    Authorized,
+    Received,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnAuth {
+    pub rma_id: String,
+    pub status: ReturnStatus,
+    pub reason: String,
+    pub lines: Vec<LineQty>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub received: Vec<ReturnedLine>,
+    #[serde(default)]
+    pub refund_amount: i64,
+}
+
+/// Why a return cannot be authorised.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnError {
+    #[error("the order is {0}: only delivered units can be returned")]
+    NotDelivered(OrderStatus),
+    /// This RMA exists already (a replayed request).
+    #[error("return {0} exists")]
+    Exists(String),
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+}
+
+impl Order {
+    /// Units per sku still returnable: delivered minus already authorised.
+    pub fn returnable(&self) -> BTreeMap<Sku, u32> {
+        let mut left = self.delivered_units();
+        for r in &self.returns {
+            for l in &r.lines {
+                if let Some(q) = left.get_mut(&l.sku) {
+                    *q = q.saturating_sub(l.quantity);
+                }
+            }
+        }
+        left.retain(|_, q| *q > 0);
+        left
+    }
+
+    /// Authorises a return of delivered units (an RMA).
+    pub fn authorize_return(
+        &mut self,
+        rma_id: String,
+        lines: Vec<LineQty>,
+        reason: String,
+        cause: &Cause,
+    ) -> Result<Outcome, ReturnError> {
+        if self.returns.iter().any(|r| r.rma_id == rma_id) {
+            return Err(ReturnError::Exists(rma_id));
+        }
+        if !matches!(
+            self.status,
+            OrderStatus::PartiallyShipped | OrderStatus::Shipped | OrderStatus::Delivered
+        ) || self.delivered_units().is_empty()
+        {
+            return Err(ReturnError::NotDelivered(self.status));
+        }
+        let mut left = self.returnable();
+        for (i, l) in lines.iter().enumerate() {
+            let have = left.get(&l.sku).copied().unwrap_or(0);
+            if l.quantity > have {
+                return Err(FieldError::new(
+                    format!("lines[{i}].quantity"),
+                    format!(
+                        "only {have} unit(s) of {} are delivered and not already returned",
+                        l.sku
+                    ),
+                )
+                .into());
+            }
+            left.insert(l.sku.clone(), have - l.quantity);
+        }
+        self.returns.push(ReturnAuth {
+            rma_id: rma_id.clone(),
+            status: ReturnStatus::Authorized,
+            reason: reason.clone(),
+            lines: lines.clone(),
+            received: Vec::new(),
+            refund_amount: 0,
+        });
+        let mut change = Change::new(None);
+        change.step(
+            self,
+            "ReturnAuthorized",
+            cause,
+            Some(reason.clone()),
+            vec![EventData::ReturnAuthorized {
+                rma_id,
+                lines,
+                reason,
+            }],
+        );
+        Ok(change.finish(self))
+    }
+
+    /// The warehouse received a return.
+    pub fn receive_return(
+        &mut self,
+        rma_id: &str,
+        lines: &[ReturnedLine],
+        cause: &Cause,
+    ) -> Result<Outcome, Refusal> {
+        let Some(index) = self.returns.iter().position(|r| r.rma_id == rma_id) else {
+            return Err(Refusal::Refused(format!(
+                "no return {rma_id} was authorised"
+            )));
+        };
+        if self.returns[index].status == ReturnStatus::Received {
+            return Err(Refusal::Duplicate);
+        }
+        let mut allowed: BTreeMap<Sku, u32> = BTreeMap::new();
+        for l in &self.returns[index].lines {
+            *allowed.entry(l.sku.clone()).or_default() += l.quantity;
+        }
+        for l in lines {
+            let left = allowed.get_mut(&l.sku);
+            match left {
+                Some(q) if l.quantity > 0 && *q >= l.quantity => *q -= l.quantity,
+                _ => {
+                    return Err(Refusal::Refused(format!(
+                        "{} × {} is more than return {rma_id} authorised",
+                        l.quantity, l.sku
+                    )));
+                }
+            }
+        }
+
+        let mut restock: BTreeMap<LocationId, Vec<(Sku, u32)>> = BTreeMap::new();
+        let mut restocked = Vec::new();
+        let mut damaged = Vec::new();
+        let mut value = 0i64;
+        for l in lines {
+            value = value.saturating_add(
+                self.unit_price(&l.sku)
+                    .saturating_mul(i64::from(l.quantity)),
+            );
+            let line = LineQty {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            };
+            match l.condition {
+                ItemCondition::Resellable => {
+                    let from = self.shipped_from(&l.sku);
+                    if let Some(loc) = from {
+                        restock
+                            .entry(loc)
+                            .or_default()
+                            .push((l.sku.clone(), l.quantity));
+                    }
+                    restocked.push(line);
+                }
+                ItemCondition::Damaged => damaged.push(line),
+            }
+        }
+        let mut change = Change::new(None);
+        for (location_id, lines) in restock {
+            change.add_stock(StockMove::Restock { location_id, lines });
+        }
+        let mut events = Vec::new();
+        let refund = self.refund_with_notice(
+            &format!("return-{rma_id}"),
+            value,
+            &format!("return {rma_id}"),
+        );
+        let refunded = refund
+            .iter()
+            .find_map(|e| match e {
+                EventData::RefundIssued { amount, .. } => Some(*amount),
+                _ => None,
+            })
+            .unwrap_or(0);
+        {
+            let r = &mut self.returns[index];
+            r.status = ReturnStatus::Received;
+            r.received = lines.to_vec();
+            r.refund_amount = refunded;
+        }
+        events.push(EventData::ReturnCompleted {
+            rma_id: rma_id.to_owned(),
+            restocked,
+            damaged,
+            refund_amount: refunded,
+        });
+        events.extend(refund);
+        let all_back = self.all_returned();
+        if all_back {
+            self.status = OrderStatus::Returned;
+        }
+        change.step(self, "ReturnCompleted", cause, None, events);
+        Ok(change.finish(self))
+    }
+
+    fn all_returned(&self) -> bool {
+        let mut back: BTreeMap<&Sku, u32> = BTreeMap::new();
+        for r in self
+            .returns
+            .iter()
+            .filter(|r| r.status == ReturnStatus::Received)
+        {
+            for l in &r.received {
+                *back.entry(&l.sku).or_default() += l.quantity;
+            }
+        }
+        self.demand()
+            .iter()
+            .all(|(sku, q)| back.get(sku).copied().unwrap_or(0) >= *q)
+    }
+
+    fn unit_price(&self, sku: &Sku) -> i64 {
+        self.lines
+            .iter()
+            .find(|l| &l.sku == sku)
+            .map(|l| l.unit_price)
+            .unwrap_or(0)
+    }
+
+    /// The location a sku shipped from (the first shipment carrying it).
+    fn shipped_from(&self, sku: &Sku) -> Option<LocationId> {
+        self.shipments
+            .iter()
+            .find(|s| s.lines.iter().any(|l| &l.sku == sku))
+            .map(|s| s.location_id.clone())
+    }
+}

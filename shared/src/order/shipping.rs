@@ -1,0 +1,305 @@
+//! Shipments reported by warehouses (WMS) and carriers.
+//!
+//! Rules for facts that arrive late, early or twice:
+//! - the same status again changes nothing;
+//! - an older status after a newer one (PICKED after SHIPPED) is recorded as
+//!   stale and ignored;
+//! - DELIVERED before SHIPPED counts as shipped, then delivered;
+//! - a shipment while a cancellation is pending means the warehouse did not
+//!   stop it: the order ships and the history says so;
+//! - nothing ships for an order not yet released, or cancelled.
+
+use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal, to_lines};
+use crate::events::{EventData, LineQty};
+use crate::ids::{LocationId, Sku};
+use crate::inventory::StockMove;
+use crate::partner::{ShipmentStatus, ShipmentStatusChanged};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    pub shipment_id: String,
+    pub location_id: LocationId,
+    pub status: ShipmentStatus,
+    pub lines: Vec<LineQty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// A carrier or warehouse exception was reported (the status stays).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exception: bool,
+}
+
+impl Shipment {
+    fn has_shipped(&self) -> bool {
+        matches!(
+            self.status,
+            ShipmentStatus::Shipped | ShipmentStatus::Delivered
+        )
+    }
+}
+
+fn rank(s: ShipmentStatus) -> u8 {
+    match s {
+        ShipmentStatus::Picked => 1,
+        ShipmentStatus::Packed => 2,
+        ShipmentStatus::Shipped => 3,
+        ShipmentStatus::Delivered => 4,
+        ShipmentStatus::Exception => 0,
+    }
+}
+
+impl Order {
+    /// Units of each sku allocated to a location and not yet in a shipment.
+    fn unassigned_at(&self, location: &LocationId, except: &str) -> BTreeMap<Sku, u32> {
+        let mut left: BTreeMap<Sku, u32> = BTreeMap::new();
+        for a in self
+            .allocations
+            .iter()
+            .filter(|a| &a.location_id == location)
+        {
+            *left.entry(a.sku.clone()).or_default() += a.quantity.get();
+        }
+        for s in self
+            .shipments
+            .iter()
+            .filter(|s| &s.location_id == location && s.shipment_id != except)
+        {
+            for l in &s.lines {
+                if let Some(q) = left.get_mut(&l.sku) {
+                    *q = q.saturating_sub(l.quantity);
+                }
+            }
+        }
+        left.retain(|_, q| *q > 0);
+        left
+    }
+
+    /// Units shipped per sku, over every shipment.
+    pub fn shipped_units(&self) -> BTreeMap<Sku, u32> {
+        let mut out = BTreeMap::new();
+        for s in self.shipments.iter().filter(|s| s.has_shipped()) {
+            for l in &s.lines {
+                *out.entry(l.sku.clone()).or_default() += l.quantity;
+            }
+        }
+        out
+    }
+
+    /// Units delivered per sku.
+    pub fn delivered_units(&self) -> BTreeMap<Sku, u32> {
+        let mut out = BTreeMap::new();
+        for s in self
+            .shipments
+            .iter()
+            .filter(|s| s.status == ShipmentStatus::Delivered)
+        {
+            for l in &s.lines {
+                *out.entry(l.sku.clone()).or_default() += l.quantity;
+            }
+        }
+        out
+    }
+
+    fn all_shipped(&self) -> bool {
+        let shipped = self.shipped_units();
+        self.demand()
+            .iter()
+            .all(|(sku, q)| shipped.get(sku).copied().unwrap_or(0) >= *q)
+    }
+
+    /// Applies a warehouse or carrier status update.
+    pub fn update_shipment(
+        &mut self,
+        u: &ShipmentStatusChanged,
+        cause: &Cause,
+    ) -> Result<Outcome, Refusal> {
+        use OrderStatus::*;
+        if !matches!(
+            self.status,
+            ReadyToShip | CancelRequested | PartiallyShipped | Shipped | Delivered
+        ) {
+            return Err(Refusal::Refused(format!(
+                "no shipment can apply to an order that is {}",
+                self.status
+            )));
+        }
+        let existing = self
+            .shipments
+            .iter()
+            .position(|s| s.shipment_id == u.shipment_id);
+        if let Some(i) = existing {
+            let s = &self.shipments[i];
+            if s.location_id != u.location_id {
+                return Err(Refusal::Refused(format!(
+                    "shipment {} ships from {}, not {}",
+                    s.shipment_id, s.location_id, u.location_id
+                )));
+            }
+            if u.status == ShipmentStatus::Exception && s.exception {
+                return Err(Refusal::Duplicate);
+            }
+            if u.status != ShipmentStatus::Exception && rank(u.status) == rank(s.status) {
+                return Err(Refusal::Duplicate);
+            }
+            if u.status != ShipmentStatus::Exception && rank(u.status) < rank(s.status) {
+                return Err(Refusal::Refused(format!(
+                    "stale {:?} after {:?}: ignored",
+                    u.status, s.status
+                )));
+            }
+        }
+        let lines = match (&u.lines, existing) {
+            (Some(lines), _) => {
+                let free = self.unassigned_at(&u.location_id, &u.shipment_id);
+                for l in lines {
+                    if l.quantity == 0 || free.get(&l.sku).copied().unwrap_or(0) < l.quantity {
+                        return Err(Refusal::Refused(format!(
+                            "{} × {} is not allocated to {} (or already in another shipment)",
+                            l.quantity, l.sku, u.location_id
+                        )));
+                    }
+                }
+                lines.clone()
+            }
+            (None, Some(i)) => self.shipments[i].lines.clone(),
+            (None, None) => to_lines(
+                &self
+                    .unassigned_at(&u.location_id, &u.shipment_id)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        if lines.is_empty() {
+            return Err(Refusal::Refused(format!(
+                "nothing of this order is left to ship from {}",
+                u.location_id
+            )));
+        }
+
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                self.shipments.push(Shipment {
+                    shipment_id: u.shipment_id.clone(),
+                    location_id: u.location_id.clone(),
+                    status: ShipmentStatus::Picked,
+                    lines: Vec::new(),
+                    carrier: None,
+                    tracking_number: None,
+                    exception: false,
+                });
+                self.shipments.len() - 1
+            }
+        };
+        let was_shipped = self.shipments[index].has_shipped();
+        let was_pending_cancel = self.status == CancelRequested;
+        {
+            let s = &mut self.shipments[index];
+            s.lines = lines.clone();
+            if u.carrier.is_some() {
+                s.carrier = u.carrier.clone();
+            }
+            if u.tracking_number.is_some() {
+                s.tracking_number = u.tracking_number.clone();
+            }
+            if u.status == ShipmentStatus::Exception {
+                s.exception = true;
+            } else {
+                s.status = u.status;
+            }
+        }
+        let shipment = self.shipments[index].clone();
+        let mut change = Change::new(None);
+
+        if u.status == ShipmentStatus::Exception {
+            change.step(
+                self,
+                "ShipmentException",
+                cause,
+                Some(format!("shipment {} reported an exception", u.shipment_id)),
+                vec![],
+            );
+            return Ok(change.finish(self));
+        }
+        if !shipment.has_shipped() {
+            change.step(
+                self,
+                "ShipmentUpdated",
+                cause,
+                Some(format!("shipment {} {:?}", u.shipment_id, u.status)),
+                vec![],
+            );
+            return Ok(change.finish(self));
+        }
+        if !was_shipped {
+            change.add_stock(StockMove::Ship {
+                location_id: shipment.location_id.clone(),
+                lines: shipment
+                    .lines
+                    .iter()
+                    .map(|l| (l.sku.clone(), l.quantity))
+                    .collect(),
+            });
+            let complete = self.all_shipped();
+            self.status = if complete { Shipped } else { PartiallyShipped };
+            if complete {
+                // The whole order left: no reservation is held any more.
+                self.holds_stock = false;
+            }
+            let detail = if was_pending_cancel {
+                Some(
+                    "shipped while a cancellation was pending: the warehouse did not stop it"
+                        .to_owned(),
+                )
+            } else {
+                None
+            };
+            let notice = self.notification(
+                "order-shipped",
+                serde_json::json!({
+                    "shipmentId": shipment.shipment_id, "carrier": shipment.carrier,
+                    "trackingNumber": shipment.tracking_number, "lines": shipment.lines,
+                }),
+            );
+            change.step(
+                self,
+                "OrderShipped",
+                cause,
+                detail,
+                vec![
+                    EventData::OrderShipped {
+                        shipment_id: shipment.shipment_id.clone(),
+                        location_id: shipment.location_id.clone(),
+                        lines: shipment.lines.clone(),
+                        carrier: shipment.carrier.clone(),
+                        tracking_number: shipment.tracking_number.clone(),
+                        complete,
+                    },
+                    notice,
+                ],
+            );
+        }
+        if shipment.status == ShipmentStatus::Delivered {
+            let complete = self.status == Shipped
+                && self
+                    .shipments
+                    .iter()
+                    .filter(|s| s.has_shipped())
+                    .all(|s| s.status == ShipmentStatus::Delivered);
+            let mut events = vec![EventData::OrderDelivered {
+                shipment_id: shipment.shipment_id.clone(),
+                complete,
+            }];
+            if complete {
+                self.status = Delivered;
+                events.push(self.notification("order-delivered", serde_json::json!({})));
+            }
+            change.step(self, "OrderDelivered", cause, None, events);
+        }
+        Ok(change.finish(self))
+    }
+}

@@ -1,0 +1,423 @@
+use super::*;
+use crate::partner::{ItemCondition, ReturnedLine, ShipmentStatus, ShipmentStatusChanged};
+use proptest::prelude::*;
+
+pub fn cause(ms: u64) -> Cause {
+    Cause {
+        actor: "test".into(),
+        trigger: format!("t{ms}"),
+        at: Timestamp(ms),
+    }
+}
+
+pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
+    let lines: Vec<OrderLine> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (sku, q))| OrderLine {
+            line_no: i as u16 + 1,
+            sku: Sku::parse(sku).unwrap(),
+            quantity: Quantity::new(*q).unwrap(),
+            unit_price: 100,
+            line_total: 100 * q,
+        })
+        .collect();
+    NewOrder {
+        channel: Channel::parse("web").unwrap(),
+        external_id: None,
+        customer: Customer {
+            id: CustomerId::parse("c-1").unwrap(),
+            email: None,
+        },
+        currency: Currency::parse("BRL").unwrap(),
+        ship_to: Address {
+            country: "BR".into(),
+            postal_code: None,
+            city: "Rio".into(),
+            line1: "Rua 1".into(),
+            line2: None,
+            lat: -22.9,
+            lon: -43.2,
+        },
+        total: lines.iter().map(|l| l.line_total).sum(),
+        lines,
+    }
+}
+
+fn placed() -> Order {
+    Order::place(
+        OrderId::parse("ord_1").unwrap(),
+        sample_new_order(&[("A", 2), ("B", 1), ("A", 1)]),
+        Some(Timestamp(1000)),
+        &cause(1),
+    )
+    .0
+}
+
+fn alloc(sku: &str, loc: &str, q: i64) -> Allocation {
+    Allocation {
+        sku: Sku::parse(sku).unwrap(),
+        location_id: LocationId::parse(loc).unwrap(),
+        quantity: Quantity::new(q).unwrap(),
+    }
+}
+
+fn routed() -> Order {
+    let mut o = placed();
+    o.mark_reserved(&cause(2)).unwrap();
+    o.mark_routed(
+        vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
+        "r".into(),
+        &cause(3),
+    )
+    .unwrap();
+    o
+}
+
+fn types(outcome: &Outcome) -> Vec<&'static str> {
+    outcome.events.iter().map(|e| e.type_name()).collect()
+}
+
+fn ship(
+    o: &mut Order,
+    id: &str,
+    loc: &str,
+    status: ShipmentStatus,
+    at: u64,
+) -> Result<Outcome, Refusal> {
+    o.update_shipment(
+        &ShipmentStatusChanged {
+            order_id: o.order_id.clone(),
+            shipment_id: id.into(),
+            location_id: LocationId::parse(loc).unwrap(),
+            status,
+            lines: None,
+            carrier: Some("Correios".into()),
+            tracking_number: Some(format!("TRK-{id}")),
+        },
+        &cause(at),
+    )
+}
+
+#[test]
+fn happy_path_records_every_transition_with_stock_moves() {
+    let mut o = placed();
+    assert_eq!(o.status, OrderStatus::Placed);
+    let out = o.mark_reserved(&cause(2)).unwrap();
+    assert_eq!(types(&out), ["InventoryReserved"]);
+    assert!(matches!(&out.stock[..], [StockMove::Reserve(d)] if d.len() == 2));
+    let out = o
+        .mark_routed(
+            vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
+            "nearest".into(),
+            &cause(3),
+        )
+        .unwrap();
+    assert_eq!(types(&out), ["OrderRouted"]);
+    let out = o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    assert_eq!(types(&out), ["PaymentCaptured", "OrderReleased"]);
+    assert_eq!(o.status, OrderStatus::ReadyToShip);
+    let out = ship(&mut o, "s1", "wh", ShipmentStatus::Shipped, 5).unwrap();
+    assert_eq!(o.status, OrderStatus::PartiallyShipped);
+    assert_eq!(
+        types(&out),
+        ["OrderShipped", "CustomerNotificationRequested"]
+    );
+    assert!(
+        matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[(Sku::parse("A").unwrap(), 3)])
+    );
+    ship(&mut o, "s2", "st", ShipmentStatus::Shipped, 6).unwrap();
+    assert_eq!(o.status, OrderStatus::Shipped);
+    ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 7).unwrap();
+    assert_eq!(o.status, OrderStatus::Shipped);
+    let out = ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 8).unwrap();
+    assert_eq!(o.status, OrderStatus::Delivered);
+    assert_eq!(
+        types(&out),
+        ["OrderDelivered", "CustomerNotificationRequested"]
+    );
+    let tos: Vec<_> = o.history.iter().map(|h| h.to.as_str()).collect();
+    assert_eq!(
+        tos,
+        [
+            "PLACED",
+            "RESERVED",
+            "ROUTED",
+            "ROUTED",
+            "READY_TO_SHIP",
+            "PARTIALLY_SHIPPED",
+            "SHIPPED",
+            "SHIPPED",
+            "DELIVERED"
+        ]
+    );
+    assert!(!o.holds_stock);
+}
+
+#[test]
+fn payment_before_routing_releases_as_soon_as_routed() {
+    let mut o = placed();
+    o.confirm_payment("pay-1", 400, "BRL", &cause(2)).unwrap();
+    assert_eq!(o.status, OrderStatus::Placed);
+    o.mark_reserved(&cause(3)).unwrap();
+    let out = o
+        .mark_routed(
+            vec![alloc("A", "wh", 3), alloc("B", "wh", 1)],
+            "r".into(),
+            &cause(4),
+        )
+        .unwrap();
+    assert_eq!(types(&out), ["OrderRouted", "OrderReleased"]);
+    assert_eq!(o.status, OrderStatus::ReadyToShip);
+}
+
+#[test]
+fn a_mismatched_payment_puts_the_order_on_hold() {
+    let mut o = routed();
+    let out = o.confirm_payment("pay-1", 399, "BRL", &cause(4)).unwrap();
+    assert_eq!(types(&out), ["OrderOnHold"]);
+    assert_eq!(o.status, OrderStatus::OnHold);
+    let mut o = routed();
+    o.confirm_payment("pay-1", 400, "USD", &cause(4)).unwrap();
+    assert_eq!(o.status, OrderStatus::OnHold);
+    assert_eq!(
+        o.confirm_payment("pay-1", 400, "USD", &cause(5)),
+        Err(Refusal::Duplicate)
+    );
+}
+
+#[test]
+fn duplicates_and_late_facts_follow_explicit_rules() {
+    let mut o = routed();
+    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    assert_eq!(
+        o.confirm_payment("pay-1", 400, "BRL", &cause(5)),
+        Err(Refusal::Duplicate)
+    );
+    assert!(matches!(
+        o.fail_payment("pay-1", "late", &cause(5)),
+        Err(Refusal::Refused(_))
+    ));
+    ship(&mut o, "s1", "wh", ShipmentStatus::Shipped, 6).unwrap();
+    assert_eq!(
+        ship(&mut o, "s1", "wh", ShipmentStatus::Shipped, 7),
+        Err(Refusal::Duplicate)
+    );
+    assert!(
+        matches!(ship(&mut o, "s1", "wh", ShipmentStatus::Picked, 7), Err(Refusal::Refused(m)) if m.contains("stale"))
+    );
+    // Delivered before shipped: ships, then delivers.
+    let out = ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 8).unwrap();
+    assert_eq!(
+        types(&out),
+        [
+            "OrderShipped",
+            "CustomerNotificationRequested",
+            "OrderDelivered"
+        ]
+    );
+    assert_eq!(out.stock.len(), 1);
+    // Nothing ships that was not released.
+    let mut early = routed();
+    assert!(matches!(
+        ship(&mut early, "s1", "wh", ShipmentStatus::Shipped, 5),
+        Err(Refusal::Refused(_))
+    ));
+}
+
+#[test]
+fn cancellation_depends_on_how_far_the_order_went() {
+    // Before release: immediate, stock released, capture refunded.
+    let mut o = routed();
+    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    let mut o2 = routed();
+    let out = o2.cancel("changed my mind".into(), &cause(5)).unwrap();
+    assert_eq!(o2.status, OrderStatus::Cancelled);
+    assert!(
+        matches!(&out.stock[..], [StockMove::Release { network, located }] if network.len() == 2 && located.len() == 2)
+    );
+    // After release: the warehouse is asked.
+    let out = o.cancel("changed my mind".into(), &cause(5)).unwrap();
+    assert_eq!(types(&out), ["CancellationRequested"]);
+    assert_eq!(
+        o.cancel("again".into(), &cause(6)),
+        Err(CancelError::AlreadyAsked)
+    );
+    let mut rejected = o.clone();
+    rejected
+        .cancellation_answered(false, None, &cause(7))
+        .unwrap();
+    assert_eq!(rejected.status, OrderStatus::ReadyToShip);
+    let out = o.cancellation_answered(true, None, &cause(7)).unwrap();
+    assert_eq!(o.status, OrderStatus::Cancelled);
+    assert!(types(&out).contains(&"RefundIssued"));
+    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(400));
+    // After shipment: a return.
+    let mut shipped = routed();
+    shipped
+        .confirm_payment("pay-1", 400, "BRL", &cause(4))
+        .unwrap();
+    ship(&mut shipped, "s1", "wh", ShipmentStatus::Shipped, 5).unwrap();
+    assert_eq!(
+        shipped.cancel("late".into(), &cause(6)),
+        Err(CancelError::Shipped)
+    );
+}
+
+#[test]
+fn returns_refund_once_and_restock_resellable_units() {
+    let mut o = routed();
+    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 5).unwrap();
+    ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 6).unwrap();
+    let a = |q| LineQty {
+        sku: Sku::parse("A").unwrap(),
+        quantity: q,
+    };
+    assert!(matches!(
+        o.authorize_return("rma-0".into(), vec![a(4)], "too many".into(), &cause(7)),
+        Err(ReturnError::Invalid(_))
+    ));
+    o.authorize_return("rma-1".into(), vec![a(2)], "wrong size".into(), &cause(7))
+        .unwrap();
+    assert_eq!(o.returnable().get(&Sku::parse("A").unwrap()), Some(&1));
+    let back = [
+        ReturnedLine {
+            sku: Sku::parse("A").unwrap(),
+            quantity: 1,
+            condition: ItemCondition::Resellable,
+        },
+        ReturnedLine {
+            sku: Sku::parse("A").unwrap(),
+            quantity: 1,
+            condition: ItemCondition::Damaged,
+        },
+    ];
+    let out = o.receive_return("rma-1", &back, &cause(8)).unwrap();
+    assert!(
+        matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[(Sku::parse("A").unwrap(), 1)])
+    );
+    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(200));
+    assert_eq!(
+        o.receive_return("rma-1", &back, &cause(9)),
+        Err(Refusal::Duplicate)
+    );
+    assert!(matches!(
+        o.receive_return("rma-x", &back, &cause(9)),
+        Err(Refusal::Refused(_))
+    ));
+    assert_eq!(o.status, OrderStatus::Delivered);
+}
+
+#[test]
+fn demand_merges_lines_of_the_same_sku() {
+    let d = placed().demand();
+    assert_eq!(d.len(), 2);
+    assert_eq!((d[0].0.as_str(), d[0].1), ("A", 3));
+    assert_eq!((d[1].0.as_str(), d[1].1), ("B", 1));
+}
+
+#[test]
+fn replayed_events_keep_their_ids() {
+    let mut o = placed();
+    let first = o.mark_reserved(&cause(2)).unwrap();
+    assert_eq!(o.current_events(), first.events);
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Reserve,
+    Route,
+    Reject,
+    Cancel,
+    Pay(i64),
+    FailPay,
+    Timeout,
+    Ship(&'static str, ShipmentStatus),
+    Answer(bool),
+    Return(u32),
+    Receive(u32),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    use ShipmentStatus::*;
+    prop_oneof![
+        Just(Step::Reserve),
+        Just(Step::Route),
+        Just(Step::Reject),
+        Just(Step::Cancel),
+        prop_oneof![Just(400i64), Just(1)].prop_map(Step::Pay),
+        Just(Step::FailPay),
+        Just(Step::Timeout),
+        (
+            prop_oneof![Just("s1"), Just("s2")],
+            prop_oneof![
+                Just(Picked),
+                Just(Shipped),
+                Just(Delivered),
+                Just(Exception)
+            ]
+        )
+            .prop_map(|(s, st)| Step::Ship(s, st)),
+        any::<bool>().prop_map(Step::Answer),
+        (1u32..4).prop_map(Step::Return),
+        (1u32..4).prop_map(Step::Receive),
+    ]
+}
+
+proptest! {
+    /// Whatever facts arrive, in whatever order and however often: the
+    /// status moves only along allowed edges, refused facts change nothing,
+    /// stock is released at most once, and refunds never exceed captures.
+    #[test]
+    fn any_sequence_of_facts_keeps_the_order_consistent(steps in proptest::collection::vec(step(), 0..24)) {
+        use OrderStatus::*;
+        let mut o = placed();
+        let mut released = 0;
+        for (i, st) in steps.iter().enumerate() {
+            let before = o.clone();
+            let c = cause(10 + i as u64);
+            let a = |q| LineQty { sku: Sku::parse("A").unwrap(), quantity: q };
+            let result: Result<Outcome, String> = match st {
+                Step::Reserve => o.mark_reserved(&c).map_err(|e| e.to_string()),
+                Step::Route => o.mark_routed(vec![alloc("A", "wh", 3), alloc("B", "st", 1)], "r".into(), &c).map_err(|e| e.to_string()),
+                Step::Reject => o.reject(Rejection { reason: RejectReason::Unroutable, detail: "x".into(), skus: vec![] }, &c).map_err(|e| e.to_string()),
+                Step::Cancel => o.cancel("asked".into(), &c).map_err(|e| e.to_string()),
+                Step::Pay(amount) => o.confirm_payment("p1", *amount, "BRL", &c).map_err(|e| e.to_string()),
+                Step::FailPay => o.fail_payment("p1", "declined", &c).map_err(|e| e.to_string()),
+                Step::Timeout => o.payment_window_closed(&c).map_err(|e| e.to_string()),
+                Step::Ship(id, s) => ship(&mut o, id, if *id == "s1" { "wh" } else { "st" }, *s, 10 + i as u64).map_err(|e| e.to_string()),
+                Step::Answer(ok) => o.cancellation_answered(*ok, None, &c).map_err(|e| e.to_string()),
+                Step::Return(q) => o.authorize_return(format!("rma-{i}"), vec![a(*q)], "r".into(), &c).map_err(|e| e.to_string()),
+                Step::Receive(q) => {
+                    let rma = o.returns.last().map(|r| r.rma_id.clone()).unwrap_or_default();
+                    o.receive_return(&rma, &[ReturnedLine { sku: Sku::parse("A").unwrap(), quantity: *q, condition: ItemCondition::Resellable }], &c).map_err(|e| e.to_string())
+                }
+            };
+            match result {
+                Ok(out) => {
+                    released += out.stock.iter().filter(|m| matches!(m, StockMove::Release { .. })).count();
+                    let allowed = before.status == o.status || matches!(
+                        (before.status, o.status),
+                        (Placed, Reserved | Rejected | OnHold | Cancelled)
+                            | (Reserved, Routed | Rejected | OnHold | Cancelled | ReadyToShip)
+                            | (Routed, ReadyToShip | OnHold | Cancelled)
+                            | (OnHold, Cancelled)
+                            | (ReadyToShip, CancelRequested | PartiallyShipped | Shipped | Delivered)
+                            | (CancelRequested, Cancelled | ReadyToShip | PartiallyShipped | Shipped | Delivered)
+                            | (PartiallyShipped, Shipped | Delivered)
+                            | (Shipped, Delivered)
+                            | (Delivered, Returned)
+                    );
+                    prop_assert!(allowed, "{} -> {} on {:?}", before.status, o.status, st);
+                    prop_assert!(o.history.len() > before.history.len());
+                }
+                Err(_) => prop_assert_eq!(&o, &before),
+            }
+            if let Some(p) = &o.payment {
+                prop_assert!(p.refunded <= p.captured, "refunded {} of {}", p.refunded, p.captured);
+            }
+        }
+        prop_assert!(released <= 1, "stock released {released} times");
+    }
+}
