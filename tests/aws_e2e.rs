@@ -208,3 +208,63 @@ async fn provisioning_is_idempotent_and_matches_the_wiring() {
     }
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_runs_on_the_emulator_delivery_cancellation_and_return() {
+    let Some((oms, _)) = Oms::start_on_emulator("life").await else {
+        return;
+    };
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-sp", 10).await;
+
+    // Placement to delivery, with partner events through EventBridge.
+    let id = oms.routed_order(&[("A", 2)]).await;
+    assert_eq!(oms.pay(&id).await["status"], "READY_TO_SHIP");
+    oms.ship(&id, "S1", "wh-sp", "SHIPPED", None).await;
+    oms.status(&id, "SHIPPED").await;
+    oms.ship(&id, "S1", "wh-sp", "DELIVERED", None).await;
+    oms.status(&id, "DELIVERED").await;
+
+    // A partial return with restock and one refund.
+    let body = json!({"lines": [{"sku": "A", "quantity": 1}], "reason": "too big"}).to_string();
+    let (s, rma) = oms
+        .send("POST", &format!("/orders/{id}/returns"), Some(&body), &[])
+        .await;
+    assert_eq!(s, 201, "{rma}");
+    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [{"sku": "A", "quantity": 1, "condition": "RESELLABLE"}]});
+    oms.put_event("partner.wms", "ReturnReceived", received)
+        .await;
+    let back = oms
+        .until(&id, "return received", |v| {
+            v["returns"][0]["status"] == "RECEIVED"
+        })
+        .await;
+    assert_eq!(back["payment"]["refunded"], 1990);
+
+    // Cancellation after release, accepted by the warehouse: stock back, refund.
+    let other = oms.routed_order(&[("A", 3)]).await;
+    oms.pay(&other).await;
+    assert_eq!(
+        oms.send("POST", &format!("/orders/{other}/cancel"), None, &[])
+            .await
+            .0,
+        202
+    );
+    oms.put_event(
+        "partner.wms",
+        "CancellationResponse",
+        json!({"orderId": other, "accepted": true}),
+    )
+    .await;
+    let cancelled = oms.status(&other, "CANCELLED").await;
+    assert_eq!(cancelled["payment"]["refunded"], cancelled["total"]);
+
+    let (_, stock) = oms.get("/inventory/A").await;
+    // 10 − 2 shipped + 1 restocked; nothing reserved.
+    assert_eq!(
+        (stock["onHand"].as_u64(), stock["reserved"].as_u64()),
+        (Some(9), Some(0)),
+        "{stock}"
+    );
+    oms.running.stop().await;
+}

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 pub struct Oms {
     pub running: oms_local::Running,
     pub http: reqwest::Client,
+    /// On the emulator: the bus partner events go to.
+    pub aws_bus: Option<String>,
 }
 
 impl Oms {
@@ -37,6 +39,10 @@ impl Oms {
             payment_window: None,
         })
         .await;
+        let oms = Self {
+            aws_bus: Some(names.bus.clone()),
+            ..oms
+        };
         Some((oms, names))
     }
 
@@ -45,6 +51,7 @@ impl Oms {
         Self {
             running,
             http: reqwest::Client::new(),
+            aws_bus: None,
         }
     }
 
@@ -109,6 +116,108 @@ impl Oms {
             )
             .await;
         assert_eq!(s, 200, "stock {sku}@{loc}: {v}");
+    }
+
+    /// Puts a partner event on the bus through the EventBridge-compatible
+    /// `PutEvents` endpoint; returns the response.
+    pub async fn put_event(&self, source: &str, detail_type: &str, detail: Value) -> Value {
+        if let Some(bus) = &self.aws_bus {
+            let sdk = aws_config::load_from_env().await;
+            let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(bus)
+                .source(source)
+                .detail_type(detail_type)
+                .detail(detail.to_string())
+                .build();
+            let out = aws_sdk_eventbridge::Client::new(&sdk)
+                .put_events()
+                .entries(entry)
+                .send()
+                .await
+                .expect("PutEvents");
+            assert_eq!(out.failed_entry_count, 0);
+            return json!({"FailedEntryCount": 0});
+        }
+        let body = json!({"Entries": [{"Source": source, "DetailType": detail_type, "Detail": detail.to_string()}]});
+        let resp = self
+            .http
+            .post(self.url("/"))
+            .header("x-amz-target", "AWSEvents.PutEvents")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("PutEvents");
+        assert_eq!(resp.status().as_u16(), 200);
+        let v: Value = resp.json().await.expect("json");
+        assert_eq!(v["FailedEntryCount"], 0, "{v}");
+        v
+    }
+
+    /// Polls the order until `done` holds for it.
+    pub async fn until(&self, order_id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (s, v) = self.get(&format!("/orders/{order_id}")).await;
+            assert_eq!(s, 200, "{v}");
+            if done(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "order {order_id} never reached {what}: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Polls until the order has the status.
+    pub async fn status(&self, order_id: &str, status: &str) -> Value {
+        self.until(order_id, status, |v| v["status"] == status)
+            .await
+    }
+
+    /// Places a routed order for `lines` (stock must exist) and returns its id.
+    pub async fn routed_order(&self, lines: &[(&str, u32)]) -> String {
+        let (s, placed) = self.post_order(&order(lines), None).await;
+        assert_eq!(s, 201, "{placed}");
+        let id = placed["orderId"].as_str().expect("id").to_owned();
+        let routed = self.settled(&id).await;
+        assert_eq!(routed["status"], "ROUTED", "{routed}");
+        id
+    }
+
+    /// Pays an order in full, as the payment provider would.
+    pub async fn pay(&self, order_id: &str) -> Value {
+        let (_, o) = self.get(&format!("/orders/{order_id}")).await;
+        self.put_event(
+            "partner.payments",
+            "PaymentConfirmed",
+            json!({"orderId": order_id, "paymentId": format!("pay-{order_id}"), "amount": o["total"], "currency": o["currency"]}),
+        )
+        .await;
+        self.until(order_id, "paid", |v| v["payment"]["status"] == "CAPTURED")
+            .await
+    }
+
+    /// A warehouse or carrier shipment update.
+    pub async fn ship(
+        &self,
+        order_id: &str,
+        shipment: &str,
+        location: &str,
+        status: &str,
+        lines: Option<Value>,
+    ) {
+        let mut detail = json!({
+            "orderId": order_id, "shipmentId": shipment, "locationId": location, "status": status,
+            "carrier": "Correios", "trackingNumber": format!("BR{shipment}"),
+        });
+        if let Some(l) = lines {
+            detail["lines"] = l;
+        }
+        self.put_event("partner.wms", "ShipmentStatusChanged", detail)
+            .await;
     }
 
     /// Polls the order until it leaves the in-between statuses.
