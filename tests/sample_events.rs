@@ -8,7 +8,16 @@ use oms::adapters::embedded::EmbeddedItems;
 use oms::adapters::memory::RecordingPublisher;
 use oms::ids::OrderId;
 use oms::order::{Cause, Order, OrderStatus};
+use oms::time::Timestamp;
 use std::sync::Arc;
+
+struct FixedClock(Timestamp);
+
+impl oms::time::Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(format!("{}/events/{path}", env!("CARGO_MANIFEST_DIR"))).expect(path)
@@ -20,6 +29,7 @@ async fn http(deps: &Deps, path: &str) -> (u16, serde_json::Value) {
     let resp = match function {
         "order-intake" => order_intake::handle(deps, req).await,
         "inventory" => inventory::handle(deps, req).await,
+        "returns" => returns::handle_http(deps, req).await,
         other => panic!("no HTTP function {other}"),
     }
     .expect("handled");
@@ -38,10 +48,14 @@ fn sqs(path: &str) -> SqsEvent {
 #[tokio::test]
 async fn every_sample_event_is_handled() {
     let events = Arc::new(RecordingPublisher::default());
-    let deps = Deps::new(
+    let mut deps = Deps::new(
         Arc::new(EmbeddedItems::in_memory().expect("store")),
         events.clone(),
     );
+    // After every time in the samples (the payment window closes at 10:30).
+    deps.clock = Arc::new(FixedClock(
+        Timestamp::parse_rfc3339("2026-11-23T11:00:00Z").expect("time"),
+    ));
 
     assert_eq!(http(&deps, "inventory/put-location.json").await.0, 201);
     let (status, stock) = http(&deps, "inventory/put-stock.json").await;
@@ -72,7 +86,7 @@ async fn every_sample_event_is_handled() {
     let cause = Cause {
         actor: "test".into(),
         trigger: "sample".into(),
-        at: oms::time::Timestamp(1),
+        at: Timestamp(1),
     };
     let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
     deps.orders()
@@ -113,6 +127,90 @@ async fn every_sample_event_is_handled() {
 
     let (status, got) = http(&deps, "order-intake/get-order.json").await;
     assert_eq!((status, got["status"].as_str()), (200, Some("ROUTED")));
+
+    // The rest of the lifecycle, one sample at a time.
+    let status_now = || async { deps.orders().get(&id).await.unwrap().map(|o| o.status) };
+    for (sample, then) in [
+        (
+            "payment/payment-confirmed.sqs.json",
+            OrderStatus::ReadyToShip,
+        ),
+        ("shipment/shipment-shipped.sqs.json", OrderStatus::Shipped),
+        (
+            "shipment/shipment-delivered.sqs.json",
+            OrderStatus::Delivered,
+        ),
+        // Too late for these: refused and recorded, nothing changes.
+        ("payment/payment-failed.sqs.json", OrderStatus::Delivered),
+        (
+            "payment/payment-window-expired.sqs.json",
+            OrderStatus::Delivered,
+        ),
+        (
+            "shipment/cancellation-response.sqs.json",
+            OrderStatus::Delivered,
+        ),
+    ] {
+        let batch = sqs(sample);
+
+        let resp = match sample.split('/').next() {
+            Some("payment") => payment::handle(&deps, batch).await,
+            Some("shipment") => shipment::handle(&deps, batch).await,
+            _ => unreachable!(),
+        }
+        .expect("handled");
+        assert!(resp.batch_item_failures.is_empty(), "{sample}");
+        assert_eq!(status_now().await, Some(then), "{sample}");
+    }
+    let (status, rma) = http(&deps, "returns/authorize-return.json").await;
+    assert_eq!(status, 201, "{rma}");
+    let resp = returns::handle_sqs(&deps, sqs("returns/return-received.sqs.json"))
+        .await
+        .expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    let order = deps.orders().get(&id).await.unwrap().unwrap();
+    assert_eq!(order.returns[0].status, oms::order::ReturnStatus::Received);
+    assert_eq!(order.payment.as_ref().map(|p| p.refunded), Some(1990));
+    assert_eq!(http(&deps, "order-intake/cancel-order.json").await.0, 409);
+
+    let sender = notifications::LogSender::recording();
+    let resp = notifications::handle(
+        &sender,
+        sqs("notifications/customer-notification-requested.sqs.json"),
+    )
+    .await
+    .expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    let sent = sender.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].body.contains("BR123456789"), "{}", sent[0].body);
+}
+
+#[test]
+fn partner_samples_are_put_events_entries_of_allowed_sources() {
+    let sources = oms::partner::PartnerSources::default();
+    let dir = format!("{}/events/partner", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("events/partner") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("sample");
+        let entries: Vec<serde_json::Value> =
+            serde_json::from_str(&text).expect("a PutEvents entry list");
+        for e in entries {
+            let (source, detail_type) = (
+                e["Source"].as_str().unwrap(),
+                e["DetailType"].as_str().unwrap(),
+            );
+            assert!(
+                sources.allows(source, detail_type),
+                "{source} {detail_type}"
+            );
+            let detail: serde_json::Value =
+                serde_json::from_str(e["Detail"].as_str().unwrap()).expect("Detail is JSON");
+            assert!(detail["orderId"].is_string());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5);
 }
 
 #[test]
