@@ -26,6 +26,21 @@ fn check_token(kind: &str, s: &str, max: usize, extra: &[char]) -> Result<(), In
     Ok(())
 }
 
+/// The JSON Schema of a token: its length and allowed characters.
+fn token_schema(max: usize, extra: &[char]) -> schemars::Schema {
+    // Inside a character class only `-` needs care: it goes last.
+    let mut class: String = extra.iter().filter(|c| **c != '-').collect();
+    if extra.contains(&'-') {
+        class.push('-');
+    }
+    schemars::json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max,
+        "pattern": format!("^[A-Za-z0-9{class}]+$"),
+    })
+}
+
 macro_rules! token_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr) => {
         $(#[$doc])*
@@ -52,6 +67,17 @@ macro_rules! token_id {
         impl From<$name> for String {
             fn from(v: $name) -> String {
                 v.0
+            }
+        }
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                token_schema($max, $extra)
             }
         }
         impl fmt::Display for $name {
@@ -133,6 +159,18 @@ impl Quantity {
         self.0
     }
 }
+impl schemars::JsonSchema for Quantity {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "integer", "minimum": 1, "maximum": Self::MAX})
+    }
+}
+
 impl TryFrom<i64> for Quantity {
     type Error = InvalidValue;
     fn try_from(n: i64) -> Result<Self, InvalidValue> {

@@ -12,6 +12,7 @@
 //! - [`adapters`]: embedded redb store, DynamoDB, EventBridge.
 
 pub mod adapters;
+pub mod catalog;
 pub mod config;
 pub mod deps;
 pub mod events;

@@ -36,6 +36,22 @@ impl Currency {
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
 }
+impl schemars::JsonSchema for Currency {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "ISO-4217 currency code",
+            "pattern": "^[A-Z]{3}$",
+        })
+    }
+}
+
 impl TryFrom<String> for Currency {
     type Error = InvalidValue;
     fn try_from(s: String) -> Result<Self, InvalidValue> {

@@ -17,7 +17,7 @@ use crate::partner::{ShipmentStatus, ShipmentStatusChanged};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Shipment {
     pub shipment_id: String,

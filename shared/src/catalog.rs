@@ -1,0 +1,361 @@
+//! The event catalog as data: a JSON Schema per event (generated from the
+//! Rust types), who emits and who consumes each event, and real examples
+//! produced by the domain itself. `events/schemas/` and `docs/events.md` are
+//! written from here, and tests fail when they fall behind.
+
+use crate::events::{DomainEvent, EVENT_TYPES, EventData};
+use crate::ids::{ExternalId, LocationId, OrderId, Quantity, Sku};
+use crate::order::{
+    Address, Allocation, Cause, Customer, NewOrder, Order, OrderLine, RejectReason, Rejection,
+};
+use crate::partner::{self, PARTNER_EVENTS};
+use crate::time::Timestamp;
+use crate::wiring::{Function, SUBSCRIPTIONS};
+use serde_json::{Value, json};
+
+/// The functions whose handlers emit each OMS event.
+pub const EMITTED_BY: &[(&str, &[Function])] = &[
+    ("OrderPlaced", &[Function::OrderIntake]),
+    ("InventoryReserved", &[Function::Reservation]),
+    ("InventoryShort", &[Function::Reservation]),
+    ("OrderRouted", &[Function::Routing]),
+    ("OrderRejected", &[Function::Reservation, Function::Routing]),
+    ("PaymentCaptured", &[Function::Payment]),
+    ("OrderOnHold", &[Function::Payment]),
+    ("OrderReleased", &[Function::Routing, Function::Payment]),
+    (
+        "RefundIssued",
+        &[
+            Function::OrderIntake,
+            Function::Payment,
+            Function::Shipment,
+            Function::Returns,
+        ],
+    ),
+    ("CancellationRequested", &[Function::OrderIntake]),
+    ("CancellationRejected", &[Function::Shipment]),
+    (
+        "OrderCancelled",
+        &[Function::OrderIntake, Function::Payment, Function::Shipment],
+    ),
+    ("OrderShipped", &[Function::Shipment]),
+    ("OrderDelivered", &[Function::Shipment]),
+    ("ReturnAuthorized", &[Function::Returns]),
+    ("ReturnCompleted", &[Function::Returns]),
+    (
+        "PaymentWindowExpired",
+        &[Function::OrderIntake, Function::Payment],
+    ),
+    (
+        "CustomerNotificationRequested",
+        &[
+            Function::OrderIntake,
+            Function::Reservation,
+            Function::Routing,
+            Function::Payment,
+            Function::Shipment,
+            Function::Returns,
+        ],
+    ),
+];
+
+const SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The JSON Schema of each OMS event's `detail` (the envelope), by type.
+pub fn domain_schemas() -> Vec<(String, Value)> {
+    let all = serde_json::to_value(schemars::schema_for!(EventData)).unwrap_or_default();
+    let defs = all.get("$defs").cloned().unwrap_or_else(|| json!({}));
+    let envelope = serde_json::to_value(schemars::schema_for!(OrderId)).unwrap_or_default();
+    all["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|variant| {
+            let name = variant["properties"]["type"]["const"].as_str()?.to_owned();
+            let mut order_id = envelope.clone();
+            if let Some(o) = order_id.as_object_mut() {
+                o.remove("$schema");
+                o.remove("title");
+            }
+            let schema = json!({
+                "$schema": SCHEMA_DIALECT,
+                "title": name,
+                "description": format!("The detail of an OMS `{name}` event (source `oms`)."),
+                "type": "object",
+                "properties": {
+                    "eventId": {"type": "string", "minLength": 1},
+                    "orderId": order_id,
+                    "occurredAt": {"type": "string", "format": "date-time"},
+                    "type": {"const": name},
+                    "data": variant["properties"]["data"].clone(),
+                },
+                "required": ["eventId", "orderId", "occurredAt", "type", "data"],
+                "$defs": defs,
+            });
+            Some((name, schema))
+        })
+        .collect()
+}
+
+fn partner_schema<T: schemars::JsonSchema>(name: &str) -> (String, Value) {
+    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    v["title"] = json!(name);
+    v["description"] = json!(format!("The detail of a partner `{name}` event."));
+    (name.to_owned(), v)
+}
+
+/// The JSON Schema of each partner event's `detail`, by type.
+pub fn partner_schemas() -> Vec<(String, Value)> {
+    vec![
+        partner_schema::<partner::PaymentConfirmed>("PaymentConfirmed"),
+        partner_schema::<partner::PaymentFailed>("PaymentFailed"),
+        partner_schema::<partner::ShipmentStatusChanged>("ShipmentStatusChanged"),
+        partner_schema::<partner::ReturnReceived>("ReturnReceived"),
+        partner_schema::<partner::CancellationResponse>("CancellationResponse"),
+    ]
+}
+
+/// One real example of every OMS event, made by driving orders through the
+/// domain with a fixed clock.
+pub fn examples() -> Vec<DomainEvent> {
+    let at = |n: u64| Cause {
+        actor: "example".into(),
+        trigger: format!("example-{n}"),
+        at: Timestamp(1_795_428_000_000 + n * 60_000),
+    };
+    let sku = |s: &str| Sku::parse(s).unwrap_or_else(|_| unreachable!());
+    let loc = |s: &str| LocationId::parse(s).unwrap_or_else(|_| unreachable!());
+    let qty = |n: i64| Quantity::new(n).unwrap_or_else(|_| unreachable!());
+    let new = |external: &str| NewOrder {
+        channel: crate::ids::Channel::parse("web").unwrap_or_else(|_| unreachable!()),
+        external_id: ExternalId::parse(external).ok(),
+        customer: Customer {
+            id: crate::ids::CustomerId::parse("c-1").unwrap_or_else(|_| unreachable!()),
+            email: Some("ana@example.com".into()),
+        },
+        currency: crate::money::Currency::parse("BRL").unwrap_or_else(|_| unreachable!()),
+        ship_to: Address {
+            country: "BR".into(),
+            postal_code: Some("20000-000".into()),
+            city: "Rio de Janeiro".into(),
+            line1: "Rua A, 1".into(),
+            line2: None,
+            lat: -22.9,
+            lon: -43.2,
+        },
+        lines: vec![
+            OrderLine {
+                line_no: 1,
+                sku: sku("SKU-1"),
+                quantity: qty(2),
+                unit_price: 1990,
+                line_total: 3980,
+            },
+            OrderLine {
+                line_no: 2,
+                sku: sku("SKU-2"),
+                quantity: qty(1),
+                unit_price: 500,
+                line_total: 500,
+            },
+        ],
+        total: 4480,
+    };
+    let id = |n: u8| {
+        OrderId::parse(&format!("ord_0190f5a1b2c37d4e8f9a0b1c2d3e4f5{n}"))
+            .unwrap_or_else(|_| unreachable!())
+    };
+    let mut out = Vec::new();
+    let mut keep = |o: Result<crate::order::Outcome, String>| {
+        if let Ok(o) = o {
+            out.extend(o.events);
+        }
+    };
+    let due = Some(Timestamp(1_795_429_800_000));
+
+    // Delivered, a cancellation refused by the warehouse, then a return.
+    let (mut o, placed) = Order::place(id(0), new("W-1001"), due, &at(0));
+    keep(Ok(placed));
+    keep(o.mark_reserved(&at(1)).map_err(|e| e.to_string()));
+    let allocations = vec![
+        Allocation {
+            sku: sku("SKU-1"),
+            location_id: loc("wh-sp"),
+            quantity: qty(2),
+        },
+        Allocation {
+            sku: sku("SKU-2"),
+            location_id: loc("st-rio"),
+            quantity: qty(1),
+        },
+    ];
+    keep(
+        o.mark_routed(
+            allocations,
+            "no single location holds every line; split across 2".into(),
+            &at(2),
+        )
+        .map_err(|e| e.to_string()),
+    );
+    keep(
+        o.confirm_payment("pay_81f2", 4480, "BRL", &at(3))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        o.cancel("changed my mind".into(), &at(4))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        o.cancellation_answered(false, Some("already packed".into()), &at(5))
+            .map_err(|e| e.to_string()),
+    );
+    for (n, (shipment, location, status)) in [
+        ("SHP-1", "wh-sp", partner::ShipmentStatus::Shipped),
+        ("SHP-2", "st-rio", partner::ShipmentStatus::Delivered),
+        ("SHP-1", "wh-sp", partner::ShipmentStatus::Delivered),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let update = partner::ShipmentStatusChanged {
+            order_id: o.order_id.clone(),
+            shipment_id: shipment.into(),
+            location_id: loc(location),
+            status,
+            lines: None,
+            carrier: Some("Correios".into()),
+            tracking_number: Some(format!("BR{shipment}")),
+        };
+        keep(
+            o.update_shipment(&update, &at(6 + n as u64))
+                .map_err(|e| e.to_string()),
+        );
+    }
+    let line = crate::events::LineQty {
+        sku: sku("SKU-1"),
+        quantity: 1,
+    };
+    keep(
+        o.authorize_return(
+            "rma_a6b51308d5b1e894".into(),
+            vec![line],
+            "too small".into(),
+            &at(9),
+        )
+        .map_err(|e| e.to_string()),
+    );
+    let back = [partner::ReturnedLine {
+        sku: sku("SKU-1"),
+        quantity: 1,
+        condition: partner::ItemCondition::Resellable,
+    }];
+    keep(
+        o.receive_return("rma_a6b51308d5b1e894", &back, &at(10))
+            .map_err(|e| e.to_string()),
+    );
+
+    // Rejected for want of stock.
+    let (mut short, _) = Order::place(id(1), new("W-1002"), due, &at(0));
+    let rejection = Rejection {
+        reason: RejectReason::InsufficientStock,
+        detail: "not enough stock for SKU-2".into(),
+        skus: vec![sku("SKU-2")],
+    };
+    keep(short.reject(rejection, &at(1)).map_err(|e| e.to_string()));
+
+    // Held for a mismatched payment, then cancelled.
+    let (mut held, _) = Order::place(id(2), new("W-1003"), due, &at(0));
+    keep(
+        held.confirm_payment("pay_81f3", 4000, "BRL", &at(1))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        held.cancel("customer asked".into(), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
+    out.push(DomainEvent {
+        event_id: format!("{}.payment-window", id(0)),
+        order_id: id(0),
+        occurred_at: Timestamp(1_795_428_000_000),
+        data: EventData::PaymentWindowExpired {
+            due_at: Timestamp(1_795_429_800_000),
+        },
+    });
+    // The first example of each type, in catalog order.
+    EVENT_TYPES
+        .iter()
+        .filter_map(|t| out.iter().find(|e| e.type_name() == *t).cloned())
+        .collect()
+}
+
+fn names(fs: &[Function]) -> String {
+    fs.iter()
+        .map(|f| format!("`{}`", f.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn consumers(detail_type: &str) -> String {
+    let fs: Vec<Function> = SUBSCRIPTIONS
+        .iter()
+        .filter(|s| s.detail_types.contains(&detail_type))
+        .map(|s| s.function)
+        .collect();
+    if fs.is_empty() {
+        "— (for partners and analytics)".into()
+    } else {
+        names(&fs)
+    }
+}
+
+/// `docs/events.md`.
+pub fn markdown(partner_examples: &[(String, Value)]) -> String {
+    let mut md = String::from(
+        "# Event catalog\n\n_Generated by `OMS_WRITE_GENERATED=1 cargo test --test catalog` from the Rust types \
+         (`shared/src/events.rs`, `shared/src/partner.rs`) and the wiring; do not edit by hand._\n\n\
+         Every event travels on the bus as an EventBridge event. OMS events have `source` `oms`, \
+         `detail-type` the event type and `detail` the envelope `{eventId, type, orderId, occurredAt, data}`; \
+         event ids are derived from the order and the change, so a republished event keeps its id. \
+         Partner events have the partner's `source` (allow-listed per kind) and the `detail` below.\n\n\
+         ## OMS events\n\n| event | emitted by | consumed by | schema |\n|---|---|---|---|\n",
+    );
+    for t in EVENT_TYPES {
+        let by = EMITTED_BY
+            .iter()
+            .find(|(e, _)| e == t)
+            .map(|(_, f)| names(f))
+            .unwrap_or_default();
+        md.push_str(&format!(
+            "| [`{t}`](#{}) | {by} | {} | [schema](../events/schemas/{t}.json) |\n",
+            t.to_lowercase(),
+            consumers(t)
+        ));
+    }
+    md.push_str("\n## Partner events\n\n| event | allowed senders (default sources) | consumed by | schema |\n|---|---|---|---|\n");
+    for (t, kinds) in PARTNER_EVENTS {
+        let senders: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("`{}`", k.default_source()))
+            .collect();
+        md.push_str(&format!(
+            "| [`{t}`](#{}) | {} | {} | [schema](../events/schemas/{t}.json) |\n",
+            t.to_lowercase(),
+            senders.join(", "),
+            consumers(t)
+        ));
+    }
+    md.push_str("\n## Examples\n\n");
+    for ev in examples() {
+        let json = serde_json::to_string_pretty(&ev).unwrap_or_default();
+        md.push_str(&format!(
+            "### {}\n\n```json\n{json}\n```\n\n",
+            ev.type_name()
+        ));
+    }
+    for (t, example) in partner_examples {
+        let json = serde_json::to_string_pretty(example).unwrap_or_default();
+        md.push_str(&format!("### {t}\n\n```json\n{json}\n```\n\n"));
+    }
+    md
+}
