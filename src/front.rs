@@ -175,6 +175,9 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
             let dead = front.bus.as_ref().map(|b| b.dead_letters());
             return lambda_to_axum(json(StatusCode::OK, &dead));
         }
+        ("GET", "/openapi.json") => {
+            return lambda_to_axum(json(StatusCode::OK, &oms::openapi::document()));
+        }
         ("GET", "/_local/notifications") => {
             return lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()));
         }

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod inventory;
 pub mod mixed;
 pub mod money;
+pub mod openapi;
 pub mod order;
 pub mod partner;
 pub mod ports;

@@ -68,20 +68,39 @@ fn optional_text(
     }
 }
 
+/// The currency field's schema: one of the ISO-4217 codes.
+fn currency_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "description": "ISO-4217 code; prices are integer minor units of it.",
+        "enum": crate::money::iso_4217_codes().collect::<Vec<_>>(),
+    })
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlaceOrderRequest {
+    /// The sales channel (`web`, `app`, `marketplace-x`, …).
+    #[schemars(required, length(min = 1, max = 32), pattern(r"^[A-Za-z0-9_.-]+$"))]
     pub channel: Option<String>,
+    /// The order's id in the channel's system; unique per channel.
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:#/-]+$"))]
     pub external_id: Option<String>,
+    #[schemars(required)]
     pub customer: Option<CustomerRequest>,
+    /// ISO-4217 code; prices are integer minor units of it.
+    #[schemars(required, schema_with = "currency_schema")]
     pub currency: Option<String>,
+    #[schemars(required)]
     pub ship_to: Option<AddressRequest>,
+    #[schemars(required, length(min = 1, max = 50))]
     pub lines: Option<Vec<LineRequest>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRequest {
+    #[schemars(required, length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.@:|-]+$"))]
     pub id: Option<String>,
     pub email: Option<String>,
 }
@@ -89,20 +108,30 @@ pub struct CustomerRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressRequest {
+    /// ISO-3166 alpha-2.
+    #[schemars(required, pattern(r"^[A-Z]{2}$"))]
     pub country: Option<String>,
     pub postal_code: Option<String>,
+    #[schemars(required, length(min = 1, max = 128))]
     pub city: Option<String>,
+    #[schemars(required, length(min = 1, max = 256))]
     pub line1: Option<String>,
     pub line2: Option<String>,
+    #[schemars(required, range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
+    #[schemars(required, range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineRequest {
+    #[schemars(required, length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.-]+$"))]
     pub sku: Option<String>,
+    #[schemars(required, range(min = 1, max = 100_000))]
     pub quantity: Option<i64>,
+    /// Minor units of the order's currency.
+    #[schemars(required, range(min = 0, max = 1_000_000_000_000i64))]
     pub unit_price: Option<i64>,
 }
 
@@ -213,9 +242,13 @@ fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationRequest {
+    #[schemars(required, length(min = 1, max = 128))]
     pub name: Option<String>,
+    #[schemars(required, extend("enum" = ["warehouse", "store"]))]
     pub kind: Option<String>,
+    #[schemars(required, range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
+    #[schemars(required, range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
 }
 
@@ -244,6 +277,7 @@ impl LocationRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StockRequest {
+    #[schemars(required, range(min = 0, max = 1_000_000_000))]
     pub on_hand: Option<i64>,
 }
 
@@ -266,6 +300,7 @@ impl StockRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelRequest {
+    #[schemars(length(min = 1, max = 500))]
     pub reason: Option<String>,
 }
 
@@ -279,14 +314,18 @@ impl CancelRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnLineRequest {
+    #[schemars(required, length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.-]+$"))]
     pub sku: Option<String>,
+    #[schemars(required, range(min = 1, max = 100_000))]
     pub quantity: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnRequest {
+    #[schemars(required, length(min = 1, max = 50))]
     pub lines: Option<Vec<ReturnLineRequest>>,
+    #[schemars(required, length(min = 1, max = 500))]
     pub reason: Option<String>,
 }
 

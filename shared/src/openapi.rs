@@ -1,0 +1,301 @@
+//! The storefront API as OpenAPI 3.1, generated from the request and
+//! response types and the route table ([`crate::wiring::ROUTES`]); a route
+//! without a description here is a test failure, not a silent gap.
+
+use crate::inventory::{Location, StockView};
+use crate::order::{Order, ReturnAuth};
+use crate::validation::{
+    CancelRequest, LocationRequest, PlaceOrderRequest, ReturnRequest, StockRequest,
+};
+use crate::wiring::ROUTES;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// The body of every error response.
+#[derive(Serialize, JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct ErrorDetail {
+    /// A stable code: `MALFORMED_JSON`, `INVALID_VALUE`, `BODY_TOO_LARGE`,
+    /// `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `IDEMPOTENCY_CONFLICT`,
+    /// `BELOW_RESERVED`, `ALREADY_SHIPPED`, `NOT_CANCELLABLE`,
+    /// `NOT_RETURNABLE`, `UNAVAILABLE`.
+    pub code: String,
+    pub message: String,
+    /// The offending field, e.g. `lines[0].quantity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct LocationList {
+    pub locations: Vec<Location>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnResponse {
+    pub order_id: String,
+    #[serde(rename = "return")]
+    pub rma: ReturnAuth,
+}
+
+struct Operation {
+    summary: &'static str,
+    idempotency_key: bool,
+    body: Option<(&'static str, bool)>,
+    responses: &'static [(u16, &'static str, &'static str)],
+}
+
+const ERR: &str = "ErrorBody";
+
+fn operation(method: &str, path: &str) -> Option<Operation> {
+    let op = |summary, idempotency_key, body, responses| Operation {
+        summary,
+        idempotency_key,
+        body,
+        responses,
+    };
+    Some(match (method, path) {
+        ("POST", "/orders") => op(
+            "Place an order",
+            true,
+            Some(("PlaceOrderRequest", true)),
+            &[
+                (201, "Placed", "Order"),
+                (
+                    200,
+                    "The same Idempotency-Key or channel + externalId: the first order",
+                    "Order",
+                ),
+                (400, "Malformed JSON", ERR),
+                (
+                    409,
+                    "The key or external id was used with a different body",
+                    ERR,
+                ),
+                (
+                    422,
+                    "An invalid value (see `field`), or a body over 64 KiB",
+                    ERR,
+                ),
+                (
+                    503,
+                    "Briefly unavailable: retry with the same Idempotency-Key",
+                    ERR,
+                ),
+            ],
+        ),
+        ("GET", "/orders/{orderId}") => op(
+            "Read an order: status, lines, allocations, payment, shipments, returns, history",
+            false,
+            None,
+            &[(200, "The order", "Order"), (404, "No such order", ERR)],
+        ),
+        ("POST", "/orders/{orderId}/cancel") => op(
+            "Cancel an order",
+            false,
+            Some(("CancelRequest", false)),
+            &[
+                (
+                    200,
+                    "Cancelled: stock released, any capture refunded",
+                    "Order",
+                ),
+                (
+                    202,
+                    "Released to a warehouse: cancellation requested, see the order later",
+                    "Order",
+                ),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "Already shipped (request a return) or not cancellable",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("POST", "/orders/{orderId}/returns") => op(
+            "Authorise a return of delivered units (an RMA)",
+            true,
+            Some(("ReturnRequest", true)),
+            &[
+                (201, "Authorised", "ReturnResponse"),
+                (
+                    200,
+                    "The same Idempotency-Key: the first authorisation",
+                    "ReturnResponse",
+                ),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (409, "Nothing delivered yet", ERR),
+                (422, "An invalid value, or more than is returnable", ERR),
+            ],
+        ),
+        ("GET", "/locations") => op(
+            "List locations",
+            false,
+            None,
+            &[(200, "Every location", "LocationList")],
+        ),
+        ("GET", "/locations/{locationId}") => op(
+            "Read a location",
+            false,
+            None,
+            &[
+                (200, "The location", "Location"),
+                (404, "No such location", ERR),
+            ],
+        ),
+        ("PUT", "/locations/{locationId}") => op(
+            "Create or replace a location",
+            false,
+            Some(("LocationRequest", true)),
+            &[
+                (201, "Created", "Location"),
+                (200, "Replaced", "Location"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("GET", "/inventory/{sku}") => op(
+            "Stock of a sku: the network and every location",
+            false,
+            None,
+            &[
+                (200, "Stock levels", "StockView"),
+                (422, "Not a valid sku", ERR),
+            ],
+        ),
+        ("PUT", "/inventory/{sku}/{locationId}") => op(
+            "Set the units on hand at a location",
+            false,
+            Some(("StockRequest", true)),
+            &[
+                (200, "Stock levels after the change", "StockView"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such location", ERR),
+                (409, "Below what orders hold", ERR),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        _ => return None,
+    })
+}
+
+/// Routes of [`ROUTES`] that have no description here.
+pub fn undocumented_routes() -> Vec<String> {
+    ROUTES
+        .iter()
+        .filter(|r| operation(r.method, r.path).is_none())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn operation_id(method: &str, path: &str) -> String {
+    format!(
+        "{}{}",
+        method.to_lowercase(),
+        path.replace(['/', '{', '}'], "_")
+    )
+}
+
+/// What a client can do next with an order it got back.
+fn order_links() -> Value {
+    let mut links = Map::new();
+    for (name, method, path) in [
+        ("GetOrder", "GET", "/orders/{orderId}"),
+        ("CancelOrder", "POST", "/orders/{orderId}/cancel"),
+        ("ReturnOrder", "POST", "/orders/{orderId}/returns"),
+    ] {
+        links.insert(
+            name.to_owned(),
+            json!({"operationId": operation_id(method, path), "parameters": {"orderId": "$response.body#/orderId"}}),
+        );
+    }
+    Value::Object(links)
+}
+
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect()
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+    });
+    let mut generator = SchemaGenerator::new(settings);
+    // Each call registers the type (and what it uses) in the components.
+    let _ = generator.subschema_for::<PlaceOrderRequest>();
+    let _ = generator.subschema_for::<CancelRequest>();
+    let _ = generator.subschema_for::<ReturnRequest>();
+    let _ = generator.subschema_for::<LocationRequest>();
+    let _ = generator.subschema_for::<StockRequest>();
+    let _ = generator.subschema_for::<Order>();
+    let _ = generator.subschema_for::<ReturnResponse>();
+    let _ = generator.subschema_for::<Location>();
+    let _ = generator.subschema_for::<LocationList>();
+    let _ = generator.subschema_for::<StockView>();
+    let _ = generator.subschema_for::<ErrorBody>();
+    let schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let Some(op) = operation(r.method, r.path) else {
+            continue;
+        };
+        let mut parameters = path_parameters(r.path);
+        if op.idempotency_key {
+            parameters.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Makes the request safe to retry: the same key returns the first result.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }));
+        }
+        let mut responses = Map::new();
+        for (status, description, schema) in op.responses {
+            let mut response = json!({"description": description, "content": {"application/json": {"schema": reference(schema)}}});
+            if *schema == "Order" {
+                response["links"] = order_links();
+            }
+            responses.insert(status.to_string(), response);
+        }
+        let mut operation = json!({
+            "operationId": operation_id(r.method, r.path),
+            "summary": op.summary,
+            "tags": [r.function.name()],
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some((body, required)) = op.body {
+            operation["requestBody"] = json!({
+                "required": required,
+                "content": {"application/json": {"schema": reference(body)}},
+            });
+        }
+        let item = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        item[r.method.to_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OMS storefront API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Orders, cancellations, returns, locations and stock. Money is integer minor units of the order's ISO-4217 currency. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}
