@@ -76,6 +76,16 @@ impl BusEvent {
         serde_json::from_value(self.detail.clone()).map_err(|e| self.bad(e.to_string()))
     }
 
+    /// The OMS domain event inside; anything else is logged and skipped
+    /// (a handler of OMS events has nothing to do with it).
+    pub fn own_event(&self) -> Option<DomainEvent> {
+        self.domain_event()
+            .map_err(
+                |e| tracing::error!(event_id = %self.id, error = %e, "not an OMS event; ignored"),
+            )
+            .ok()
+    }
+
     /// A partner's payload inside.
     pub fn partner_detail<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
         serde_json::from_value(self.detail.clone()).map_err(|e| self.bad(e.to_string()))

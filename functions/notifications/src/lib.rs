@@ -127,12 +127,8 @@ pub async fn handle(sender: &dyn Sender, event: SqsEvent) -> Result<SqsBatchResp
 }
 
 pub async fn on_event(sender: &dyn Sender, event: BusEvent) -> Result<(), HandlerError> {
-    let ev = match event.domain_event() {
-        Ok(ev) => ev,
-        Err(e) => {
-            tracing::error!(error = %e, "not an OMS event; ignored");
-            return Ok(());
-        }
+    let Some(ev) = event.own_event() else {
+        return Ok(());
     };
     let EventData::CustomerNotificationRequested {
         template_id,

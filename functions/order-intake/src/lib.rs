@@ -161,7 +161,17 @@ async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
     let order = match result {
         Ok(order) => order,
         Err(ChangeError::Denied(CancelError::AlreadyAsked)) => {
-            deps.orders().get(&order_id).await?.ok_or_else(not_found)?
+            let order = deps.orders().get(&order_id).await?.ok_or_else(not_found)?;
+            // A retried cancel: the first attempt may have committed without
+            // publishing. Its events, with the same ids, again.
+            let last = order.history.last().map(|h| h.event.as_str());
+            if matches!(last, Some("OrderCancelled" | "CancellationRequested")) {
+                deps.events
+                    .publish(&order.current_events())
+                    .await
+                    .map_err(ApiError::unavailable)?;
+            }
+            order
         }
         Err(ChangeError::Denied(e @ CancelError::Shipped)) => {
             return Err(ApiError::conflict("ALREADY_SHIPPED", e.to_string()));

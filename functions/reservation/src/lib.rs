@@ -24,12 +24,8 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Er
 }
 
 pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), HandlerError> {
-    let ev = match event.domain_event() {
-        Ok(ev) => ev,
-        Err(e) => {
-            tracing::error!(error = %e, "not an OMS event; ignored");
-            return Ok(());
-        }
+    let Some(ev) = event.own_event() else {
+        return Ok(());
     };
     match ev.data {
         EventData::OrderPlaced { .. } => reserve(deps, &ev.order_id, &ev.event_id).await,

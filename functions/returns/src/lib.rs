@@ -62,10 +62,18 @@ async fn authorize(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body
     .await;
     let (status, order) = match result {
         Ok(order) => (StatusCode::CREATED, order),
-        Err(ChangeError::Denied(ReturnError::Exists(_))) => (
-            StatusCode::OK,
-            deps.orders().get(&order_id).await?.ok_or_else(not_found)?,
-        ),
+        Err(ChangeError::Denied(ReturnError::Exists(_))) => {
+            let order = deps.orders().get(&order_id).await?.ok_or_else(not_found)?;
+            // A replay: publish the authorisation again (same event ids) in
+            // case the first attempt committed without publishing.
+            if order.history.last().is_some_and(|h| h.cause == trigger) {
+                deps.events
+                    .publish(&order.current_events())
+                    .await
+                    .map_err(ApiError::unavailable)?;
+            }
+            (StatusCode::OK, order)
+        }
         Err(ChangeError::Denied(e @ ReturnError::NotDelivered(_))) => {
             return Err(ApiError::conflict("NOT_RETURNABLE", e.to_string()));
         }

@@ -34,6 +34,25 @@ where
     unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))
 }
 
+/// The outcome of a single conditional write: the typed "condition failed"
+/// error of each operation becomes [`StoreError::ConditionFailed`].
+fn single_outcome<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    is_condition_failure: impl Fn(&E) -> bool,
+) -> Result<(), StoreError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if err.as_service_error().is_some_and(&is_condition_failure) => {
+            Err(StoreError::ConditionFailed { index: 0 })
+        }
+        Err(err) => Err(sdk_error(err)),
+    }
+}
+
 fn to_av(v: &Value) -> AttributeValue {
     match v {
         Value::S(s) => AttributeValue::S(s.clone()),
@@ -207,7 +226,6 @@ impl DynamoItems {
     /// One write without a transaction: half the write units.
     async fn write_one(&self, w: &Write) -> Result<(), StoreError> {
         let mut e = Expr::default();
-        let conditional_failed = StoreError::ConditionFailed { index: 0 };
         match w {
             Write::Put { key, attrs, when } => {
                 let cond = e.condition(when);
@@ -221,17 +239,7 @@ impl DynamoItems {
                     .set_expression_attribute_values(e.values())
                     .send()
                     .await;
-                match r {
-                    Ok(_) => Ok(()),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Err(conditional_failed)
-                    }
-                    Err(err) => Err(sdk_error(err)),
-                }
+                single_outcome(r, |e| e.is_conditional_check_failed_exception())
             }
             Write::Update {
                 key,
@@ -252,17 +260,7 @@ impl DynamoItems {
                     .set_expression_attribute_values(e.values())
                     .send()
                     .await;
-                match r {
-                    Ok(_) => Ok(()),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Err(conditional_failed)
-                    }
-                    Err(err) => Err(sdk_error(err)),
-                }
+                single_outcome(r, |e| e.is_conditional_check_failed_exception())
             }
             Write::Delete { key, when } => {
                 let cond = e.condition(when);
@@ -276,17 +274,7 @@ impl DynamoItems {
                     .set_expression_attribute_values(e.values())
                     .send()
                     .await;
-                match r {
-                    Ok(_) => Ok(()),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Err(conditional_failed)
-                    }
-                    Err(err) => Err(sdk_error(err)),
-                }
+                single_outcome(r, |e| e.is_conditional_check_failed_exception())
             }
         }
     }
