@@ -496,3 +496,55 @@ async fn put_events_answers_like_eventbridge() {
         400
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_order_fits_every_transaction_of_its_life() {
+    let oms = Oms::start().await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    let skus: Vec<String> = (0..oms::validation::MAX_LINES)
+        .map(|i| format!("BIG-{i}"))
+        .collect();
+    for s in &skus {
+        oms.stock(s, "wh-sp", 4).await;
+    }
+    let lines: Vec<(&str, u32)> = skus.iter().map(|s| (s.as_str(), 2)).collect();
+
+    // Reserve, route, cancel: every counter released in one commit.
+    let cancelled = oms.routed_order(&lines).await;
+    let (s, c) = oms
+        .send("POST", &format!("/orders/{cancelled}/cancel"), None, &[])
+        .await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("CANCELLED")), "{c}");
+
+    // Pay, ship everything at once, deliver, return everything.
+    let id = oms.routed_order(&lines).await;
+    oms.pay(&id).await;
+    oms.ship(&id, "S1", "wh-sp", "DELIVERED", None).await;
+    oms.status(&id, "DELIVERED").await;
+    let all: Vec<Value> = skus
+        .iter()
+        .map(|s| json!({"sku": s, "quantity": 2}))
+        .collect();
+    let (s, rma) = oms
+        .send(
+            "POST",
+            &format!("/orders/{id}/returns"),
+            Some(&json!({"lines": all, "reason": "all wrong"}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201, "{rma}");
+    let back: Vec<Value> = skus
+        .iter()
+        .map(|s| json!({"sku": s, "quantity": 2, "condition": "RESELLABLE"}))
+        .collect();
+    oms.put_event(
+        "partner.wms",
+        "ReturnReceived",
+        json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": back}),
+    )
+    .await;
+    let returned = oms.status(&id, "RETURNED").await;
+    assert_eq!(returned["payment"]["refunded"], returned["total"]);
+    assert_eq!(stock_of(&oms, "BIG-7", "wh-sp").await, (4, 0, 4));
+}

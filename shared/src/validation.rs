@@ -10,10 +10,12 @@ use crate::money::{Currency, MAX_UNIT_PRICE, Money};
 use crate::order::{Address, Customer, NewOrder, OrderLine};
 use serde::{Deserialize, Serialize};
 
-/// Lines per order. One order must fit one DynamoDB transaction (100 items)
-/// at reservation (one item per sku + the order) and at routing (one per
-/// sku and location + the order), with room for split shipments.
-pub const MAX_LINES: usize = 50;
+/// Lines per order. Every change of an order must fit one DynamoDB
+/// transaction (100 items): reservation (a counter per sku + the order),
+/// a shipment or a restock (two counters per sku + the order) and a release
+/// (a counter per sku and per allocation + the order; routing keeps that
+/// under 100).
+pub const MAX_LINES: usize = 40;
 
 /// A refused field: the `field` path uses the request's own names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +95,7 @@ pub struct PlaceOrderRequest {
     pub currency: Option<String>,
     #[schemars(required)]
     pub ship_to: Option<AddressRequest>,
-    #[schemars(required, length(min = 1, max = 50))]
+    #[schemars(required, length(min = 1, max = 40))]
     pub lines: Option<Vec<LineRequest>>,
 }
 
@@ -323,7 +325,7 @@ pub struct ReturnLineRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnRequest {
-    #[schemars(required, length(min = 1, max = 50))]
+    #[schemars(required, length(min = 1, max = 40))]
     pub lines: Option<Vec<ReturnLineRequest>>,
     #[schemars(required, length(min = 1, max = 500))]
     pub reason: Option<String>,

@@ -60,17 +60,19 @@ async fn candidates(deps: &Deps, skus: &[&oms::ids::Sku]) -> Result<Vec<Candidat
 }
 
 /// The allocation moves and the order's save must fit one transaction.
+/// Routing and, later, a cancellation's release (network counters plus
+/// every allocation, with the order) must each fit one transaction.
 fn fits_one_commit(p: Plan, demand: &[(Sku, u32)]) -> Result<Plan, Unroutable> {
-    if InventoryRepo::allocate_writes(&p.allocations).len() < MAX_WRITES {
+    let located = InventoryRepo::allocate_writes(&p.allocations).len();
+    if located + demand.len() < MAX_WRITES {
         return Ok(p);
     }
-    Err(Unroutable {
-        sku: demand
-            .first()
-            .map(|(s, _)| s.clone())
-            .unwrap_or_else(|| p.allocations[0].sku.clone()),
-        missing: 0,
-    })
+    let sku = match (demand.first(), p.allocations.first()) {
+        (Some((s, _)), _) => s.clone(),
+        (None, Some(a)) => a.sku.clone(),
+        (None, None) => return Ok(p),
+    };
+    Err(Unroutable { sku, missing: 0 })
 }
 
 async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), HandlerError> {
