@@ -99,20 +99,35 @@ fn every_function_is_deployed_as_a_cargo_lambda_arm64_function() {
 }
 
 #[test]
-fn the_http_api_has_exactly_the_routes_the_code_serves() {
+fn the_http_api_serves_exactly_the_routes_the_code_serves() {
     let t = template();
+    // The API is built from the generated OpenAPI document beside the template…
+    let include = &t["Resources"]["HttpApi"]["Properties"]["DefinitionBody"]["Fn::Transform"];
+    assert_eq!(include["Name"], "AWS::Include");
+    let location = include["Parameters"]["Location"]
+        .as_str()
+        .expect("Location");
+    let path = format!("{}/infra/{location}", env!("CARGO_MANIFEST_DIR"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the included document"))
+            .expect("json");
+    // …whose integrations are exactly the route table, each to its function.
     let mut declared = BTreeSet::new();
-    for f in Function::ALL {
-        let (_, r) = function_resource(&t, f);
-        for (_, ev) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
-            if ev["Type"] == "HttpApi" {
-                let p = &ev["Properties"];
-                declared.insert((
-                    p["Method"].as_str().unwrap_or_default().to_owned(),
-                    p["Path"].as_str().unwrap_or_default().to_owned(),
-                    f,
-                ));
-            }
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let uri = op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+                .as_str()
+                .expect("a Lambda integration");
+            let function = Function::ALL
+                .into_iter()
+                .find(|f| {
+                    uri.contains(&format!(
+                        "${{{}.Arn}}",
+                        oms::openapi::function_logical_id(*f)
+                    ))
+                })
+                .expect("an integration with a function of this stack");
+            declared.insert((method.to_uppercase(), path.clone(), function));
         }
     }
     let wired: BTreeSet<_> = ROUTES
@@ -120,6 +135,28 @@ fn the_http_api_has_exactly_the_routes_the_code_serves() {
         .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function))
         .collect();
     assert_eq!(declared, wired);
+    // API Gateway may invoke exactly the functions that serve routes.
+    for f in Function::ALL {
+        let id = oms::openapi::function_logical_id(f);
+        let permitted = resources(&t).iter().any(|(_, r)| {
+            r["Type"] == "AWS::Lambda::Permission"
+                && r["Properties"]["Principal"] == "apigateway.amazonaws.com"
+                && target(&r["Properties"]["FunctionName"]).as_deref() == Some(id.as_str())
+        });
+        let serves = ROUTES.iter().any(|r| r.function == f);
+        assert_eq!(permitted, serves, "{} API permission", f.name());
+        let (_, r) = function_resource(&t, f);
+        let http_events = r["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e["Type"] == "HttpApi")
+            .count();
+        assert_eq!(
+            http_events, 0,
+            "routes live in the OpenAPI document, not in function events"
+        );
+    }
 }
 
 #[test]

@@ -60,3 +60,32 @@ async fn the_runtime_serves_it_and_responses_match_it() {
     validate("StockView", &stock);
     oms.running.stop().await;
 }
+
+#[test]
+fn the_http_api_is_built_from_the_generated_document() {
+    let doc = oms::openapi::aws_document();
+    let text = serde_json::to_string_pretty(&doc).expect("json") + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/openapi.json");
+    if std::env::var_os("OMS_WRITE_GENERATED").is_some() {
+        std::fs::write(path, &text).expect("write");
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "infra/openapi.json is out of date: OMS_WRITE_GENERATED=1 cargo test --test openapi"
+    );
+    for r in oms::wiring::ROUTES {
+        let integration =
+            &doc["paths"][r.path][r.method.to_lowercase()]["x-amazon-apigateway-integration"];
+        let uri = integration["uri"]["Fn::Sub"].as_str().unwrap_or_default();
+        assert!(
+            uri.contains(&format!(
+                "${{{}.Arn}}",
+                oms::openapi::function_logical_id(r.function)
+            )),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+}

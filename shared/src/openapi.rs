@@ -230,6 +230,75 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The logical id of a function in `infra/template.yaml`.
+pub fn function_logical_id(f: crate::wiring::Function) -> String {
+    let camel: String = f
+        .name()
+        .split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|first| first.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{camel}Function")
+}
+
+/// The document the HTTP API in `infra/template.yaml` is built from: the
+/// same as [`document`], with each operation's Lambda proxy integration.
+/// CloudFormation resolves the `Fn::Sub` when it includes the file.
+pub fn aws_document() -> Value {
+    let mut doc = document();
+    for r in ROUTES {
+        let op = &mut doc["paths"][r.path][r.method.to_lowercase()];
+        if op.is_object() {
+            op["x-amazon-apigateway-integration"] = json!({
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "payloadFormatVersion": "2.0",
+                "uri": {"Fn::Sub": format!(
+                    "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
+                    function_logical_id(r.function)
+                )},
+            });
+        }
+    }
+    // API Gateway imports OpenAPI 3.0 and HTTP APIs use no models: keep
+    // routes, parameters and integrations; the full contract is `document`.
+    doc["openapi"] = json!("3.0.1");
+    if let Some(d) = doc.as_object_mut() {
+        d.remove("components");
+    }
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            if let Some(op) = op.as_object_mut() {
+                op.remove("requestBody");
+                for response in op
+                    .get_mut("responses")
+                    .and_then(Value::as_object_mut)
+                    .into_iter()
+                    .flat_map(|r| r.values_mut())
+                {
+                    if let Some(r) = response.as_object_mut() {
+                        r.remove("content");
+                        r.remove("links");
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let settings = SchemaSettings::draft2020_12().with(|s| {
