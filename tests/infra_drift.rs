@@ -96,7 +96,10 @@ fn every_function_is_deployed_as_a_cargo_lambda_arm64_function() {
         let (_, r) = function_resource(&t, f);
         assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda");
         // cargo-lambda builds in CodeUri: the function's own crate.
-        assert_eq!(r["Properties"]["CodeUri"], format!("../functions/{}", f.name()).as_str());
+        assert_eq!(
+            r["Properties"]["CodeUri"],
+            format!("../functions/{}", f.name()).as_str()
+        );
     }
 }
 
