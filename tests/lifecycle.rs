@@ -69,6 +69,9 @@ async fn an_order_goes_from_placement_to_delivery_with_partial_shipments() {
         Some(json!([{"sku": "A", "quantity": 1}])),
     )
     .await;
+    // SQS keeps no order: wait, as a warehouse would, for PICKED to land.
+    oms.until(&id, "picked", |v| v["shipments"][0]["status"] == "PICKED")
+        .await;
     oms.ship(&id, "S1", "wh-sp", "SHIPPED", None).await;
     let partial = oms.status(&id, "PARTIALLY_SHIPPED").await;
     assert_eq!(partial["shipments"][0]["trackingNumber"], "BRS1");
