@@ -1,0 +1,359 @@
+//! What one order costs on AWS: `cargo bench --bench aws_cost` with an
+//! emulator at `AWS_ENDPOINT_URL` (scripts/moto_server.py, or LocalStack).
+//!
+//! Runs the OMS in `--aws` mode with the emulator behind a counting proxy on
+//! 127.0.0.1, takes orders through the happy lifecycle (place → reserve →
+//! route → pay → ship → deliver, two lines), and prints, per order, the
+//! requests the code really made — EventBridge entries, SQS requests,
+//! DynamoDB write and read units (from the items' sizes), Lambda
+//! invocations, API calls — priced at us-east-1 list prices. Lambda
+//! duration is not included (see the invocations column).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct Tally {
+    calls: BTreeMap<String, u64>,
+    event_entries: u64,
+    write_units: f64,
+    read_units: f64,
+    sqs_messages_received: u64,
+}
+
+struct Proxy {
+    upstream: String,
+    http: reqwest::Client,
+    tally: Mutex<Tally>,
+}
+
+/// DynamoDB item size: attribute names plus values, in bytes.
+fn item_size(item: &Value) -> usize {
+    item.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    k.len()
+                        + v.get("S")
+                            .and_then(Value::as_str)
+                            .map(str::len)
+                            .unwrap_or(0)
+                        + v.get("N")
+                            .and_then(Value::as_str)
+                            .map(|n| n.len().div_ceil(2) + 1)
+                            .unwrap_or(0)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn units(bytes: usize, per: usize) -> f64 {
+    bytes.div_ceil(per).max(1) as f64
+}
+
+/// An update's item is not in the request: counters are small (one unit).
+fn write_units_of(op: &Value) -> f64 {
+    if let Some(item) = op.get("Item") {
+        units(item_size(item), 1024)
+    } else {
+        1.0
+    }
+}
+
+impl Proxy {
+    fn count(&self, target: &str, body: &Value, response: &Value) {
+        let mut t = self.tally.lock().expect("tally");
+        *t.calls.entry(target.to_owned()).or_default() += 1;
+        match target {
+            "AWSEvents.PutEvents" => {
+                t.event_entries += body["Entries"].as_array().map(Vec::len).unwrap_or(0) as u64
+            }
+            "DynamoDB_20120810.PutItem"
+            | "DynamoDB_20120810.UpdateItem"
+            | "DynamoDB_20120810.DeleteItem" => t.write_units += write_units_of(body),
+            "DynamoDB_20120810.TransactWriteItems" => {
+                for item in body["TransactItems"].as_array().into_iter().flatten() {
+                    let op = item
+                        .get("Put")
+                        .or(item.get("Update"))
+                        .or(item.get("Delete"))
+                        .unwrap_or(&Value::Null);
+                    t.write_units += 2.0 * write_units_of(op);
+                }
+            }
+            // Strongly consistent reads: one unit per 4 KB read.
+            "DynamoDB_20120810.GetItem" => {
+                t.read_units += units(response.get("Item").map(item_size).unwrap_or(0), 4096)
+            }
+            "DynamoDB_20120810.Query" => {
+                let bytes: usize = response["Items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(item_size)
+                    .sum();
+                t.read_units += units(bytes, 4096);
+            }
+            "AmazonSQS.ReceiveMessage" => {
+                t.sqs_messages_received +=
+                    response["Messages"].as_array().map(Vec::len).unwrap_or(0) as u64
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn forward(
+    State(p): State<Arc<Proxy>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("other")
+        .to_owned();
+    let url = format!(
+        "{}{}",
+        p.upstream,
+        uri.path_and_query().map(|x| x.as_str()).unwrap_or("/")
+    );
+    let mut req = p.http.request(method, url).body(body.clone());
+    for (k, v) in &headers {
+        if k != "host" && k != "content-length" {
+            req = req.header(k, v);
+        }
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                HeaderMap::new(),
+                Bytes::from(e.to_string()),
+            );
+        }
+    };
+    let status = resp.status();
+    let mut out_headers = HeaderMap::new();
+    for (k, v) in resp.headers() {
+        if k != "content-length" && k != "transfer-encoding" && k != "connection" {
+            out_headers.insert(k.clone(), v.clone());
+        }
+    }
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response_json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    // Empty long polls are the poller idling, not work an order caused.
+    let idle_poll = target == "AmazonSQS.ReceiveMessage"
+        && response_json["Messages"]
+            .as_array()
+            .is_none_or(Vec::is_empty);
+    if status.is_success() && !idle_poll {
+        p.count(&target, &request_json, &response_json);
+    }
+    (
+        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+        out_headers,
+        bytes,
+    )
+}
+
+/// Polls the order straight from the emulator (not through the proxy), so
+/// the bench's own reads are not counted.
+async fn wait_for(orders: &oms::repo::OrderRepo, id: &oms::ids::OrderId, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = orders
+            .get(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|o| o.status.as_str());
+        if status == Some(want) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {want}: {status:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let Ok(upstream) = std::env::var("AWS_ENDPOINT_URL") else {
+        eprintln!("set AWS_ENDPOINT_URL to an emulator (see the README); nothing measured");
+        return;
+    };
+    let orders: usize = std::env::var("OMS_COST_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let direct = aws_config::load_from_env().await;
+    let proxy = Arc::new(Proxy {
+        upstream,
+        http: reqwest::Client::new(),
+        tally: Mutex::new(Tally::default()),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let proxy_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("proxy") });
+    // The OMS's SDK clients go through the proxy.
+    // SAFETY: set once during setup; no other code of this process reads the
+    // environment concurrently (the runtime reads it below, after this).
+    unsafe { std::env::set_var("AWS_ENDPOINT_URL", &proxy_url) };
+
+    let names = oms::adapters::AwsSettings::unique("cost");
+    let running = oms_local::start(oms_local::Options {
+        port: 0,
+        backend: oms_local::Backend::Aws {
+            names: names.clone(),
+            provision: true,
+        },
+        payment_window: None,
+    })
+    .await
+    .expect("runtime");
+    let base = running.url();
+    let http = reqwest::Client::new();
+    let put = |path: String, body: Value| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            http.put(url)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("put")
+        }
+    };
+    put(
+        "/locations/wh-sp".into(),
+        json!({"name": "SP", "kind": "warehouse", "lat": -23.55, "lon": -46.63}),
+    )
+    .await;
+    for sku in ["SKU-1", "SKU-2"] {
+        put(
+            format!("/inventory/{sku}/wh-sp"),
+            json!({"onHand": 1_000_000}),
+        )
+        .await;
+    }
+    // Partners and the bench's own reads talk to the emulator directly.
+    let events = aws_sdk_eventbridge::Client::new(&direct);
+    let orders_direct =
+        oms::repo::OrderRepo::new(Arc::new(oms::adapters::dynamo::DynamoItems::new(
+            aws_sdk_dynamodb::Client::new(&direct),
+            names.table.clone(),
+        )));
+    let partner = |source: &'static str, detail_type: &'static str, detail: Value| {
+        let events = events.clone();
+        let bus = names.bus.clone();
+        async move {
+            let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(bus)
+                .source(source)
+                .detail_type(detail_type)
+                .detail(detail.to_string())
+                .build();
+            events
+                .put_events()
+                .entries(entry)
+                .send()
+                .await
+                .expect("partner event");
+        }
+    };
+
+    // Setup traffic is not an order's cost.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    *proxy.tally.lock().expect("tally") = Tally::default();
+    let mut api_calls = 0u64;
+    for i in 0..orders {
+        let body = json!({
+            "channel": "web", "customer": {"id": "c-1", "email": "ana@example.com"}, "currency": "BRL",
+            "shipTo": {"country": "BR", "city": "Rio", "line1": "Rua A", "lat": -22.9, "lon": -43.2},
+            "lines": [{"sku": "SKU-1", "quantity": 2, "unitPrice": 1990}, {"sku": "SKU-2", "quantity": 1, "unitPrice": 500}],
+        });
+        let placed: Value = http
+            .post(format!("{base}/orders"))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        api_calls += 1;
+        let id = placed["orderId"].as_str().expect("id").to_owned();
+        let order_id = oms::ids::OrderId::parse(&id).expect("order id");
+        wait_for(&orders_direct, &order_id, "ROUTED").await;
+        partner("partner.payments", "PaymentConfirmed", json!({"orderId": id, "paymentId": format!("pay-{i}"), "amount": 4480, "currency": "BRL"})).await;
+        wait_for(&orders_direct, &order_id, "READY_TO_SHIP").await;
+        partner("partner.wms", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "SHIPPED", "carrier": "Correios", "trackingNumber": "BR1"})).await;
+        wait_for(&orders_direct, &order_id, "SHIPPED").await;
+        partner("partner.carrier", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "DELIVERED"})).await;
+        wait_for(&orders_direct, &order_id, "DELIVERED").await;
+    }
+    // Let the last notifications drain.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    running.stop().await;
+
+    let t = proxy.tally.lock().expect("tally");
+    let n = orders as f64;
+    let per = |x: f64| x / n;
+    let calls = |name: &str| t.calls.get(name).copied().unwrap_or(0) as f64;
+    let sqs_requests = t
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("AmazonSQS."))
+        .map(|(_, v)| *v as f64)
+        .sum::<f64>();
+    let invocations = calls("AmazonSQS.ReceiveMessage") + api_calls as f64;
+    // Partner events are put by partners; the OMS's own PutEvents entries:
+    let oms_entries = t.event_entries as f64;
+    let partner_entries = 3.0 * n;
+    let rows = [
+        ("EventBridge events (OMS)", per(oms_entries), 1.00),
+        ("EventBridge events (partners)", per(partner_entries), 1.00),
+        (
+            "SQS requests (non-empty receives, deletes)",
+            per(sqs_requests),
+            0.40,
+        ),
+        ("DynamoDB write units", per(t.write_units), 0.625),
+        ("DynamoDB read units (strong)", per(t.read_units), 0.125),
+        ("Lambda invocations", per(invocations), 0.20),
+        (
+            "HTTP API requests (POST /orders)",
+            per(api_calls as f64),
+            1.00,
+        ),
+    ];
+    println!();
+    println!("| per order, happy lifecycle (2 lines), {orders} orders | count | $ per 1M orders |");
+    println!("|---|---|---|");
+    let mut total = 0.0;
+    for (what, count, price) in rows {
+        total += count * price;
+        println!("| {what} | {count:.1} | {:.2} |", count * price);
+    }
+    println!("| **total (requests; Lambda duration and logs excluded)** | | **{total:.2}** |");
+    println!();
+    println!("calls by operation through the proxy, all {orders} orders:");
+    for (k, v) in &t.calls {
+        println!("  {k}: {v}");
+    }
+}
