@@ -321,7 +321,7 @@ impl Order {
 
     /// `PLACED → RESERVED`: every line is taken from the network stock.
     pub fn mark_reserved(&mut self, cause: &Cause) -> Result<Outcome, TransitionError> {
-        self.expect(&[OrderStatus::Placed], "reserve")?;
+        self.require(&[OrderStatus::Placed], "reserve")?;
         let demand = self.demand();
         let mut change = Change::new(Some(StockMove::Reserve(demand.clone())));
         self.status = OrderStatus::Reserved;
@@ -343,7 +343,7 @@ impl Order {
         rejection: Rejection,
         cause: &Cause,
     ) -> Result<Outcome, TransitionError> {
-        self.expect(&[OrderStatus::Placed, OrderStatus::Reserved], "reject")?;
+        self.require(&[OrderStatus::Placed, OrderStatus::Reserved], "reject")?;
         let mut change = Change::new(self.release_stock());
         let mut events = Vec::new();
         if rejection.reason == RejectReason::InsufficientStock {
@@ -374,7 +374,7 @@ impl Order {
         reason: String,
         cause: &Cause,
     ) -> Result<Outcome, TransitionError> {
-        self.expect(&[OrderStatus::Reserved], "route")?;
+        self.require(&[OrderStatus::Reserved], "route")?;
         let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
         self.allocations = allocations.clone();
         self.routing_reason = Some(reason.clone());
@@ -557,7 +557,11 @@ impl Order {
         }
     }
 
-    fn expect(&self, allowed: &[OrderStatus], action: &'static str) -> Result<(), TransitionError> {
+    fn require(
+        &self,
+        allowed: &[OrderStatus],
+        action: &'static str,
+    ) -> Result<(), TransitionError> {
         if allowed.contains(&self.status) {
             Ok(())
         } else {
