@@ -145,15 +145,49 @@ async fn republish_if_last(
     order_id: &OrderId,
     trigger: &str,
 ) -> Result<(), HandlerError> {
-    if let Some(order) = deps.orders().get(order_id).await?
-        && order
-            .history
-            .last()
-            .is_some_and(|h| h.cause == trigger && !h.refused)
+    match deps.orders().get(order_id).await? {
+        Some(order) => republish_if_made_by(deps, &order, trigger).await,
+        None => Ok(()),
+    }
+}
+
+/// Publishes the order's latest events again when `trigger` made that
+/// change: its first publish may have failed after the commit. Same event
+/// ids, so consumers see at worst a duplicate.
+pub async fn republish_if_made_by(
+    deps: &Deps,
+    order: &Order,
+    trigger: &str,
+) -> Result<(), HandlerError> {
+    if order
+        .history
+        .last()
+        .is_some_and(|h| h.cause == trigger && !h.refused)
     {
         deps.events.publish(&order.current_events()).await?;
     }
     Ok(())
+}
+
+/// Loads the order a step of the pipeline acts on, if it is still in the
+/// status that step expects. Otherwise — unknown, or already moved on (a
+/// duplicate delivery, a cancellation meanwhile) — there is nothing to do
+/// beyond republishing this trigger's own change.
+pub async fn load_in_status(
+    deps: &Deps,
+    order_id: &OrderId,
+    trigger: &str,
+    status: crate::order::OrderStatus,
+) -> Result<Option<Order>, HandlerError> {
+    let Some(order) = deps.orders().get(order_id).await? else {
+        tracing::warn!(%order_id, %trigger, "event for an unknown order; ignored");
+        return Ok(None);
+    };
+    if order.status != status {
+        republish_if_made_by(deps, &order, trigger).await?;
+        return Ok(None);
+    }
+    Ok(Some(order))
 }
 
 /// Reads a partner event: refuses (logs and records in the order's history)

@@ -10,6 +10,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::Error;
 use oms::Deps;
 use oms::events::EventData;
+use oms::handling::load_in_status;
 use oms::ids::{OrderId, Sku};
 use oms::order::{OrderStatus, RejectReason, Rejection};
 use oms::repo::{InventoryRepo, SaveError};
@@ -36,18 +37,10 @@ pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), HandlerError> 
 async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), HandlerError> {
     let orders = deps.orders();
     for _ in 0..ATTEMPTS {
-        let Some(order) = orders.get(order_id).await? else {
-            tracing::warn!(%order_id, "OrderPlaced for an unknown order; ignored");
+        let Some(order) = load_in_status(deps, order_id, trigger, OrderStatus::Placed).await?
+        else {
             return Ok(());
         };
-        if order.status != OrderStatus::Placed {
-            // Already decided (or cancelled meanwhile). If this trigger made
-            // the latest change, its publish may have failed: publish again.
-            if order.history.last().is_some_and(|h| h.cause == trigger) {
-                deps.events.publish(&order.current_events()).await?;
-            }
-            return Ok(());
-        }
         let demand = order.demand();
         let cause = deps.cause(ACTOR, trigger);
         let mut reserved = order.clone();

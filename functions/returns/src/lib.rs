@@ -7,7 +7,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use oms::Deps;
-use oms::handling::{ChangeError, apply_fact, change_order, partner_fact};
+use oms::handling::{ChangeError, apply_fact, change_order, partner_fact, republish_if_made_by};
 use oms::http::{ApiError, json, parse_body, respond, segments};
 use oms::ids::OrderId;
 use oms::order::{ReturnAuth, ReturnError};
@@ -64,14 +64,10 @@ async fn authorize(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body
         Ok(order) => (StatusCode::CREATED, order),
         Err(ChangeError::Denied(ReturnError::Exists(_))) => {
             let order = deps.orders().get(&order_id).await?.ok_or_else(not_found)?;
-            // A replay: publish the authorisation again (same event ids) in
-            // case the first attempt committed without publishing.
-            if order.history.last().is_some_and(|h| h.cause == trigger) {
-                deps.events
-                    .publish(&order.current_events())
-                    .await
-                    .map_err(ApiError::unavailable)?;
-            }
+            // A replay: the first attempt may have committed without publishing.
+            republish_if_made_by(deps, &order, &trigger)
+                .await
+                .map_err(ApiError::unavailable)?;
             (StatusCode::OK, order)
         }
         Err(ChangeError::Denied(e @ ReturnError::NotDelivered(_))) => {

@@ -6,6 +6,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::Error;
 use oms::Deps;
 use oms::events::EventData;
+use oms::handling::load_in_status;
 use oms::ids::OrderId;
 use oms::ids::Sku;
 use oms::order::{OrderStatus, RejectReason, Rejection};
@@ -78,16 +79,10 @@ fn fits_one_commit(p: Plan, demand: &[(Sku, u32)]) -> Result<Plan, Unroutable> {
 async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), HandlerError> {
     let orders = deps.orders();
     for attempt in 0..ATTEMPTS {
-        let Some(order) = orders.get(order_id).await? else {
-            tracing::warn!(%order_id, "InventoryReserved for an unknown order; ignored");
+        let Some(order) = load_in_status(deps, order_id, trigger, OrderStatus::Reserved).await?
+        else {
             return Ok(());
         };
-        if order.status != OrderStatus::Reserved {
-            if order.history.last().is_some_and(|h| h.cause == trigger) {
-                deps.events.publish(&order.current_events()).await?;
-            }
-            return Ok(());
-        }
         let demand = order.demand();
         let skus: Vec<_> = demand.iter().map(|(s, _)| s).collect();
         let cause = deps.cause(ACTOR, trigger);
