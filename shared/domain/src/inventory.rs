@@ -8,8 +8,7 @@
 //! so a reserved order can always be allocated (possibly split).
 
 use crate::geo::GeoPoint;
-use crate::ids::{LocationId, Sku};
-use crate::order::Allocation;
+use crate::ids::{LocationId, Quantity, Sku};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -25,17 +24,48 @@ pub struct Location {
     pub location_id: LocationId,
     pub name: String,
     pub kind: LocationKind,
-    pub lat: f64,
-    pub lon: f64,
+    /// Where it is (`lat`, `lon`).
+    #[serde(flatten)]
+    pub point: GeoPoint,
 }
 
-impl Location {
-    pub fn point(&self) -> GeoPoint {
-        GeoPoint {
-            lat: self.lat,
-            lon: self.lon,
-        }
+/// Units of one sku taken from one location.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    pub sku: Sku,
+    pub location_id: LocationId,
+    pub quantity: Quantity,
+}
+
+/// Units of one sku.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct LineQty {
+    pub sku: Sku,
+    pub quantity: Quantity,
+}
+
+/// Units per sku, in sku order: what an order asks of the network.
+pub type Demand = Vec<LineQty>;
+
+/// Lines with each sku once, their quantities added up, in sku order.
+pub fn merged(lines: impl IntoIterator<Item = LineQty>) -> Demand {
+    let mut by_sku: std::collections::BTreeMap<Sku, Quantity> = Default::default();
+    for l in lines {
+        by_sku
+            .entry(l.sku)
+            .and_modify(|q| *q = q.plus(l.quantity).unwrap_or(*q))
+            .or_insert(l.quantity);
     }
+    by_sku
+        .into_iter()
+        .map(|(sku, quantity)| LineQty { sku, quantity })
+        .collect()
 }
 
 /// Counters of one sku at one location, or for the network.
@@ -100,22 +130,22 @@ impl StockView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StockMove {
     /// Take units from the network counters (condition: available).
-    Reserve(Vec<(Sku, u32)>),
+    Reserve(Demand),
     /// Put reserved units on location counters (condition: available there).
     Allocate(Vec<Allocation>),
     /// Give back a reservation (network) and its allocations (locations).
     Release {
-        network: Vec<(Sku, u32)>,
+        network: Demand,
         located: Vec<Allocation>,
     },
     /// Units left a location: on hand and reserved both drop.
     Ship {
         location_id: LocationId,
-        lines: Vec<(Sku, u32)>,
+        lines: Vec<LineQty>,
     },
     /// Returned units back on the shelf at a location.
     Restock {
         location_id: LocationId,
-        lines: Vec<(Sku, u32)>,
+        lines: Vec<LineQty>,
     },
 }

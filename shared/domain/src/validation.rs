@@ -3,18 +3,23 @@
 //! Request shapes use loose types (`Option`, raw numbers and strings) so that
 //! a wrong value is reported with its exact field path, not as a parse error.
 
+use crate::geo::GeoPoint;
 use crate::ids::LocationId;
 use crate::ids::{Channel, CustomerId, ExternalId, InvalidValue, Quantity, Sku};
-use crate::inventory::{Location, LocationKind};
+use crate::inventory::{LineQty, Location, LocationKind};
 use crate::money::{Currency, MAX_UNIT_PRICE, Money};
 use crate::order::{Address, Customer, NewOrder, OrderLine};
 use serde::{Deserialize, Serialize};
 
-/// Lines per order. Every change of an order must fit one DynamoDB
-/// transaction (100 items): reservation (a counter per sku + the order),
-/// a shipment or a restock (two counters per sku + the order) and a release
-/// (a counter per sku and per allocation + the order; routing keeps that
-/// under 100).
+/// Most items one change of an order may touch: it commits atomically, and
+/// an atomic commit takes at most 100 items (DynamoDB's transaction limit).
+pub const MAX_ITEMS_PER_CHANGE: usize = 100;
+
+/// Lines per order. Every change of an order must fit one atomic commit of
+/// [`MAX_ITEMS_PER_CHANGE`] items: reservation (a counter per sku + the
+/// order), a shipment or a restock (two counters per sku + the order) and a
+/// release (a counter per sku and per allocation + the order; routing keeps
+/// allocations within [`crate::routing::MAX_ALLOCATIONS`]).
 pub const MAX_LINES: usize = 40;
 
 /// A refused field: the `field` path uses the request's own names.
@@ -158,6 +163,7 @@ impl PlaceOrderRequest {
         };
         let currency = Currency::parse(required(&self.currency, "currency")?).at("currency")?;
         let ship_to = validate_address(required(&self.ship_to, "shipTo")?)?;
+        let mut seen = std::collections::BTreeSet::new();
         let lines_in = required(&self.lines, "lines")?;
         if lines_in.is_empty() {
             return Err(FieldError::new("lines", "must have at least one line"));
@@ -173,6 +179,12 @@ impl PlaceOrderRequest {
         for (i, line) in lines_in.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
             let sku = Sku::parse(required(&line.sku, &f("sku"))?).at(&f("sku"))?;
+            if !seen.insert(sku.clone()) {
+                return Err(FieldError::new(
+                    f("sku"),
+                    format!("{sku} is on an earlier line; put the whole quantity on one line"),
+                ));
+            }
             let quantity =
                 Quantity::new(*required(&line.quantity, &f("quantity"))?).at(&f("quantity"))?;
             let unit_price = *required(&line.unit_price, &f("unitPrice"))?;
@@ -182,29 +194,30 @@ impl PlaceOrderRequest {
                     format!("must be between 0 and {MAX_UNIT_PRICE} minor units"),
                 ));
             }
-            let line_total = Money {
-                amount: unit_price,
-                currency,
-            }
-            .times(quantity.get())
-            .at(&f("unitPrice"))?;
-            total = total.plus(line_total).at("lines")?;
+            let unit_price = Money::new(unit_price, currency);
+            let line_total = unit_price
+                .times(quantity.get())
+                .map_err(InvalidValue::from)
+                .at(&f("unitPrice"))?;
+            total = total
+                .plus(line_total)
+                .map_err(InvalidValue::from)
+                .at("lines")?;
             lines.push(OrderLine {
                 line_no: (i + 1) as u16,
                 sku,
                 quantity,
                 unit_price,
-                line_total: line_total.amount,
+                line_total,
             });
         }
         Ok(NewOrder {
             channel,
             external_id,
             customer,
-            currency,
             ship_to,
             lines,
-            total: total.amount,
+            total,
         })
     }
 }
@@ -226,19 +239,26 @@ fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
             "must be an ISO-3166 alpha-2 code such as BR",
         ));
     }
-    let lat = *required(&a.lat, "shipTo.lat")?;
-    let lon = *required(&a.lon, "shipTo.lon")?;
-    let point = crate::geo::GeoPoint::new(lat, 0.0).at("shipTo.lat")?;
-    crate::geo::GeoPoint::new(0.0, lon).at("shipTo.lon")?;
+    let point = point(a.lat, a.lon, "shipTo.")?;
     Ok(Address {
         country,
         postal_code: optional_text(&a.postal_code, "shipTo.postalCode", 32)?,
         city: text(&a.city, "shipTo.city", 128)?,
         line1: text(&a.line1, "shipTo.line1", 256)?,
         line2: optional_text(&a.line2, "shipTo.line2", 256)?,
-        lat: point.lat,
-        lon,
+        point,
     })
+}
+
+/// A point from `lat` and `lon`, each required and in range; `prefix` is the
+/// path of the object that holds them.
+fn point(lat: Option<f64>, lon: Option<f64>, prefix: &str) -> Result<GeoPoint, FieldError> {
+    let lat_field = format!("{prefix}lat");
+    let lon_field = format!("{prefix}lon");
+    let lat = *required(&lat, &lat_field)?;
+    let lon = *required(&lon, &lon_field)?;
+    GeoPoint::new(lat, 0.0).at(&lat_field)?;
+    GeoPoint::new(0.0, lon).at(&lon_field)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -262,16 +282,12 @@ impl LocationRequest {
             "store" => LocationKind::Store,
             _ => return Err(FieldError::new("kind", "must be `warehouse` or `store`")),
         };
-        let lat = *required(&self.lat, "lat")?;
-        let lon = *required(&self.lon, "lon")?;
-        crate::geo::GeoPoint::new(lat, 0.0).at("lat")?;
-        crate::geo::GeoPoint::new(0.0, lon).at("lon")?;
+        let point = point(self.lat, self.lon, "")?;
         Ok(Location {
             location_id,
             name: text(&self.name, "name", 128)?,
             kind,
-            lat,
-            lon,
+            point,
         })
     }
 }
@@ -333,7 +349,7 @@ pub struct ReturnRequest {
 
 impl ReturnRequest {
     /// Lines merged per sku, and the reason.
-    pub fn validate(&self) -> Result<(Vec<crate::events::LineQty>, String), FieldError> {
+    pub fn validate(&self) -> Result<(Vec<LineQty>, String), FieldError> {
         let lines_in = required(&self.lines, "lines")?;
         if lines_in.is_empty() || lines_in.len() > MAX_LINES {
             return Err(FieldError::new(
@@ -341,18 +357,19 @@ impl ReturnRequest {
                 format!("must have 1 to {MAX_LINES} lines"),
             ));
         }
-        let mut lines: Vec<crate::events::LineQty> = Vec::new();
+        let mut lines: Vec<LineQty> = Vec::new();
         for (i, l) in lines_in.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
             let sku = Sku::parse(required(&l.sku, &f("sku"))?).at(&f("sku"))?;
             let quantity =
                 Quantity::new(*required(&l.quantity, &f("quantity"))?).at(&f("quantity"))?;
             match lines.iter_mut().find(|x| x.sku == sku) {
-                Some(x) => x.quantity += quantity.get(),
-                None => lines.push(crate::events::LineQty {
-                    sku,
-                    quantity: quantity.get(),
-                }),
+                Some(x) => {
+                    x.quantity = x.quantity.plus(quantity).ok_or_else(|| {
+                        FieldError::new(f("quantity"), "too many units of this sku")
+                    })?
+                }
+                None => lines.push(LineQty { sku, quantity }),
             }
         }
         Ok((lines, text(&self.reason, "reason", 500)?))
@@ -383,8 +400,9 @@ mod tests {
     #[test]
     fn a_good_request_validates_with_totals() {
         let o = request(good()).validate().unwrap();
-        assert_eq!(o.total, 2 * 1990 + 500);
-        assert_eq!(o.lines[0].line_total, 3980);
+        assert_eq!(o.total.amount, 2 * 1990 + 500);
+        assert_eq!(o.total.currency.as_str(), "BRL");
+        assert_eq!(o.lines[0].line_total.amount, 3980);
         assert_eq!(o.lines[1].line_no, 2);
     }
 
@@ -417,6 +435,9 @@ mod tests {
         let mut v = good();
         v["lines"][0]["unitPrice"] = json!(MAX_UNIT_PRICE + 1);
         assert_eq!(field_of(v), "lines[0].unitPrice");
+        let mut v = good();
+        v["lines"][1]["sku"] = json!("SKU-1");
+        assert_eq!(field_of(v), "lines[1].sku");
     }
 
     #[test]

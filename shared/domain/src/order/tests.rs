@@ -1,4 +1,5 @@
 use super::*;
+use crate::ids::LocationId;
 use crate::partner::{ItemCondition, ReturnedLine, ShipmentStatus, ShipmentStatusChanged};
 use proptest::prelude::*;
 
@@ -10,6 +11,10 @@ pub fn cause(ms: u64) -> Cause {
     }
 }
 
+pub fn brl(amount: i64) -> Money {
+    Money::new(amount, Currency::parse("BRL").unwrap())
+}
+
 pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
     let lines: Vec<OrderLine> = lines
         .iter()
@@ -18,8 +23,8 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
             line_no: i as u16 + 1,
             sku: Sku::parse(sku).unwrap(),
             quantity: Quantity::new(*q).unwrap(),
-            unit_price: 100,
-            line_total: 100 * q,
+            unit_price: brl(100),
+            line_total: brl(100 * q),
         })
         .collect();
     NewOrder {
@@ -29,17 +34,15 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
             id: CustomerId::parse("c-1").unwrap(),
             email: None,
         },
-        currency: Currency::parse("BRL").unwrap(),
         ship_to: Address {
             country: "BR".into(),
             postal_code: None,
             city: "Rio".into(),
             line1: "Rua 1".into(),
             line2: None,
-            lat: -22.9,
-            lon: -43.2,
+            point: GeoPoint::new(-22.9, -43.2).unwrap(),
         },
-        total: lines.iter().map(|l| l.line_total).sum(),
+        total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
         lines,
     }
 }
@@ -72,6 +75,13 @@ fn routed() -> Order {
     )
     .unwrap();
     o
+}
+
+fn lq(sku: &str, q: i64) -> LineQty {
+    LineQty {
+        sku: Sku::parse(sku).unwrap(),
+        quantity: Quantity::new(q).unwrap(),
+    }
 }
 
 fn types(outcome: &Outcome) -> Vec<&'static str> {
@@ -124,7 +134,7 @@ fn happy_path_records_every_transition_with_stock_moves() {
         ["OrderShipped", "CustomerNotificationRequested"]
     );
     assert!(
-        matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[(Sku::parse("A").unwrap(), 3)])
+        matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[lq("A", 3)])
     );
     ship(&mut o, "s2", "st", ShipmentStatus::Shipped, 6).unwrap();
     assert_eq!(o.status, OrderStatus::Shipped);
@@ -251,7 +261,7 @@ fn cancellation_depends_on_how_far_the_order_went() {
     let out = o.cancellation_answered(true, None, &cause(7)).unwrap();
     assert_eq!(o.status, OrderStatus::Cancelled);
     assert!(types(&out).contains(&"RefundIssued"));
-    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(400));
+    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(brl(400)));
     // After shipment: a return.
     let mut shipped = routed();
     shipped
@@ -270,10 +280,7 @@ fn returns_refund_once_and_restock_resellable_units() {
     o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
     ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 5).unwrap();
     ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 6).unwrap();
-    let a = |q| LineQty {
-        sku: Sku::parse("A").unwrap(),
-        quantity: q,
-    };
+    let a = |q| lq("A", q);
     assert!(matches!(
         o.authorize_return("rma-0".into(), vec![a(4)], "too many".into(), &cause(7)),
         Err(ReturnError::Invalid(_))
@@ -284,20 +291,20 @@ fn returns_refund_once_and_restock_resellable_units() {
     let back = [
         ReturnedLine {
             sku: Sku::parse("A").unwrap(),
-            quantity: 1,
+            quantity: Quantity::ONE,
             condition: ItemCondition::Resellable,
         },
         ReturnedLine {
             sku: Sku::parse("A").unwrap(),
-            quantity: 1,
+            quantity: Quantity::ONE,
             condition: ItemCondition::Damaged,
         },
     ];
     let out = o.receive_return("rma-1", &back, &cause(8)).unwrap();
     assert!(
-        matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[(Sku::parse("A").unwrap(), 1)])
+        matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[lq("A", 1)])
     );
-    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(200));
+    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(brl(200)));
     assert_eq!(
         o.receive_return("rma-1", &back, &cause(9)),
         Err(Refusal::Duplicate)
@@ -313,8 +320,8 @@ fn returns_refund_once_and_restock_resellable_units() {
 fn demand_merges_lines_of_the_same_sku() {
     let d = placed().demand();
     assert_eq!(d.len(), 2);
-    assert_eq!((d[0].0.as_str(), d[0].1), ("A", 3));
-    assert_eq!((d[1].0.as_str(), d[1].1), ("B", 1));
+    assert_eq!((d[0].sku.as_str(), d[0].quantity.get()), ("A", 3));
+    assert_eq!((d[1].sku.as_str(), d[1].quantity.get()), ("B", 1));
 }
 
 #[test]
@@ -377,7 +384,7 @@ proptest! {
         for (i, st) in steps.iter().enumerate() {
             let before = o.clone();
             let c = cause(10 + i as u64);
-            let a = |q| LineQty { sku: Sku::parse("A").unwrap(), quantity: q };
+            let a = |q: u32| lq("A", i64::from(q));
             let result: Result<Outcome, String> = match st {
                 Step::Reserve => o.mark_reserved(&c).map_err(|e| e.to_string()),
                 Step::Route => o.mark_routed(vec![alloc("A", "wh", 3), alloc("B", "st", 1)], "r".into(), &c).map_err(|e| e.to_string()),
@@ -391,7 +398,7 @@ proptest! {
                 Step::Return(q) => o.authorize_return(format!("rma-{i}"), vec![a(*q)], "r".into(), &c).map_err(|e| e.to_string()),
                 Step::Receive(q) => {
                     let rma = o.returns.last().map(|r| r.rma_id.clone()).unwrap_or_default();
-                    o.receive_return(&rma, &[ReturnedLine { sku: Sku::parse("A").unwrap(), quantity: *q, condition: ItemCondition::Resellable }], &c).map_err(|e| e.to_string())
+                    o.receive_return(&rma, &[ReturnedLine { sku: Sku::parse("A").unwrap(), quantity: Quantity::new(i64::from(*q)).unwrap(), condition: ItemCondition::Resellable }], &c).map_err(|e| e.to_string())
                 }
             };
             match result {
@@ -415,9 +422,26 @@ proptest! {
                 Err(_) => prop_assert_eq!(&o, &before),
             }
             if let Some(p) = &o.payment {
-                prop_assert!(p.refunded <= p.captured, "refunded {} of {}", p.refunded, p.captured);
+                prop_assert!(p.refunded.amount <= p.captured.amount, "refunded {} of {}", p.refunded, p.captured);
             }
         }
         prop_assert!(released <= 1, "stock released {released} times");
     }
+}
+
+#[test]
+fn the_document_keeps_amounts_as_minor_units_of_the_order_currency() {
+    let mut o = routed();
+    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    let v = serde_json::to_value(&o).unwrap();
+    assert_eq!(v["currency"], "BRL");
+    assert_eq!(v["total"], 400);
+    assert_eq!(v["lines"][0]["unitPrice"], 100);
+    assert_eq!(v["lines"][0]["lineTotal"], 200);
+    assert_eq!(v["payment"]["captured"], 400);
+    assert_eq!(v["shipTo"]["lat"], -22.9);
+    assert!(v.get("outbox").is_none());
+    let back: Order = serde_json::from_value(v).unwrap();
+    o.outbox.clear();
+    assert_eq!(back, o);
 }

@@ -13,24 +13,28 @@
 //! it. Illegal changes are typed errors; partner facts that cannot apply are
 //! [`Refusal`]s, recorded in the history by [`Order::refuse`].
 
+mod facts;
 mod payment;
 mod returns;
 mod shipping;
 #[cfg(test)]
 pub(crate) mod tests;
+mod wire;
 
+pub use crate::events::RejectReason;
+pub use crate::inventory::Allocation;
 pub use payment::{Payment, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::Shipment;
 
-use crate::events::{DomainEvent, EventData, LineQty, ShipToSummary};
+use crate::events::{DomainEvent, EventData, ShipToSummary};
 use crate::geo::GeoPoint;
-use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, Quantity, Sku};
-use crate::inventory::StockMove;
-use crate::money::Currency;
+use crate::ids::{Channel, CustomerId, ExternalId, OrderId, Quantity, Sku};
+use crate::inventory::{Demand, LineQty, StockMove};
+use crate::money::{Currency, Money};
+use crate::notice::Notice;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -93,13 +97,6 @@ impl fmt::Display for OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RejectReason {
-    InsufficientStock,
-    Unroutable,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -118,38 +115,23 @@ pub struct Address {
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
-    pub lat: f64,
-    pub lon: f64,
+    /// Where it is (`lat`, `lon`).
+    #[serde(flatten)]
+    pub point: GeoPoint,
 }
 
-impl Address {
-    pub fn point(&self) -> GeoPoint {
-        GeoPoint {
-            lat: self.lat,
-            lon: self.lon,
-        }
-    }
-}
-
+/// One line of an order. `A` is how amounts are held: [`Money`] in the
+/// aggregate; integer minor units of the order's currency in its stored and
+/// wire form ([`wire`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderLine {
+#[schemars(rename = "OrderLine")]
+pub struct OrderLine<A = Money> {
     pub line_no: u16,
     pub sku: Sku,
     pub quantity: Quantity,
-    pub unit_price: i64,
-    pub line_total: i64,
-}
-
-/// Units of one sku taken from one location.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "camelCase")]
-pub struct Allocation {
-    pub sku: Sku,
-    pub location_id: LocationId,
-    pub quantity: Quantity,
+    pub unit_price: A,
+    pub line_total: A,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -215,14 +197,21 @@ pub struct NewOrder {
     pub channel: Channel,
     pub external_id: Option<ExternalId>,
     pub customer: Customer,
-    pub currency: Currency,
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
-    pub total: i64,
+    pub total: Money,
 }
 
+impl NewOrder {
+    pub fn currency(&self) -> Currency {
+        self.total.currency
+    }
+}
+
+/// The order aggregate. Stored and shown as [`wire::OrderDoc`], where
+/// amounts are integers in `currency`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(try_from = "wire::OrderDoc", into = "wire::OrderDoc")]
 pub struct Order {
     pub order_id: OrderId,
     pub status: OrderStatus,
@@ -235,35 +224,24 @@ pub struct Order {
     pub currency: Currency,
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
-    pub total: i64,
-    #[serde(default)]
+    pub total: Money,
     pub allocations: Vec<Allocation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
     /// The order holds stock (a network reservation, and its allocations
     /// once routed) that a cancellation must give back.
-    #[serde(default)]
     pub holds_stock: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_due_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipments: Vec<Shipment>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<ReturnAuth>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
     /// The events of the latest change, kept so a retry can publish them
     /// again with the same ids (stored beside the order, not shown).
-    #[serde(skip)]
     pub outbox: Vec<DomainEvent>,
 }
 
@@ -289,7 +267,7 @@ impl Order {
             channel: new.channel,
             external_id: new.external_id,
             customer: new.customer,
-            currency: new.currency,
+            currency: new.total.currency,
             ship_to: new.ship_to,
             lines: new.lines,
             total: new.total,
@@ -309,10 +287,7 @@ impl Order {
             outbox: Vec::new(),
         };
         let placed = order.placed_data();
-        let notify = order.notification(
-            "order-placed",
-            serde_json::json!({"total": order.total, "currency": order.currency}),
-        );
+        let notify = order.notification(Notice::OrderPlaced { total: order.total });
         let mut change = Change::new(None);
         change.step(&mut order, "OrderPlaced", cause, None, vec![placed, notify]);
         let outcome = change.finish(&mut order);
@@ -326,13 +301,12 @@ impl Order {
         let mut change = Change::new(Some(StockMove::Reserve(demand.clone())));
         self.status = OrderStatus::Reserved;
         self.holds_stock = true;
-        let lines = to_lines(&demand);
         change.step(
             self,
             "InventoryReserved",
             cause,
             None,
-            vec![EventData::InventoryReserved { lines }],
+            vec![EventData::InventoryReserved { lines: demand }],
         );
         Ok(change.finish(self))
     }
@@ -355,10 +329,10 @@ impl Order {
             reason: rejection.reason,
             detail: rejection.detail.clone(),
         });
-        events.push(self.notification(
-            "order-rejected",
-            serde_json::json!({"reason": rejection.reason, "detail": rejection.detail}),
-        ));
+        events.push(self.notification(Notice::OrderRejected {
+            reason: rejection.reason,
+            detail: rejection.detail.clone(),
+        }));
         let detail = rejection.detail.clone();
         self.rejection = Some(rejection);
         self.status = OrderStatus::Rejected;
@@ -460,7 +434,9 @@ impl Order {
         let mut events = vec![EventData::OrderCancelled {
             reason: why.clone(),
         }];
-        events.push(self.notification("order-cancelled", serde_json::json!({ "reason": why })));
+        events.push(self.notification(Notice::OrderCancelled {
+            reason: why.clone(),
+        }));
         events.extend(self.refund_rest(&format!("cancel-{}", self.history.len()), &why));
         change.step(self, "OrderCancelled", cause, Some(why), events);
         change.finish(self)
@@ -515,13 +491,13 @@ impl Order {
         self.history.iter().any(|h| h.cause == trigger)
     }
 
-    /// Units per sku, merged across lines, in sku order.
-    pub fn demand(&self) -> Vec<(Sku, u32)> {
-        let mut by_sku: BTreeMap<&Sku, u32> = BTreeMap::new();
-        for line in &self.lines {
-            *by_sku.entry(&line.sku).or_default() += line.quantity.get();
-        }
-        by_sku.into_iter().map(|(s, q)| (s.clone(), q)).collect()
+    /// Units per sku, in sku order. Intake refuses a sku on two lines;
+    /// should an order still have one twice, its lines are merged.
+    pub fn demand(&self) -> Demand {
+        crate::inventory::merged(self.lines.iter().map(|l| LineQty {
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+        }))
     }
 
     /// The events of the latest change (same ids when published again).
@@ -534,27 +510,29 @@ impl Order {
             channel: self.channel.clone(),
             external_id: self.external_id.clone(),
             customer_id: self.customer.id.clone(),
-            currency: self.currency,
             total: self.total,
-            lines: to_lines(&self.demand()),
+            lines: self.demand(),
             ship_to: ShipToSummary {
                 country: self.ship_to.country.clone(),
                 postal_code: self.ship_to.postal_code.clone(),
-                lat: self.ship_to.lat,
-                lon: self.ship_to.lon,
+                point: self.ship_to.point,
             },
             payment_due_at: self.payment_due_at,
         }
     }
 
     /// A message for the customer, rendered by the notifications function.
-    fn notification(&self, template: &str, data: serde_json::Value) -> EventData {
+    fn notification(&self, notice: Notice) -> EventData {
         EventData::CustomerNotificationRequested {
-            template_id: template.to_owned(),
             customer_id: self.customer.id.clone(),
             email: self.customer.email.clone(),
-            data,
+            notice,
         }
+    }
+
+    /// No money in the order's currency.
+    pub fn no_money(&self) -> Money {
+        Money::zero(self.currency)
     }
 
     fn require(
@@ -582,16 +560,6 @@ pub enum CancelError {
     Shipped,
     #[error("the order is {0} and cannot be cancelled")]
     Closed(OrderStatus),
-}
-
-pub(crate) fn to_lines(demand: &[(Sku, u32)]) -> Vec<LineQty> {
-    demand
-        .iter()
-        .map(|(sku, quantity)| LineQty {
-            sku: sku.clone(),
-            quantity: *quantity,
-        })
-        .collect()
 }
 
 /// Builds one change: history entries, events (with ids derived from the

@@ -4,7 +4,8 @@
 
 use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
 use crate::events::EventData;
-use crate::money::Currency;
+use crate::money::{Currency, Money};
+use crate::notice::Notice;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -17,26 +18,31 @@ pub enum PaymentStatus {
     Failed,
 }
 
+/// Money given back. `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Refund {
+#[schemars(rename = "Refund")]
+pub struct Refund<A = Money> {
     pub refund_id: String,
-    pub amount: i64,
+    pub amount: A,
     pub reason: String,
 }
 
+/// The order's payment. `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Payment {
+#[schemars(rename = "Payment")]
+pub struct Payment<A = Money> {
     pub payment_id: String,
     pub status: PaymentStatus,
-    /// What the provider reported.
+    /// The amount the provider reported, in minor units of `currency`.
     pub amount: i64,
+    /// The currency the provider reported (it may not be the order's).
     pub currency: String,
-    pub captured: i64,
-    pub refunded: i64,
+    pub captured: A,
+    pub refunded: A,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub refunds: Vec<Refund>,
+    pub refunds: Vec<Refund<A>>,
 }
 
 impl Payment {
@@ -65,7 +71,8 @@ impl Order {
                 )));
             }
         }
-        let matches = amount == self.total && Currency::parse(currency).ok() == Some(self.currency);
+        let matches =
+            amount == self.total.amount && Currency::parse(currency).ok() == Some(self.currency);
         let mut change = Change::new(None);
         if !matches {
             if !self.status.before_release() {
@@ -76,15 +83,15 @@ impl Order {
             }
             let reason = format!(
                 "payment {payment_id} confirmed {amount} {currency}, the order totals {} {}",
-                self.total, self.currency
+                self.total.amount, self.currency
             );
             self.payment = Some(Payment {
                 payment_id: payment_id.to_owned(),
                 status: PaymentStatus::Mismatch,
                 amount,
                 currency: currency.to_owned(),
-                captured: 0,
-                refunded: 0,
+                captured: self.no_money(),
+                refunded: self.no_money(),
                 refunds: Vec::new(),
             });
             self.status = OrderStatus::OnHold;
@@ -103,14 +110,13 @@ impl Order {
             status: PaymentStatus::Captured,
             amount,
             currency: currency.to_owned(),
-            captured: amount,
-            refunded: 0,
+            captured: self.total,
+            refunded: self.no_money(),
             refunds: Vec::new(),
         });
         let mut events = vec![EventData::PaymentCaptured {
             payment_id: payment_id.to_owned(),
-            amount,
-            currency: self.currency,
+            amount: self.total,
         }];
         let mut detail = None;
         if self.status.is_closed() {
@@ -155,8 +161,8 @@ impl Order {
             status: PaymentStatus::Failed,
             amount: 0,
             currency: self.currency.to_string(),
-            captured: 0,
-            refunded: 0,
+            captured: self.no_money(),
+            refunded: self.no_money(),
             refunds: Vec::new(),
         });
         Ok(self.close_cancelled(format!("PAYMENT_FAILED: {reason}"), cause))
@@ -178,19 +184,19 @@ impl Order {
     pub(crate) fn refund_up_to(
         &mut self,
         refund_id: &str,
-        limit: i64,
+        limit: Money,
         reason: &str,
     ) -> Option<EventData> {
-        let currency = self.currency;
         let p = self.payment.as_mut().filter(|p| p.is_captured())?;
         if p.refunds.iter().any(|r| r.refund_id == refund_id) {
             return None;
         }
-        let amount = limit.min(p.captured - p.refunded);
-        if amount <= 0 {
+        let left = p.captured.minus(p.refunded).ok()?;
+        let amount = limit.min(left).ok()?;
+        if !amount.is_positive() {
             return None;
         }
-        p.refunded += amount;
+        p.refunded = p.refunded.plus(amount).ok()?;
         p.refunds.push(Refund {
             refund_id: refund_id.to_owned(),
             amount,
@@ -200,32 +206,32 @@ impl Order {
             refund_id: refund_id.to_owned(),
             payment_id: p.payment_id.clone(),
             amount,
-            currency,
             reason: reason.to_owned(),
         })
     }
 
     /// Refunds everything still refundable, with a customer notification.
     pub(crate) fn refund_rest(&mut self, refund_id: &str, reason: &str) -> Vec<EventData> {
-        self.refund_with_notice(refund_id, i64::MAX, reason)
+        let everything = Money::new(i64::MAX, self.currency);
+        self.refund_with_notice(refund_id, everything, reason)
     }
 
     pub(crate) fn refund_with_notice(
         &mut self,
         refund_id: &str,
-        limit: i64,
+        limit: Money,
         reason: &str,
     ) -> Vec<EventData> {
         match self.refund_up_to(refund_id, limit, reason) {
             Some(refund) => {
                 let amount = match &refund {
                     EventData::RefundIssued { amount, .. } => *amount,
-                    _ => 0,
+                    _ => self.no_money(),
                 };
-                let notice = self.notification(
-                    "refund-issued",
-                    serde_json::json!({"amount": amount, "currency": self.currency, "reason": reason}),
-                );
+                let notice = self.notification(Notice::RefundIssued {
+                    amount,
+                    reason: reason.to_owned(),
+                });
                 vec![refund, notice]
             }
             None => Vec::new(),

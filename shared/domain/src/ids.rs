@@ -114,9 +114,11 @@ token_id!(
 );
 
 impl OrderId {
-    /// Wraps a freshly minted id; the generator guarantees its shape.
-    pub fn new_from_uuid(uuid: uuid::Uuid) -> Self {
-        Self(format!("ord_{}", uuid.simple()))
+    /// The id of a new order: `ord_` and 32 hex digits of a time-ordered
+    /// 128-bit value (a UUID v7 from the id generator), so ids sort by
+    /// creation time.
+    pub fn minted(bits: u128) -> Self {
+        Self(format!("ord_{bits:032x}"))
     }
 }
 
@@ -138,13 +140,15 @@ impl IdempotencyKey {
     }
 }
 
-/// A positive number of units, at most [`Quantity::MAX`].
+/// A positive number of units, at most [`Quantity::MAX`] — the most one
+/// order line, one stock move or one partner fact may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "i64")]
 pub struct Quantity(u32);
 
 impl Quantity {
     pub const MAX: u32 = 100_000;
+    pub const ONE: Quantity = Quantity(1);
 
     pub fn new(n: i64) -> Result<Self, InvalidValue> {
         if n <= 0 || n > i64::from(Self::MAX) {
@@ -155,8 +159,30 @@ impl Quantity {
         }
         Ok(Self(n as u32))
     }
+    /// A count that may be zero: `None` for zero.
+    pub fn of(n: u64) -> Option<Self> {
+        i64::try_from(n).ok().and_then(|n| Self::new(n).ok())
+    }
     pub fn get(self) -> u32 {
         self.0
+    }
+    /// As a stock delta.
+    pub fn units(self) -> i64 {
+        i64::from(self.0)
+    }
+    /// The sum, if it is still a quantity.
+    pub fn plus(self, other: Quantity) -> Option<Quantity> {
+        Self::of(u64::from(self.0) + u64::from(other.0))
+    }
+    /// What is left after taking `other`, `None` when nothing is.
+    pub fn minus(self, other: Quantity) -> Option<Quantity> {
+        self.0.checked_sub(other.0).and_then(|n| Self::of(u64::from(n)))
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 impl schemars::JsonSchema for Quantity {

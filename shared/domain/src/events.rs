@@ -5,9 +5,12 @@
 //! is the envelope below:
 //! `{"eventId", "type", "orderId", "occurredAt", "data": {…}}`.
 
+use crate::geo::GeoPoint;
 use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, Sku};
-use crate::money::Currency;
-use crate::order::{Allocation, RejectReason};
+pub use crate::inventory::LineQty;
+use crate::inventory::{Allocation, Demand};
+use crate::money::{Currency, Money};
+pub use crate::notice::Notice;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -24,21 +27,23 @@ pub struct DomainEvent {
     pub data: EventData,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LineQty {
-    pub sku: Sku,
-    pub quantity: u32,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShipToSummary {
     pub country: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    pub lat: f64,
-    pub lon: f64,
+    /// Where the order goes (`lat`, `lon`).
+    #[serde(flatten)]
+    pub point: GeoPoint,
+}
+
+/// Why an order was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RejectReason {
+    InsufficientStock,
+    Unroutable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -49,16 +54,18 @@ pub enum EventData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external_id: Option<ExternalId>,
         customer_id: CustomerId,
-        currency: Currency,
-        total: i64,
-        lines: Vec<LineQty>,
+        /// `currency` and `total` (minor units).
+        #[serde(flatten, with = "crate::money::as_total")]
+        #[schemars(with = "crate::money::TotalFields")]
+        total: Money,
+        lines: Demand,
         ship_to: ShipToSummary,
         /// When the order is cancelled if still unpaid.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         payment_due_at: Option<Timestamp>,
     },
     InventoryReserved {
-        lines: Vec<LineQty>,
+        lines: Demand,
     },
     InventoryShort {
         skus: Vec<Sku>,
@@ -73,8 +80,9 @@ pub enum EventData {
     },
     PaymentCaptured {
         payment_id: String,
-        amount: i64,
-        currency: Currency,
+        /// `amount` (minor units) and `currency`.
+        #[serde(flatten)]
+        amount: Money,
     },
     OrderOnHold {
         reason: String,
@@ -86,8 +94,9 @@ pub enum EventData {
     RefundIssued {
         refund_id: String,
         payment_id: String,
-        amount: i64,
-        currency: Currency,
+        /// `amount` (minor units) and `currency`.
+        #[serde(flatten)]
+        amount: Money,
         reason: String,
     },
     /// Asks the fulfilment locations to stop an order already released.
@@ -125,18 +134,22 @@ pub enum EventData {
         rma_id: String,
         restocked: Vec<LineQty>,
         damaged: Vec<LineQty>,
-        refund_amount: i64,
+        /// `refundAmount` (minor units) and `currency`.
+        #[serde(flatten, with = "crate::money::as_refund_amount")]
+        #[schemars(with = "crate::money::RefundAmountFields")]
+        refund_amount: Money,
     },
     /// Due when the payment window closes: cancels the order if unpaid.
     PaymentWindowExpired {
         due_at: Timestamp,
     },
+    /// A message for the customer: `templateId` and its `data`.
     CustomerNotificationRequested {
-        template_id: String,
         customer_id: CustomerId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         email: Option<String>,
-        data: serde_json::Value,
+        #[serde(flatten)]
+        notice: Notice,
     },
 }
 
@@ -216,6 +229,28 @@ mod tests {
             })
         );
         assert_eq!(serde_json::from_value::<DomainEvent>(v).unwrap(), ev);
+    }
+
+    #[test]
+    fn money_travels_as_sibling_fields() {
+        let brl = Currency::parse("BRL").unwrap();
+        let data = EventData::ReturnCompleted {
+            rma_id: "r".into(),
+            restocked: vec![],
+            damaged: vec![],
+            refund_amount: Money::new(1990, brl),
+        };
+        let v = serde_json::to_value(&data).unwrap();
+        assert_eq!(v["data"]["refundAmount"], 1990);
+        assert_eq!(v["data"]["currency"], "BRL");
+        assert_eq!(serde_json::from_value::<EventData>(v).unwrap(), data);
+        let captured = EventData::PaymentCaptured {
+            payment_id: "p".into(),
+            amount: Money::new(5, brl),
+        };
+        let v = serde_json::to_value(&captured).unwrap();
+        assert_eq!(v["data"], serde_json::json!({"paymentId": "p", "amount": 5, "currency": "BRL"}));
+        assert_eq!(serde_json::from_value::<EventData>(v).unwrap(), captured);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Timestamps: milliseconds since the Unix epoch, written as RFC 3339 (UTC).
+//! The clock that reads the time is a port of the application layer.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);
@@ -15,6 +16,10 @@ impl Timestamp {
     }
     pub fn to_rfc3339(self) -> String {
         humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(self.0)).to_string()
+    }
+    /// This time plus `ms` milliseconds.
+    pub fn plus_millis(self, ms: u64) -> Self {
+        Self(self.0.saturating_add(ms))
     }
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t = humantime::parse_rfc3339_weak(s).ok()?;
@@ -44,23 +49,6 @@ impl schemars::JsonSchema for Timestamp {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({"type": "string", "format": "date-time"})
-    }
-}
-
-/// The wall clock, injected so tests can pin time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
     }
 }
 

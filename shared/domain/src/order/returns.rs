@@ -3,12 +3,14 @@
 //! the returned value once.
 
 use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
-use crate::events::{EventData, LineQty};
-use crate::ids::{LocationId, Sku};
-use crate::inventory::StockMove;
+use crate::events::EventData;
+use crate::ids::{IdempotencyKey, LocationId, OrderId, Sku};
+use crate::inventory::{LineQty, StockMove};
+use crate::money::Money;
 use crate::partner::{ItemCondition, ReturnedLine};
 use crate::validation::FieldError;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -18,17 +20,34 @@ pub enum ReturnStatus {
     Received,
 }
 
+/// A return authorisation (RMA). `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ReturnAuth {
+#[schemars(rename = "ReturnAuth")]
+pub struct ReturnAuth<A = Money> {
     pub rma_id: String,
     pub status: ReturnStatus,
     pub reason: String,
     pub lines: Vec<LineQty>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub received: Vec<ReturnedLine>,
-    #[serde(default)]
-    pub refund_amount: i64,
+    pub refund_amount: A,
+}
+
+impl ReturnAuth {
+    /// The RMA id of a return requested with an `Idempotency-Key`: derived
+    /// from the order and the key, so a replayed request finds the same
+    /// return. Without a key the caller mints a random one (`rma_` + token).
+    pub fn id_for_key(order_id: &OrderId, key: &IdempotencyKey) -> String {
+        let digest = Sha256::digest(format!("{order_id}/{}", key.as_str()).as_bytes());
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("rma_{hex}")
+    }
+
+    /// A fresh RMA id from a random token.
+    pub fn id_from_token(token: &str) -> String {
+        format!("rma_{token}")
+    }
 }
 
 /// Why a return cannot be authorised.
@@ -50,7 +69,7 @@ impl Order {
         for r in &self.returns {
             for l in &r.lines {
                 if let Some(q) = left.get_mut(&l.sku) {
-                    *q = q.saturating_sub(l.quantity);
+                    *q = q.saturating_sub(l.quantity.get());
                 }
             }
         }
@@ -79,7 +98,7 @@ impl Order {
         let mut left = self.returnable();
         for (i, l) in lines.iter().enumerate() {
             let have = left.get(&l.sku).copied().unwrap_or(0);
-            if l.quantity > have {
+            if l.quantity.get() > have {
                 return Err(FieldError::new(
                     format!("lines[{i}].quantity"),
                     format!(
@@ -89,7 +108,7 @@ impl Order {
                 )
                 .into());
             }
-            left.insert(l.sku.clone(), have - l.quantity);
+            left.insert(l.sku.clone(), have - l.quantity.get());
         }
         self.returns.push(ReturnAuth {
             rma_id: rma_id.clone(),
@@ -97,7 +116,7 @@ impl Order {
             reason: reason.clone(),
             lines: lines.clone(),
             received: Vec::new(),
-            refund_amount: 0,
+            refund_amount: self.no_money(),
         });
         let mut change = Change::new(None);
         change.step(
@@ -131,12 +150,12 @@ impl Order {
         }
         let mut allowed: BTreeMap<Sku, u32> = BTreeMap::new();
         for l in &self.returns[index].lines {
-            *allowed.entry(l.sku.clone()).or_default() += l.quantity;
+            *allowed.entry(l.sku.clone()).or_default() += l.quantity.get();
         }
         for l in lines {
             let left = allowed.get_mut(&l.sku);
             match left {
-                Some(q) if l.quantity > 0 && *q >= l.quantity => *q -= l.quantity,
+                Some(q) if *q >= l.quantity.get() => *q -= l.quantity.get(),
                 _ => {
                     return Err(Refusal::Refused(format!(
                         "{} × {} is more than return {rma_id} authorised",
@@ -146,15 +165,16 @@ impl Order {
             }
         }
 
-        let mut restock: BTreeMap<LocationId, Vec<(Sku, u32)>> = BTreeMap::new();
+        let mut restock: BTreeMap<LocationId, Vec<LineQty>> = BTreeMap::new();
         let mut restocked = Vec::new();
         let mut damaged = Vec::new();
-        let mut value = 0i64;
+        let mut value = self.no_money();
         for l in lines {
-            value = value.saturating_add(
-                self.unit_price(&l.sku)
-                    .saturating_mul(i64::from(l.quantity)),
-            );
+            let line_value = self
+                .unit_price(&l.sku)
+                .times(l.quantity.get())
+                .and_then(|v| value.plus(v));
+            value = line_value.unwrap_or(value);
             let line = LineQty {
                 sku: l.sku.clone(),
                 quantity: l.quantity,
@@ -163,10 +183,7 @@ impl Order {
                 ItemCondition::Resellable => {
                     let from = self.shipped_from(&l.sku);
                     if let Some(loc) = from {
-                        restock
-                            .entry(loc)
-                            .or_default()
-                            .push((l.sku.clone(), l.quantity));
+                        restock.entry(loc).or_default().push(line.clone());
                     }
                     restocked.push(line);
                 }
@@ -189,7 +206,7 @@ impl Order {
                 EventData::RefundIssued { amount, .. } => Some(*amount),
                 _ => None,
             })
-            .unwrap_or(0);
+            .unwrap_or_else(|| self.no_money());
         {
             let r = &mut self.returns[index];
             r.status = ReturnStatus::Received;
@@ -219,20 +236,20 @@ impl Order {
             .filter(|r| r.status == ReturnStatus::Received)
         {
             for l in &r.received {
-                *back.entry(&l.sku).or_default() += l.quantity;
+                *back.entry(&l.sku).or_default() += l.quantity.get();
             }
         }
         self.demand()
             .iter()
-            .all(|(sku, q)| back.get(sku).copied().unwrap_or(0) >= *q)
+            .all(|l| back.get(&l.sku).copied().unwrap_or(0) >= l.quantity.get())
     }
 
-    fn unit_price(&self, sku: &Sku) -> i64 {
+    fn unit_price(&self, sku: &Sku) -> Money {
         self.lines
             .iter()
             .find(|l| &l.sku == sku)
             .map(|l| l.unit_price)
-            .unwrap_or(0)
+            .unwrap_or_else(|| self.no_money())
     }
 
     /// The location a sku shipped from (the first shipment carrying it).

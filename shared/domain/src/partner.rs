@@ -6,8 +6,8 @@
 //! `partner.marketplace`). Anything else is refused, logged and, when the
 //! order exists, recorded in its history — never applied.
 
-use crate::events::LineQty;
-use crate::ids::{LocationId, OrderId, Sku};
+use crate::ids::{LocationId, OrderId, Quantity, Sku};
+use crate::inventory::LineQty;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,27 +65,17 @@ impl Default for PartnerSources {
 }
 
 impl PartnerSources {
-    /// From `OMS_PARTNER_SOURCES_<KIND>` (comma-separated), else the defaults.
-    pub fn from_env() -> Self {
-        let by_kind = PartnerKind::ALL
-            .iter()
-            .map(|k| {
-                let var = format!("OMS_PARTNER_SOURCES_{}", k.name().to_uppercase());
-                let sources = std::env::var(var)
-                    .ok()
-                    .map(|v| {
-                        v.split(',')
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned)
-                            .collect::<Vec<_>>()
-                    })
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| vec![k.default_source()]);
-                (*k, sources)
-            })
-            .collect();
-        Self { by_kind }
+    /// The sources allowed per kind; a kind left out keeps its default.
+    pub fn new(overrides: impl IntoIterator<Item = (PartnerKind, Vec<String>)>) -> Self {
+        let mut sources = Self::default();
+        for (kind, list) in overrides {
+            if let Some(entry) = sources.by_kind.iter_mut().find(|(k, _)| *k == kind)
+                && !list.is_empty()
+            {
+                entry.1 = list;
+            }
+        }
+        sources
     }
 
     /// Whether `source` may send `detail_type`.
@@ -161,7 +151,7 @@ pub enum ItemCondition {
 #[serde(rename_all = "camelCase")]
 pub struct ReturnedLine {
     pub sku: Sku,
-    pub quantity: u32,
+    pub quantity: Quantity,
     pub condition: ItemCondition,
 }
 
@@ -182,6 +172,52 @@ pub struct CancellationResponse {
     pub reason: Option<String>,
 }
 
+/// A partner event, read by its `detail-type`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartnerFact {
+    PaymentConfirmed(PaymentConfirmed),
+    PaymentFailed(PaymentFailed),
+    ShipmentStatusChanged(ShipmentStatusChanged),
+    ReturnReceived(ReturnReceived),
+    CancellationResponse(CancellationResponse),
+}
+
+/// Why a partner event could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactError {
+    #[error("{0} is not a partner event")]
+    Unknown(String),
+    #[error("malformed: {0}")]
+    Malformed(String),
+}
+
+impl PartnerFact {
+    /// Reads the `detail` of a partner event of type `detail_type`.
+    pub fn parse(detail_type: &str, detail: &serde_json::Value) -> Result<Self, FactError> {
+        fn read<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, FactError> {
+            T::deserialize(v).map_err(|e| FactError::Malformed(e.to_string()))
+        }
+        Ok(match detail_type {
+            "PaymentConfirmed" => Self::PaymentConfirmed(read(detail)?),
+            "PaymentFailed" => Self::PaymentFailed(read(detail)?),
+            "ShipmentStatusChanged" => Self::ShipmentStatusChanged(read(detail)?),
+            "ReturnReceived" => Self::ReturnReceived(read(detail)?),
+            "CancellationResponse" => Self::CancellationResponse(read(detail)?),
+            other => return Err(FactError::Unknown(other.to_owned())),
+        })
+    }
+
+    pub fn order_id(&self) -> &OrderId {
+        match self {
+            Self::PaymentConfirmed(f) => &f.order_id,
+            Self::PaymentFailed(f) => &f.order_id,
+            Self::ShipmentStatusChanged(f) => &f.order_id,
+            Self::ReturnReceived(f) => &f.order_id,
+            Self::CancellationResponse(f) => &f.order_id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +231,24 @@ mod tests {
         assert!(!s.allows("partner.carrier", "ReturnReceived"));
         assert!(!s.allows("evil", "ShipmentStatusChanged"));
         assert!(!s.allows("partner.payments", "SomethingElse"));
+        let custom = PartnerSources::new([(PartnerKind::Wms, vec!["acme.wms".to_owned()])]);
+        assert!(custom.allows("acme.wms", "ReturnReceived"));
+        assert!(!custom.allows("partner.wms", "ReturnReceived"));
+        assert!(custom.allows("partner.payments", "PaymentConfirmed"));
+    }
+
+    #[test]
+    fn facts_are_read_by_type() {
+        let v = serde_json::json!({"orderId": "ord_1", "accepted": true});
+        let f = PartnerFact::parse("CancellationResponse", &v).unwrap();
+        assert_eq!(f.order_id().as_str(), "ord_1");
+        assert!(matches!(
+            PartnerFact::parse("PaymentFailed", &v),
+            Err(FactError::Malformed(_))
+        ));
+        assert!(matches!(
+            PartnerFact::parse("Nope", &v),
+            Err(FactError::Unknown(_))
+        ));
     }
 }

@@ -7,12 +7,17 @@
 //! - DELIVERED before SHIPPED counts as shipped, then delivered;
 //! - a shipment while a cancellation is pending means the warehouse did not
 //!   stop it: the order ships and the history says so;
-//! - nothing ships for an order not yet released, or cancelled.
+//! - nothing ships for an order not yet released, or cancelled;
+//! - a shipment's lines are counted per sku (a sku listed twice counts
+//!   twice) against what the order has allocated there and not yet put in
+//!   another shipment;
+//! - an exception is cleared by any later status.
 
-use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal, to_lines};
-use crate::events::{EventData, LineQty};
-use crate::ids::{LocationId, Sku};
-use crate::inventory::StockMove;
+use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
+use crate::events::EventData;
+use crate::ids::{LocationId, Quantity, Sku};
+use crate::inventory::{LineQty, StockMove};
+use crate::notice::Notice;
 use crate::partner::{ShipmentStatus, ShipmentStatusChanged};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,7 +33,8 @@ pub struct Shipment {
     pub carrier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
-    /// A carrier or warehouse exception was reported (the status stays).
+    /// A carrier or warehouse exception was reported and no later status
+    /// has cleared it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exception: bool,
 }
@@ -70,7 +76,7 @@ impl Order {
         {
             for l in &s.lines {
                 if let Some(q) = left.get_mut(&l.sku) {
-                    *q = q.saturating_sub(l.quantity);
+                    *q = q.saturating_sub(l.quantity.get());
                 }
             }
         }
@@ -83,7 +89,7 @@ impl Order {
         let mut out = BTreeMap::new();
         for s in self.shipments.iter().filter(|s| s.has_shipped()) {
             for l in &s.lines {
-                *out.entry(l.sku.clone()).or_default() += l.quantity;
+                *out.entry(l.sku.clone()).or_default() += l.quantity.get();
             }
         }
         out
@@ -98,7 +104,7 @@ impl Order {
             .filter(|s| s.status == ShipmentStatus::Delivered)
         {
             for l in &s.lines {
-                *out.entry(l.sku.clone()).or_default() += l.quantity;
+                *out.entry(l.sku.clone()).or_default() += l.quantity.get();
             }
         }
         out
@@ -108,7 +114,7 @@ impl Order {
         let shipped = self.shipped_units();
         self.demand()
             .iter()
-            .all(|(sku, q)| shipped.get(sku).copied().unwrap_or(0) >= *q)
+            .all(|l| shipped.get(&l.sku).copied().unwrap_or(0) >= l.quantity.get())
     }
 
     /// Applies a warehouse or carrier status update.
@@ -154,24 +160,29 @@ impl Order {
         }
         let lines = match (&u.lines, existing) {
             (Some(lines), _) => {
-                let free = self.unassigned_at(&u.location_id, &u.shipment_id);
+                let mut free = self.unassigned_at(&u.location_id, &u.shipment_id);
                 for l in lines {
-                    if l.quantity == 0 || free.get(&l.sku).copied().unwrap_or(0) < l.quantity {
-                        return Err(Refusal::Refused(format!(
-                            "{} × {} is not allocated to {} (or already in another shipment)",
-                            l.quantity, l.sku, u.location_id
-                        )));
+                    let left = free.get_mut(&l.sku).filter(|q| **q >= l.quantity.get());
+                    match left {
+                        Some(q) => *q -= l.quantity.get(),
+                        None => {
+                            return Err(Refusal::Refused(format!(
+                                "{} × {} is not allocated to {} (or already in another shipment)",
+                                l.quantity, l.sku, u.location_id
+                            )));
+                        }
                     }
                 }
-                lines.clone()
+                crate::inventory::merged(lines.iter().cloned())
             }
             (None, Some(i)) => self.shipments[i].lines.clone(),
-            (None, None) => to_lines(
-                &self
-                    .unassigned_at(&u.location_id, &u.shipment_id)
-                    .into_iter()
-                    .collect::<Vec<_>>(),
-            ),
+            (None, None) => self
+                .unassigned_at(&u.location_id, &u.shipment_id)
+                .into_iter()
+                .filter_map(|(sku, q)| {
+                    Quantity::of(u64::from(q)).map(|quantity| LineQty { sku, quantity })
+                })
+                .collect(),
         };
         if lines.is_empty() {
             return Err(Refusal::Refused(format!(
@@ -210,6 +221,7 @@ impl Order {
                 s.exception = true;
             } else {
                 s.status = u.status;
+                s.exception = false;
             }
         }
         let shipment = self.shipments[index].clone();
@@ -238,11 +250,7 @@ impl Order {
         if !was_shipped {
             change.add_stock(StockMove::Ship {
                 location_id: shipment.location_id.clone(),
-                lines: shipment
-                    .lines
-                    .iter()
-                    .map(|l| (l.sku.clone(), l.quantity))
-                    .collect(),
+                lines: shipment.lines.clone(),
             });
             let complete = self.all_shipped();
             self.status = if complete { Shipped } else { PartiallyShipped };
@@ -258,13 +266,12 @@ impl Order {
             } else {
                 None
             };
-            let notice = self.notification(
-                "order-shipped",
-                serde_json::json!({
-                    "shipmentId": shipment.shipment_id, "carrier": shipment.carrier,
-                    "trackingNumber": shipment.tracking_number, "lines": shipment.lines,
-                }),
-            );
+            let notice = self.notification(Notice::OrderShipped {
+                shipment_id: shipment.shipment_id.clone(),
+                carrier: shipment.carrier.clone(),
+                tracking_number: shipment.tracking_number.clone(),
+                lines: shipment.lines.clone(),
+            });
             change.step(
                 self,
                 "OrderShipped",
@@ -296,10 +303,11 @@ impl Order {
             }];
             if complete {
                 self.status = Delivered;
-                events.push(self.notification("order-delivered", serde_json::json!({})));
+                events.push(self.notification(Notice::OrderDelivered {}));
             }
             change.step(self, "OrderDelivered", cause, None, events);
         }
         Ok(change.finish(self))
     }
 }
+

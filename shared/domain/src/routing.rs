@@ -7,13 +7,18 @@
 
 use crate::geo::GeoPoint;
 use crate::ids::{LocationId, Quantity, Sku};
-use crate::order::Allocation;
-use std::collections::BTreeMap;
+use crate::inventory::{Allocation, LineQty};
+use crate::validation::{MAX_ITEMS_PER_CHANGE, MAX_LINES};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest split searched exhaustively.
 pub const EXACT_SPLIT_LIMIT: usize = 3;
 /// Above this many candidate locations, subsets are not enumerated.
 const EXACT_CANDIDATE_LIMIT: usize = 24;
+/// Most (sku, location) allocations one order may have: routing commits them
+/// with the order and its network counters, and so does a cancellation that
+/// gives them back, each in one atomic change.
+pub const MAX_ALLOCATIONS: usize = MAX_ITEMS_PER_CHANGE - 1 - MAX_LINES;
 
 /// A location that may ship, with the units it can still allocate per sku.
 #[derive(Debug, Clone)]
@@ -29,11 +34,23 @@ pub struct Plan {
     pub reason: String,
 }
 
+/// Why no plan was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no set of locations holds {sku} × {missing} more")]
-pub struct Unroutable {
-    pub sku: Sku,
-    pub missing: u64,
+pub enum Unroutable {
+    #[error("no set of locations holds {sku} × {missing} more")]
+    Short { sku: Sku, missing: u64 },
+    #[error("the plan needs {count} allocations; at most {MAX_ALLOCATIONS} fit one change")]
+    TooSplit { count: usize },
+}
+
+impl Unroutable {
+    /// The skus the plan could not cover.
+    pub fn skus(&self) -> Vec<Sku> {
+        match self {
+            Self::Short { sku, .. } => vec![sku.clone()],
+            Self::TooSplit { .. } => Vec::new(),
+        }
+    }
 }
 
 struct Scored<'a> {
@@ -47,8 +64,27 @@ impl Scored<'_> {
     }
 }
 
+/// The plan for `demand`, within [`MAX_ALLOCATIONS`].
 pub fn plan(
-    demand: &[(Sku, u32)],
+    demand: &[LineQty],
+    ship_to: GeoPoint,
+    candidates: &[Candidate],
+) -> Result<Plan, Unroutable> {
+    let p = choose(demand, ship_to, candidates)?;
+    let count = p
+        .allocations
+        .iter()
+        .map(|a| (&a.sku, &a.location_id))
+        .collect::<BTreeSet<_>>()
+        .len();
+    if count > MAX_ALLOCATIONS {
+        return Err(Unroutable::TooSplit { count });
+    }
+    Ok(p)
+}
+
+fn choose(
+    demand: &[LineQty],
     ship_to: GeoPoint,
     candidates: &[Candidate],
 ) -> Result<Plan, Unroutable> {
@@ -58,7 +94,7 @@ pub fn plan(
         .filter(|c| {
             demand
                 .iter()
-                .any(|(s, _)| c.free.get(s).copied().unwrap_or(0) > 0)
+                .any(|l| c.free.get(&l.sku).copied().unwrap_or(0) > 0)
         })
         .map(|c| Scored {
             c,
@@ -71,9 +107,9 @@ pub fn plan(
     });
 
     let covers = |set: &[&Scored]| {
-        demand
-            .iter()
-            .all(|(sku, q)| set.iter().map(|s| s.free(sku)).sum::<u64>() >= u64::from(*q))
+        demand.iter().all(|l| {
+            set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get())
+        })
     };
 
     if let Some(one) = scored.iter().find(|s| covers(&[*s])) {
@@ -109,8 +145,10 @@ pub fn plan(
     }
 
     // Greedy cover: take the location that covers most outstanding units.
-    let mut outstanding: BTreeMap<&Sku, u64> =
-        demand.iter().map(|(s, q)| (s, u64::from(*q))).collect();
+    let mut outstanding: BTreeMap<&Sku, u64> = demand
+        .iter()
+        .map(|l| (&l.sku, u64::from(l.quantity.get())))
+        .collect();
     let mut chosen: Vec<&Scored> = Vec::new();
     while outstanding.values().any(|&q| q > 0) {
         let gain = |s: &Scored| -> u64 { outstanding.iter().map(|(k, q)| s.free(k).min(*q)).sum() };
@@ -126,12 +164,14 @@ pub fn plan(
                 chosen.push(s);
             }
             _ => {
-                let (sku, missing) = outstanding
+                let short = outstanding
                     .iter()
                     .find(|(_, q)| **q > 0)
-                    .map(|(s, q)| ((*s).clone(), *q))
-                    .unwrap_or_else(|| (demand[0].0.clone(), 0));
-                return Err(Unroutable { sku, missing });
+                    .map(|(s, q)| ((*s).clone(), *q));
+                return Err(match short {
+                    Some((sku, missing)) => Unroutable::Short { sku, missing },
+                    None => Unroutable::TooSplit { count: 0 },
+                });
             }
         }
     }
@@ -152,21 +192,19 @@ fn names(set: &[&Scored]) -> String {
 }
 
 /// Fills each sku from the chosen locations, nearest first.
-fn allocate(demand: &[(Sku, u32)], set: &[&Scored], reason: String) -> Plan {
+fn allocate(demand: &[LineQty], set: &[&Scored], reason: String) -> Plan {
     let mut allocations = Vec::new();
-    for (sku, q) in demand {
-        let mut left = u64::from(*q);
+    for l in demand {
+        let mut left = u64::from(l.quantity.get());
         for s in set {
-            let take = s.free(sku).min(left);
-            if take > 0 {
+            let take = s.free(&l.sku).min(left);
+            if let Some(quantity) = Quantity::of(take) {
                 left -= take;
-                if let Ok(quantity) = Quantity::new(take as i64) {
-                    allocations.push(Allocation {
-                        sku: sku.clone(),
-                        location_id: s.c.location_id.clone(),
-                        quantity,
-                    });
-                }
+                allocations.push(Allocation {
+                    sku: l.sku.clone(),
+                    location_id: s.c.location_id.clone(),
+                    quantity,
+                });
             }
         }
     }
@@ -200,6 +238,16 @@ mod tests {
         Sku::parse(s).unwrap()
     }
 
+    fn want(lines: &[(&str, u32)]) -> Vec<LineQty> {
+        lines
+            .iter()
+            .map(|(s, q)| LineQty {
+                sku: sku(s),
+                quantity: Quantity::new(i64::from(*q)).unwrap(),
+            })
+            .collect()
+    }
+
     fn cand(id: &str, lat: f64, lon: f64, stock: &[(&str, u64)]) -> Candidate {
         Candidate {
             location_id: LocationId::parse(id).unwrap(),
@@ -219,7 +267,7 @@ mod tests {
             cand("rio", -22.9, -43.2, &[("A", 5)]),
             cand("sp", -23.5, -46.6, &[("A", 5), ("B", 5)]),
         ];
-        let p = plan(&[(sku("A"), 1), (sku("B"), 1)], RIO, &c).unwrap();
+        let p = plan(&want(&[("A", 1), ("B", 1)]), RIO, &c).unwrap();
         assert!(p.allocations.iter().all(|a| a.location_id.as_str() == "sp"));
         assert!(p.reason.contains("sp ships every line"), "{}", p.reason);
     }
@@ -230,7 +278,7 @@ mod tests {
             cand("far", 10.0, 10.0, &[("A", 5)]),
             cand("near", -22.8, -43.1, &[("A", 5)]),
         ];
-        let p = plan(&[(sku("A"), 2)], RIO, &c).unwrap();
+        let p = plan(&want(&[("A", 2)]), RIO, &c).unwrap();
         assert_eq!(p.allocations.len(), 1);
         assert_eq!(p.allocations[0].location_id.as_str(), "near");
     }
@@ -243,7 +291,7 @@ mod tests {
             cand("b", -23.0, -46.0, &[("B", 5)]),
             cand("ab-partial", -22.9, -43.2, &[("A", 1), ("B", 1)]),
         ];
-        let p = plan(&[(sku("A"), 3), (sku("B"), 3)], RIO, &c).unwrap();
+        let p = plan(&want(&[("A", 3), ("B", 3)]), RIO, &c).unwrap();
         let locs: std::collections::BTreeSet<_> = p
             .allocations
             .iter()
@@ -255,8 +303,29 @@ mod tests {
     #[test]
     fn reports_what_is_missing() {
         let c = [cand("x", 0.0, 0.0, &[("A", 1)])];
-        let e = plan(&[(sku("A"), 3)], RIO, &c).unwrap_err();
-        assert_eq!((e.sku.as_str(), e.missing), ("A", 2));
+        let e = plan(&want(&[("A", 3)]), RIO, &c).unwrap_err();
+        assert_eq!(
+            e,
+            Unroutable::Short {
+                sku: sku("A"),
+                missing: 2
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_a_plan_that_cannot_fit_one_change() {
+        // One unit of each of 40 skus at each of 2 locations, 2 units wanted
+        // of each: 80 allocations, more than fit.
+        let skus: Vec<String> = (0..40).map(|i| format!("S{i}")).collect();
+        let stock: Vec<(&str, u64)> = skus.iter().map(|s| (s.as_str(), 1)).collect();
+        let c = [
+            cand("a", -22.9, -43.2, &stock),
+            cand("b", -23.5, -46.6, &stock),
+        ];
+        let lines: Vec<(&str, u32)> = skus.iter().map(|s| (s.as_str(), 2)).collect();
+        let e = plan(&want(&lines), RIO, &c).unwrap_err();
+        assert_eq!(e, Unroutable::TooSplit { count: 80 });
     }
 
     proptest! {
@@ -265,7 +334,7 @@ mod tests {
         #[test]
         fn plans_are_exact_and_within_stock(
             stock in proptest::collection::vec(proptest::collection::vec(0u64..6, 3), 1..30),
-            want in proptest::collection::vec(1u32..8, 3),
+            wanted in proptest::collection::vec(1u32..8, 3),
         ) {
             let skus = ["A", "B", "C"];
             let cands: Vec<Candidate> = stock.iter().enumerate().map(|(i, row)| Candidate {
@@ -273,21 +342,21 @@ mod tests {
                 point: GeoPoint { lat: (i as f64) - 10.0, lon: (i as f64) * 2.0 - 40.0 },
                 free: skus.iter().zip(row).map(|(s, q)| (sku(s), *q)).collect(),
             }).collect();
-            let demand: Vec<(Sku, u32)> = skus.iter().zip(&want).map(|(s, q)| (sku(s), *q)).collect();
+            let demand: Vec<LineQty> = skus.iter().zip(&wanted).map(|(s, q)| LineQty { sku: sku(s), quantity: Quantity::new(i64::from(*q)).unwrap() }).collect();
             let total_free = |s: &str| cands.iter().map(|c| c.free[&sku(s)]).sum::<u64>();
-            let feasible = demand.iter().all(|(s, q)| total_free(s.as_str()) >= u64::from(*q));
+            let feasible = demand.iter().all(|l| total_free(l.sku.as_str()) >= u64::from(l.quantity.get()));
             match plan(&demand, RIO, &cands) {
                 Ok(p) => {
                     prop_assert!(feasible);
-                    for (s, q) in &demand {
-                        let got: u64 = p.allocations.iter().filter(|a| &a.sku == s).map(|a| u64::from(a.quantity.get())).sum();
-                        prop_assert_eq!(got, u64::from(*q));
+                    for l in &demand {
+                        let got: u64 = p.allocations.iter().filter(|a| a.sku == l.sku).map(|a| u64::from(a.quantity.get())).sum();
+                        prop_assert_eq!(got, u64::from(l.quantity.get()));
                     }
                     for a in &p.allocations {
                         let c = cands.iter().find(|c| c.location_id == a.location_id).unwrap();
                         prop_assert!(u64::from(a.quantity.get()) <= c.free[&a.sku]);
                     }
-                    let single = cands.iter().any(|c| demand.iter().all(|(s, q)| c.free[s] >= u64::from(*q)));
+                    let single = cands.iter().any(|c| demand.iter().all(|l| c.free[&l.sku] >= u64::from(l.quantity.get())));
                     let used: std::collections::BTreeSet<_> = p.allocations.iter().map(|a| &a.location_id).collect();
                     if single { prop_assert_eq!(used.len(), 1); }
                 }

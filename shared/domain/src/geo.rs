@@ -3,10 +3,31 @@
 use crate::ids::InvalidValue;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// A point on Earth: latitude in [-90, 90], longitude in [-180, 180].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(try_from = "RawPoint")]
 pub struct GeoPoint {
+    #[schemars(range(min = -90.0, max = 90.0))]
     pub lat: f64,
+    #[schemars(range(min = -180.0, max = 180.0))]
     pub lon: f64,
+}
+
+/// The shape a point arrives in, checked before it becomes a [`GeoPoint`].
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "GeoPoint")]
+struct RawPoint {
+    #[schemars(range(min = -90.0, max = 90.0))]
+    lat: f64,
+    #[schemars(range(min = -180.0, max = 180.0))]
+    lon: f64,
+}
+
+impl TryFrom<RawPoint> for GeoPoint {
+    type Error = InvalidValue;
+    fn try_from(p: RawPoint) -> Result<Self, InvalidValue> {
+        GeoPoint::new(p.lat, p.lon)
+    }
 }
 
 impl GeoPoint {
@@ -42,6 +63,12 @@ mod tests {
         let d = sp.distance_km(rio);
         assert!((350.0..370.0).contains(&d), "{d}");
         assert_eq!(sp.distance_km(sp), 0.0);
+    }
+
+    #[test]
+    fn serde_goes_through_validation() {
+        assert!(serde_json::from_str::<GeoPoint>(r#"{"lat": 1.0, "lon": 2.0}"#).is_ok());
+        assert!(serde_json::from_str::<GeoPoint>(r#"{"lat": 95.0, "lon": 2.0}"#).is_err());
     }
 
     #[test]

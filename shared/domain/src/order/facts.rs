@@ -1,0 +1,23 @@
+//! A partner's fact, applied to the order it names: one entry point for
+//! every kind, so the functions that receive them need no dispatch of their
+//! own.
+
+use super::{Cause, Order, Outcome, Refusal};
+use crate::partner::PartnerFact;
+
+impl Order {
+    /// Applies a payment provider's, warehouse's or carrier's fact.
+    pub fn apply_fact(&mut self, fact: &PartnerFact, cause: &Cause) -> Result<Outcome, Refusal> {
+        match fact {
+            PartnerFact::PaymentConfirmed(p) => {
+                self.confirm_payment(&p.payment_id, p.amount, &p.currency, cause)
+            }
+            PartnerFact::PaymentFailed(p) => self.fail_payment(&p.payment_id, &p.reason, cause),
+            PartnerFact::ShipmentStatusChanged(u) => self.update_shipment(u, cause),
+            PartnerFact::ReturnReceived(r) => self.receive_return(&r.return_id, &r.lines, cause),
+            PartnerFact::CancellationResponse(a) => {
+                self.cancellation_answered(a.accepted, a.reason.clone(), cause)
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The order as it is stored and as the API shows it.
+//!
+//! In the aggregate every amount is a [`Money`]; in the document they are
+//! integers of minor units, all in the order's `currency` (`total`,
+//! `lines[].unitPrice`, `payment.captured`, `returns[].refundAmount`, …), as
+//! storefronts have always read them. The conversion happens here, once, in
+//! both directions; nothing else sees a bare amount.
+
+use super::{
+    Address, Customer, HistoryEntry, Order, OrderLine, OrderStatus, Payment, Refund, Rejection,
+    ReturnAuth, Shipment,
+};
+use crate::ids::{Channel, ExternalId, InvalidValue, OrderId};
+use crate::inventory::Allocation;
+use crate::money::{Currency, Money};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDoc {
+    order_id: OrderId,
+    status: OrderStatus,
+    /// Optimistic-concurrency version; the store bumps it on every save.
+    version: u64,
+    channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<ExternalId>,
+    customer: Customer,
+    currency: Currency,
+    ship_to: Address,
+    lines: Vec<OrderLine<i64>>,
+    /// Minor units of `currency`.
+    total: i64,
+    #[serde(default)]
+    allocations: Vec<Allocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    routing_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection: Option<Rejection>,
+    /// The order holds stock that a cancellation must give back.
+    #[serde(default)]
+    holds_stock: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payment_due_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payment: Option<Payment<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancel_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    shipments: Vec<Shipment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    returns: Vec<ReturnAuth<i64>>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    history: Vec<HistoryEntry>,
+}
+
+fn amount(m: Money) -> i64 {
+    m.amount
+}
+
+impl From<Order> for OrderDoc {
+    fn from(o: Order) -> Self {
+        Self {
+            order_id: o.order_id,
+            status: o.status,
+            version: o.version,
+            channel: o.channel,
+            external_id: o.external_id,
+            customer: o.customer,
+            currency: o.currency,
+            ship_to: o.ship_to,
+            lines: o.lines.into_iter().map(|l| l.map(amount)).collect(),
+            total: o.total.amount,
+            allocations: o.allocations,
+            routing_reason: o.routing_reason,
+            rejection: o.rejection,
+            holds_stock: o.holds_stock,
+            payment_due_at: o.payment_due_at,
+            payment: o.payment.map(|p| p.map(amount)),
+            hold_reason: o.hold_reason,
+            cancel_reason: o.cancel_reason,
+            shipments: o.shipments,
+            returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            history: o.history,
+        }
+    }
+}
+
+impl TryFrom<OrderDoc> for Order {
+    type Error = InvalidValue;
+    fn try_from(d: OrderDoc) -> Result<Self, InvalidValue> {
+        let money = |a: i64| Money::new(a, d.currency);
+        Ok(Self {
+            lines: d.lines.into_iter().map(|l| l.map(money)).collect(),
+            total: money(d.total),
+            payment: d.payment.map(|p| p.map(money)),
+            returns: d.returns.into_iter().map(|r| r.map(money)).collect(),
+            order_id: d.order_id,
+            status: d.status,
+            version: d.version,
+            channel: d.channel,
+            external_id: d.external_id,
+            customer: d.customer,
+            currency: d.currency,
+            ship_to: d.ship_to,
+            allocations: d.allocations,
+            routing_reason: d.routing_reason,
+            rejection: d.rejection,
+            holds_stock: d.holds_stock,
+            payment_due_at: d.payment_due_at,
+            hold_reason: d.hold_reason,
+            cancel_reason: d.cancel_reason,
+            shipments: d.shipments,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            history: d.history,
+            outbox: Vec::new(),
+        })
+    }
+}
+
+impl<A> OrderLine<A> {
+    pub(crate) fn map<B>(self, f: impl Fn(A) -> B) -> OrderLine<B> {
+        OrderLine {
+            line_no: self.line_no,
+            sku: self.sku,
+            quantity: self.quantity,
+            unit_price: f(self.unit_price),
+            line_total: f(self.line_total),
+        }
+    }
+}
+
+impl<A> Payment<A> {
+    pub(crate) fn map<B>(self, f: impl Fn(A) -> B) -> Payment<B> {
+        Payment {
+            payment_id: self.payment_id,
+            status: self.status,
+            amount: self.amount,
+            currency: self.currency,
+            captured: f(self.captured),
+            refunded: f(self.refunded),
+            refunds: self.refunds.into_iter().map(|r| r.map(&f)).collect(),
+        }
+    }
+}
+
+impl<A> Refund<A> {
+    fn map<B>(self, f: impl Fn(A) -> B) -> Refund<B> {
+        Refund {
+            refund_id: self.refund_id,
+            amount: f(self.amount),
+            reason: self.reason,
+        }
+    }
+}
+
+impl<A> ReturnAuth<A> {
+    pub(crate) fn map<B>(self, f: impl Fn(A) -> B) -> ReturnAuth<B> {
+        ReturnAuth {
+            rma_id: self.rma_id,
+            status: self.status,
+            reason: self.reason,
+            lines: self.lines,
+            received: self.received,
+            refund_amount: f(self.refund_amount),
+        }
+    }
+}
