@@ -169,7 +169,7 @@ async fn forward(
 
 /// Polls the order straight from the emulator (not through the proxy), so
 /// the bench's own reads are not counted.
-async fn wait_for(orders: &oms::repo::OrderRepo, id: &oms::ids::OrderId, want: &str) {
+async fn wait_for(orders: &oms_app::repo::OrderRepo, id: &oms_domain::ids::OrderId, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let status = orders
@@ -215,10 +215,10 @@ async fn main() {
     // environment concurrently (the runtime reads it below, after this).
     unsafe { std::env::set_var("AWS_ENDPOINT_URL", &proxy_url) };
 
-    let names = oms::adapters::AwsSettings::unique("cost");
-    let running = oms_local::start(oms_local::Options {
+    let names = oms_aws::AwsSettings::unique("cost");
+    let running = oms_local_runtime::start(oms_local_runtime::Options {
         port: 0,
-        backend: oms_local::Backend::Aws {
+        backend: oms_local_runtime::Backend::Aws {
             names: names.clone(),
             provision: true,
         },
@@ -253,11 +253,10 @@ async fn main() {
     }
     // Partners and the bench's own reads talk to the emulator directly.
     let events = aws_sdk_eventbridge::Client::new(&direct);
-    let orders_direct =
-        oms::repo::OrderRepo::new(Arc::new(oms::adapters::dynamo::DynamoItems::new(
-            aws_sdk_dynamodb::Client::new(&direct),
-            names.table.clone(),
-        )));
+    let orders_direct = oms_app::repo::OrderRepo::new(Arc::new(oms_aws::dynamo::DynamoItems::new(
+        aws_sdk_dynamodb::Client::new(&direct),
+        names.table.clone(),
+    )));
     let partner = |source: &'static str, detail_type: &'static str, detail: Value| {
         let events = events.clone();
         let bus = names.bus.clone();
@@ -298,7 +297,7 @@ async fn main() {
             .expect("json");
         api_calls += 1;
         let id = placed["orderId"].as_str().expect("id").to_owned();
-        let order_id = oms::ids::OrderId::parse(&id).expect("order id");
+        let order_id = oms_domain::ids::OrderId::parse(&id).expect("order id");
         wait_for(&orders_direct, &order_id, "ROUTED").await;
         partner("partner.payments", "PaymentConfirmed", json!({"orderId": id, "paymentId": format!("pay-{i}"), "amount": 4480, "currency": "BRL"})).await;
         wait_for(&orders_direct, &order_id, "READY_TO_SHIP").await;

@@ -96,7 +96,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn wait_quiet(running: &oms_local::Running) {
+async fn wait_quiet(running: &oms_local_runtime::Running) {
     let bus = running.bus.as_ref().expect("embedded bus");
     while bus.stats().in_flight > 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -109,9 +109,9 @@ async fn main() {
     let concurrency = env_or("OMS_BENCH_CONCURRENCY", 32);
     let dir = std::env::temp_dir().join(format!("oms-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let running = oms_local::start(oms_local::Options {
+    let running = oms_local_runtime::start(oms_local_runtime::Options {
         port: 0,
-        backend: oms_local::Backend::Embedded {
+        backend: oms_local_runtime::Backend::Embedded {
             data_dir: dir.clone(),
             in_memory: false,
         },

@@ -66,7 +66,7 @@ async fn bad_orders_are_refused_with_the_field_named_and_nothing_changes() {
             Box::new(|o| {
                 o["lines"] = json!(vec![
                     json!({"sku": "A", "quantity": 1, "unitPrice": 1});
-                    oms::validation::MAX_LINES + 1
+                    oms_domain::validation::MAX_LINES + 1
                 ])
             }),
             "lines",

@@ -247,9 +247,9 @@ async fn stock_cannot_drop_below_what_orders_hold() {
 async fn orders_survive_a_restart_on_the_same_data_dir() {
     let dir = std::env::temp_dir().join(format!("oms-restart-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let options = oms_local::Options {
+    let options = oms_local_runtime::Options {
         port: 0,
-        backend: oms_local::Backend::Embedded {
+        backend: oms_local_runtime::Backend::Embedded {
             data_dir: dir.clone(),
             in_memory: false,
         },

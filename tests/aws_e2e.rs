@@ -141,12 +141,12 @@ async fn provisioning_is_idempotent_and_matches_the_wiring() {
     };
     let sdk = aws_config::load_from_env().await;
     // A second run changes nothing and does not fail.
-    oms_local::aws::provision(&sdk, &names)
+    oms_aws::provision::provision(&sdk, &names)
         .await
         .expect("provisioning twice");
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let events = aws_sdk_eventbridge::Client::new(&sdk);
-    for s in oms::wiring::SUBSCRIPTIONS {
+    for s in oms_app::wiring::SUBSCRIPTIONS {
         let url = sqs
             .get_queue_url()
             .queue_name(names.queue(s.queue))
@@ -165,12 +165,12 @@ async fn provisioning_is_idempotent_and_matches_the_wiring() {
         let attrs = attrs.attributes.unwrap();
         assert_eq!(
             attrs[&Q::VisibilityTimeout],
-            oms::wiring::VISIBILITY_TIMEOUT_SECS.to_string()
+            oms_app::wiring::VISIBILITY_TIMEOUT_SECS.to_string()
         );
         let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
         assert_eq!(
             redrive["maxReceiveCount"].to_string().trim_matches('"'),
-            oms::wiring::MAX_RECEIVES.to_string()
+            oms_app::wiring::MAX_RECEIVES.to_string()
         );
         assert!(
             redrive["deadLetterTargetArn"]
@@ -187,7 +187,7 @@ async fn provisioning_is_idempotent_and_matches_the_wiring() {
             .unwrap();
         let pattern: serde_json::Value =
             serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
-        assert_eq!(pattern, oms_local::aws::event_pattern(s));
+        assert_eq!(pattern, oms_aws::provision::event_pattern(s));
         let targets = events
             .list_targets_by_rule()
             .rule(names.queue(s.queue))

@@ -12,8 +12,8 @@ fn root() -> PathBuf {
 }
 
 fn all_schemas() -> Vec<(String, Value)> {
-    let mut all = oms::catalog::domain_schemas();
-    all.extend(oms::catalog::partner_schemas());
+    let mut all = oms_contracts::catalog::domain_schemas();
+    all.extend(oms_contracts::catalog::partner_schemas());
     all
 }
 
@@ -63,13 +63,14 @@ fn schema_files_and_the_catalog_page_match_the_types() {
             &text,
         ));
     }
-    let md = oms::catalog::markdown(&partner_examples());
+    let md = oms_contracts::catalog::markdown(&partner_examples());
     stale.extend(check_generated(&root().join("docs/events.md"), &md));
     assert!(
         stale.is_empty(),
         "{stale:?}\nregenerate with: OMS_WRITE_GENERATED=1 cargo test --test catalog"
     );
-    let expected = oms::events::EVENT_TYPES.len() + oms::partner::PARTNER_EVENTS.len();
+    let expected =
+        oms_domain::events::EVENT_TYPES.len() + oms_domain::partner::PARTNER_EVENTS.len();
     let on_disk = std::fs::read_dir(root().join("events/schemas"))
         .expect("dir")
         .count();
@@ -98,11 +99,11 @@ fn assert_valid(name: &str, instance: &Value, what: &str) {
 
 #[test]
 fn every_example_event_has_a_schema_and_validates() {
-    let examples = oms::catalog::examples();
+    let examples = oms_contracts::catalog::examples();
     let types: Vec<&str> = examples.iter().map(|e| e.type_name()).collect();
     assert_eq!(
         types,
-        oms::events::EVENT_TYPES,
+        oms_domain::events::EVENT_TYPES,
         "an example for every event type"
     );
     for ev in &examples {

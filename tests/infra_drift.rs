@@ -1,7 +1,7 @@
-//! `infra/template.yaml` and the code's wiring (`oms::wiring`) describe the
+//! `infra/template.yaml` and the code's wiring (`oms_app::wiring`) describe the
 //! same system: these tests fail when one changes without the other.
 
-use oms::wiring::{
+use oms_app::wiring::{
     BATCH_SIZE, DEAD_LETTER_RETENTION_SECS, Function, MAX_RECEIVES, ROUTES, SUBSCRIPTIONS,
     VISIBILITY_TIMEOUT_SECS,
 };
@@ -67,7 +67,7 @@ fn function_resource(t: &Value, f: Function) -> (String, &Value) {
 fn timer_queue_id(t: &Value) -> String {
     let s = SUBSCRIPTIONS
         .iter()
-        .find(|s| s.queue == oms::wiring::TIMER_QUEUE)
+        .find(|s| s.queue == oms_app::wiring::TIMER_QUEUE)
         .expect("timer subscription");
     let (_, consumer) = function_resource(t, s.function);
     consumer["Properties"]["Events"]
@@ -128,7 +128,7 @@ fn the_http_api_serves_exactly_the_routes_the_code_serves() {
                 .find(|f| {
                     uri.contains(&format!(
                         "${{{}.Arn}}",
-                        oms::openapi::function_logical_id(*f)
+                        oms_contracts::openapi::function_logical_id(*f)
                     ))
                 })
                 .expect("an integration with a function of this stack");
@@ -142,7 +142,7 @@ fn the_http_api_serves_exactly_the_routes_the_code_serves() {
     assert_eq!(declared, wired);
     // API Gateway may invoke exactly the functions that serve routes.
     for f in Function::ALL {
-        let id = oms::openapi::function_logical_id(f);
+        let id = oms_contracts::openapi::function_logical_id(f);
         let permitted = resources(&t).iter().any(|(_, r)| {
             r["Type"] == "AWS::Lambda::Permission"
                 && r["Properties"]["Principal"] == "apigateway.amazonaws.com"
@@ -283,7 +283,7 @@ fn each_function_may_call_exactly_what_its_code_calls() {
                 }
             }
         }
-        let want_timer: BTreeSet<String> = if f.schedules() {
+        let want_timer: BTreeSet<String> = if oms_contracts::iam::schedules(f) {
             ["sqs:SendMessage".to_owned()].into()
         } else {
             BTreeSet::new()
@@ -292,13 +292,16 @@ fn each_function_may_call_exactly_what_its_code_calls() {
         let env = &r["Properties"]["Environment"]["Variables"]["OMS_TIMER_QUEUE_URL"];
         assert_eq!(
             target(env),
-            f.schedules().then(|| timer_queue.clone()),
+            oms_contracts::iam::schedules(f).then(|| timer_queue.clone()),
             "{} OMS_TIMER_QUEUE_URL",
             f.name()
         );
-        let want: BTreeSet<String> = f.table_actions().iter().map(|a| a.to_string()).collect();
+        let want: BTreeSet<String> = oms_contracts::iam::table_actions(f)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         assert_eq!(table, want, "{} table actions", f.name());
-        let want_events: BTreeSet<String> = if f.publishes() {
+        let want_events: BTreeSet<String> = if oms_contracts::iam::publishes(f) {
             ["events:PutEvents".to_owned()].into()
         } else {
             BTreeSet::new()

@@ -441,7 +441,7 @@ async fn duplicate_and_out_of_order_shipment_events_change_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpaid_order_is_cancelled_when_its_payment_window_closes() {
-    let mut options = oms_local::Options::in_memory();
+    let mut options = oms_local_runtime::Options::in_memory();
     options.payment_window = Some(Duration::from_millis(300));
     let oms = Oms::start_with(options).await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
@@ -504,7 +504,7 @@ async fn put_events_answers_like_eventbridge() {
 async fn the_largest_order_fits_every_transaction_of_its_life() {
     let oms = Oms::start().await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
-    let skus: Vec<String> = (0..oms::validation::MAX_LINES)
+    let skus: Vec<String> = (0..oms_domain::validation::MAX_LINES)
         .map(|i| format!("BIG-{i}"))
         .collect();
     for s in &skus {

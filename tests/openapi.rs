@@ -9,11 +9,11 @@ use common::*;
 #[test]
 fn every_route_is_documented_and_the_file_is_current() {
     assert!(
-        oms::openapi::undocumented_routes().is_empty(),
+        oms_contracts::openapi::undocumented_routes().is_empty(),
         "{:?}",
-        oms::openapi::undocumented_routes()
+        oms_contracts::openapi::undocumented_routes()
     );
-    let doc = oms::openapi::document();
+    let doc = oms_contracts::openapi::document();
     let text = serde_json::to_string_pretty(&doc).expect("json") + "\n";
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
     if std::env::var_os("OMS_WRITE_GENERATED").is_some() {
@@ -26,7 +26,7 @@ fn every_route_is_documented_and_the_file_is_current() {
         "openapi/openapi.json is out of date: OMS_WRITE_GENERATED=1 cargo test --test openapi"
     );
     let paths = doc["paths"].as_object().expect("paths");
-    for r in oms::wiring::ROUTES {
+    for r in oms_app::wiring::ROUTES {
         assert!(
             paths[r.path][r.method.to_lowercase()].is_object(),
             "{} {}",
@@ -40,7 +40,7 @@ fn every_route_is_documented_and_the_file_is_current() {
 async fn the_runtime_serves_it_and_responses_match_it() {
     let oms = Oms::start().await;
     let (s, served) = oms.get("/openapi.json").await;
-    assert_eq!((s, &served), (200, &oms::openapi::document()));
+    assert_eq!((s, &served), (200, &oms_contracts::openapi::document()));
     // A real error and a real order validate against their documented schemas.
     let components = served["components"]["schemas"].clone();
     let validate = |name: &str, instance: &serde_json::Value| {
@@ -63,7 +63,7 @@ async fn the_runtime_serves_it_and_responses_match_it() {
 
 #[test]
 fn the_http_api_is_built_from_the_generated_document() {
-    let doc = oms::openapi::aws_document();
+    let doc = oms_contracts::openapi::aws_document();
     let text = serde_json::to_string_pretty(&doc).expect("json") + "\n";
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/openapi.json");
     if std::env::var_os("OMS_WRITE_GENERATED").is_some() {
@@ -74,14 +74,14 @@ fn the_http_api_is_built_from_the_generated_document() {
         on_disk == text,
         "infra/openapi.json is out of date: OMS_WRITE_GENERATED=1 cargo test --test openapi"
     );
-    for r in oms::wiring::ROUTES {
+    for r in oms_app::wiring::ROUTES {
         let integration =
             &doc["paths"][r.path][r.method.to_lowercase()]["x-amazon-apigateway-integration"];
         let uri = integration["uri"]["Fn::Sub"].as_str().unwrap_or_default();
         assert!(
             uri.contains(&format!(
                 "${{{}.Arn}}",
-                oms::openapi::function_logical_id(r.function)
+                oms_contracts::openapi::function_logical_id(r.function)
             )),
             "{} {}",
             r.method,

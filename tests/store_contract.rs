@@ -2,13 +2,15 @@
 //! store and against DynamoDB on the emulator (`AWS_ENDPOINT_URL`), so the
 //! embedded store cannot drift from DynamoDB's semantics.
 
-use oms::adapters::dynamo::{DynamoItems, create_table};
-use oms::adapters::embedded::EmbeddedItems;
-use oms::ids::{LocationId, OrderId, Quantity, Sku};
-use oms::inventory::{Location, LocationKind};
-use oms::order::{Allocation, Cause, Order};
-use oms::repo::{Claim, Created, InventoryRepo, OrderRepo, SaveError, StockError};
-use oms::store::{Cond, Items, Key, StoreError, Value, Write};
+use oms_app::repo::{Created, InventoryRepo, OrderRepo, SaveError, StockError};
+use oms_app::store::{Cond, Items, Key, StoreError, Value, Write};
+use oms_aws::dynamo::{DynamoItems, create_table};
+use oms_domain::geo::GeoPoint;
+use oms_domain::ids::{IdempotencyKey, LocationId, OrderId, Quantity, Sku};
+use oms_domain::intake::{Claim, ClaimKind};
+use oms_domain::inventory::{LineQty, Location, LocationKind};
+use oms_domain::order::{Allocation, Cause, Order};
+use oms_embedded::store::EmbeddedItems;
 use std::sync::Arc;
 
 /// The engines to run a case on: embedded always, DynamoDB when an
@@ -254,7 +256,7 @@ fn cause() -> Cause {
     Cause {
         actor: "contract".into(),
         trigger: "t".into(),
-        at: oms::time::Timestamp(1),
+        at: oms_domain::time::Timestamp::from_millis(1),
     }
 }
 
@@ -268,7 +270,8 @@ fn new_order(id: &str, lines: &[(&str, i64)]) -> Order {
         .iter()
         .map(|(s, q)| serde_json::json!({"sku": s, "quantity": q, "unitPrice": 100}))
         .collect();
-    let req: oms::validation::PlaceOrderRequest = serde_json::from_value(v).expect("request");
+    let req: oms_domain::validation::PlaceOrderRequest =
+        serde_json::from_value(v).expect("request");
     Order::place(
         OrderId::parse(id).expect("id"),
         req.validate().expect("valid"),
@@ -282,8 +285,9 @@ fn new_order(id: &str, lines: &[(&str, i64)]) -> Order {
 async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() {
     for (engine, items) in engines().await {
         let orders = OrderRepo::new(items.clone());
+        let key = ClaimKind::IdempotencyKey(IdempotencyKey::parse("k1").unwrap());
         let claim = |fp: &str| Claim {
-            scope: "key#k1".into(),
+            kind: key.clone(),
             fingerprint: fp.into(),
             expires_at: Some(4_000_000_000),
         };
@@ -303,7 +307,7 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
             Created::Existing {
                 order_id: first.order_id.clone(),
                 same_request: true,
-                scope: "key#k1".into()
+                kind: key.clone()
             }
         );
         let other = orders
@@ -376,8 +380,7 @@ async fn stock_moves_keep_the_counters_consistent() {
                 location_id: l.clone(),
                 name: l.to_string(),
                 kind: LocationKind::Warehouse,
-                lat: 0.0,
-                lon: 0.0,
+                point: GeoPoint::new(0.0, 0.0).unwrap(),
             };
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
@@ -406,7 +409,7 @@ async fn stock_moves_keep_the_counters_consistent() {
                 .await
                 .expect(engine)
                 .map(|o| o.status),
-            Some(oms::order::OrderStatus::Placed),
+            Some(oms_domain::order::OrderStatus::Placed),
             "{engine}"
         );
 
@@ -526,9 +529,9 @@ mod interleavings {
     /// the order still holds: (demand, allocations).
     async fn run_order(
         items: Arc<dyn Items>,
-        demand: Vec<(Sku, u32)>,
+        demand: Vec<LineQty>,
         release: bool,
-    ) -> Option<(Vec<(Sku, u32)>, Vec<Allocation>)> {
+    ) -> Option<(Vec<LineQty>, Vec<Allocation>)> {
         match items.write(InventoryRepo::reserve_writes(&demand)).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed { .. }) => return None,
@@ -539,16 +542,16 @@ mod interleavings {
         for attempt in 0.. {
             assert!(attempt < 200, "a reserved order could not be allocated");
             allocations.clear();
-            for (s, q) in &demand {
-                let mut left = u64::from(*q);
-                for l in inv.levels(s).await.expect("levels").locations {
+            for d in &demand {
+                let mut left = u64::from(d.quantity.get());
+                for l in inv.levels(&d.sku).await.expect("levels").locations {
                     let take = l.available.min(left);
-                    if take > 0 {
+                    if let Some(quantity) = Quantity::of(take) {
                         left -= take;
                         allocations.push(Allocation {
-                            sku: s.clone(),
+                            sku: d.sku.clone(),
                             location_id: l.location_id,
-                            quantity: Quantity::new(take as i64).unwrap(),
+                            quantity,
                         });
                     }
                 }
@@ -579,8 +582,7 @@ mod interleavings {
                 location_id: loc(i),
                 name: l.to_string(),
                 kind: LocationKind::Store,
-                lat: 0.0,
-                lon: 0.0,
+                point: GeoPoint::new(0.0, 0.0).unwrap(),
             };
             inv.put_location(&location).await.expect(engine);
         }
@@ -591,9 +593,11 @@ mod interleavings {
         }
         let mut orders = Vec::new();
         for (a, b, release) in &sc.orders {
-            let demand: Vec<(Sku, u32)> = [(sku(0), *a), (sku(1), *b)]
+            let demand: Vec<LineQty> = [(sku(0), *a), (sku(1), *b)]
                 .into_iter()
-                .filter(|(_, q)| *q > 0)
+                .filter_map(|(sku, q)| {
+                    Quantity::of(u64::from(q)).map(|quantity| LineQty { sku, quantity })
+                })
                 .collect();
             if !demand.is_empty() {
                 orders.push(tokio::spawn(run_order(items.clone(), demand, *release)));
@@ -640,8 +644,8 @@ mod interleavings {
                 .iter()
                 .flatten()
                 .flat_map(|(d, _)| d)
-                .filter(|(x, _)| *x == s)
-                .map(|(_, q)| u64::from(*q))
+                .filter(|l| l.sku == s)
+                .map(|l| u64::from(l.quantity.get()))
                 .sum();
             let allocated: u64 = held
                 .iter()

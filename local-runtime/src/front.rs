@@ -1,9 +1,8 @@
 //! The HTTP front: behaves like API Gateway's HTTP API in front of the
-//! function handlers. It matches the route from [`oms::wiring::ROUTES`],
+//! function handlers. It matches the route from [`oms_app::wiring::ROUTES`],
 //! builds the `lambda_http` request (path parameters, request context with
 //! a request id) and returns the function's response as it is.
 
-use crate::bus::Bus;
 use crate::functions::HttpFn;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{Request as AxumRequest, State};
@@ -12,8 +11,9 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
-use oms::http::{ApiError, json};
-use oms::wiring::{Function, match_route};
+use oms_app::wiring::{Function, match_route};
+use oms_aws::http::{ApiError, error_response, json, no_route};
+use oms_embedded::bus::Bus;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,9 +27,9 @@ mod put_events {
     //! `aws events put-events --endpoint-url http://127.0.0.1:3000` reach
     //! the embedded bus exactly as they reach AWS.
 
-    use crate::bus::Bus;
     use axum::response::{IntoResponse, Response};
     use lambda_http::http::{StatusCode, header};
+    use oms_embedded::bus::Bus;
     use serde::Deserialize;
     use serde_json::{Value, json};
 
@@ -176,17 +176,16 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
             return lambda_to_axum(json(StatusCode::OK, &dead));
         }
         ("GET", "/openapi.json") => {
-            return lambda_to_axum(json(StatusCode::OK, &oms::openapi::document()));
+            return lambda_to_axum(json(StatusCode::OK, &oms_contracts::openapi::document()));
         }
         ("GET", "/_local/notifications") => {
             return lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()));
         }
         ("POST", "/") if is_put_events(&req) => {
             let Some(bus) = &front.bus else {
-                return lambda_to_axum(
-                    ApiError::not_found("PutEvents is served in embedded mode only")
-                        .into_response(),
-                );
+                return lambda_to_axum(error_response(ApiError::not_found(
+                    "PutEvents is served in embedded mode only",
+                )));
             };
             let bytes = to_bytes(req.into_body(), FRONT_BODY_LIMIT)
                 .await
@@ -196,23 +195,23 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
         _ => {}
     }
     let Some((route, params)) = match_route(&method, &path) else {
-        return lambda_to_axum(ApiError::no_route(&method, &path).into_response());
+        return lambda_to_axum(error_response(no_route(&method, &path)));
     };
     let Some(handler) = front.handlers.get(&route.function) else {
-        return lambda_to_axum(
-            ApiError::not_found("no function serves this route").into_response(),
-        );
+        return lambda_to_axum(error_response(ApiError::not_found(
+            "no function serves this route",
+        )));
     };
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, FRONT_BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
             let e = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                413,
                 "PAYLOAD_TOO_LARGE",
                 format!("the request body exceeds {FRONT_BODY_LIMIT} bytes"),
             );
-            return lambda_to_axum(e.into_response());
+            return lambda_to_axum(error_response(e));
         }
     };
     let n = front.requests.fetch_add(1, Ordering::Relaxed);

@@ -1,23 +1,26 @@
-//! The embedded runtime: every OMS function in one process.
+//! The local runtime: every OMS function in one process, on the embedded
+//! store and bus (the default) or on emulated AWS (`--aws`).
 //!
-//! - [`front`]: an HTTP front shaped like API Gateway's HTTP API;
-//! - [`bus`]: EventBridge rules → SQS queues → functions, in memory;
-//! - [`functions`]: the handlers, exactly as the Lambda bootstraps call them;
-//! - the store: [`oms::adapters::embedded`] (redb, group commit), on disk
-//!   under `--data-dir` or in memory.
+//! Module map:
+//! - [`cli`]: the `oms` command (flags, environment, Ctrl-C);
+//! - [`front`]: an HTTP front shaped like API Gateway's HTTP API, plus
+//!   EventBridge's `PutEvents` for partners and the `/_local` views;
+//! - [`functions`]: the handlers, exactly as the Lambda bootstraps call
+//!   them, and the batch invocation both queue consumers share;
+//! - [`aws_mode`]: the SQS pollers of `--aws` mode;
+//! - the store, bus and timer: `oms_embedded`.
 
-pub mod aws;
-pub mod bus;
+pub mod aws_mode;
+pub mod cli;
 pub mod front;
 pub mod functions;
 
 use anyhow::Context;
-use oms::Deps;
-use oms::adapters::embedded::EmbeddedItems;
-use oms::events::DomainEvent;
-use oms::ports::{EventPublisher, PublishError, Scheduler};
-use oms::time::Timestamp;
-use oms::wiring::Function;
+use oms_app::Deps;
+use oms_app::wiring::Function;
+use oms_embedded::bus::Bus;
+use oms_embedded::store::EmbeddedItems;
+use oms_embedded::timer::LocalTimer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,7 +49,7 @@ pub enum Backend {
     /// DynamoDB, EventBridge and SQS at the endpoint of the `AWS_*`
     /// environment (an emulator, or AWS itself).
     Aws {
-        names: oms::adapters::AwsSettings,
+        names: oms_aws::AwsSettings,
         /// Create the resources first (idempotent).
         provision: bool,
     },
@@ -66,34 +69,12 @@ impl Options {
     }
 }
 
-/// The scheduler port as a local timer: the runtime plays the part of
-/// EventBridge Scheduler / delayed SQS messages.
-struct LocalTimer {
-    events: Arc<dyn EventPublisher>,
-    clock: Arc<dyn oms::time::Clock>,
-}
-
-#[async_trait::async_trait]
-impl Scheduler for LocalTimer {
-    async fn schedule(&self, due: Timestamp, event: DomainEvent) -> Result<(), PublishError> {
-        let wait = due.millis().saturating_sub(self.clock.now().millis());
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-            if let Err(e) = events.publish(&[event]).await {
-                tracing::error!(error = %e, "timer event not published");
-            }
-        });
-        Ok(())
-    }
-}
-
 pub struct Running {
     pub addr: SocketAddr,
     /// What the notifications function sent.
     pub notifications: Arc<notifications::LogSender>,
     /// The in-process bus (embedded backend only).
-    pub bus: Option<Arc<bus::Bus>>,
+    pub bus: Option<Arc<Bus>>,
     pub deps: Arc<Deps>,
     pollers: Vec<tokio::task::JoinHandle<()>>,
     stop: Option<oneshot::Sender<()>>,
@@ -134,46 +115,48 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
                 EmbeddedItems::open(data_dir)
             }
             .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-            let bus = bus::Bus::new();
+            let bus = Bus::new();
             (Deps::new(Arc::new(items), bus.clone()), Some(bus), None)
         }
         Backend::Aws { names, provision } => {
             let sdk = aws_config::load_from_env().await;
             if *provision {
-                aws::provision(&sdk, names).await?;
+                oms_aws::provision::provision(&sdk, names).await?;
             }
-            (Deps::on_aws(&sdk, names.clone()), None, Some(sdk))
+            (
+                oms_aws::env::deps_on_aws(&sdk, names.clone()),
+                None,
+                Some(sdk),
+            )
         }
     };
     let mut deps = deps;
     if let Some(window) = options.payment_window {
         deps.config.payment_window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
     }
-    let timer = LocalTimer {
-        events: deps.events.clone(),
-        clock: deps.clock.clone(),
-    };
+    let timer = LocalTimer::new(deps.events.clone(), deps.clock.clone());
     let deps = Arc::new(deps.with_scheduler(Arc::new(timer)));
     let locals = functions::Locals {
         deps: deps.clone(),
         sender: Arc::new(notifications::LogSender::recording()),
     };
 
-    let mut sqs_handlers = HashMap::new();
-    let mut http_handlers = HashMap::new();
-    for f in Function::ALL {
-        if let Some(h) = functions::sqs(f, &locals) {
-            sqs_handlers.insert(f, h);
-        }
-        if let Some(h) = functions::http(f, &locals) {
-            http_handlers.insert(f, h);
-        }
-    }
+    let sqs_handlers = functions::sqs_handlers(&locals);
+    let http_handlers: HashMap<Function, functions::HttpFn> = Function::ALL
+        .into_iter()
+        .filter_map(|f| functions::http(f, &locals).map(|h| (f, h)))
+        .collect();
     let mut pollers = Vec::new();
     match (&bus, &sdk, &options.backend) {
-        (Some(bus), _, _) => bus.start(&sqs_handlers),
+        (Some(bus), _, _) => {
+            let consumers = sqs_handlers
+                .iter()
+                .map(|(f, h)| (*f, functions::bus_consumer(h.clone())))
+                .collect();
+            bus.start(&consumers);
+        }
         (None, Some(sdk), Backend::Aws { names, .. }) => {
-            pollers = aws::start_pollers(sdk, names, &sqs_handlers).await?;
+            pollers = aws_mode::start_pollers(sdk, names, &sqs_handlers).await?;
         }
         _ => {}
     }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 pub struct Oms {
-    pub running: oms_local::Running,
+    pub running: oms_local_runtime::Running,
     pub http: reqwest::Client,
     /// On the emulator: the bus partner events go to.
     pub aws_bus: Option<String>,
@@ -14,13 +14,13 @@ pub struct Oms {
 
 impl Oms {
     pub async fn start() -> Self {
-        Self::start_with(oms_local::Options::in_memory()).await
+        Self::start_with(oms_local_runtime::Options::in_memory()).await
     }
 
     /// The OMS on the emulator at `AWS_ENDPOINT_URL`, with resources of its
     /// own. `None` (test skipped) when no emulator is configured, unless
     /// `OMS_REQUIRE_EMULATOR` is set (as `scripts/test` does).
-    pub async fn start_on_emulator(tag: &str) -> Option<(Self, oms::adapters::AwsSettings)> {
+    pub async fn start_on_emulator(tag: &str) -> Option<(Self, oms_aws::AwsSettings)> {
         if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
             assert!(
                 std::env::var_os("OMS_REQUIRE_EMULATOR").is_none(),
@@ -29,10 +29,10 @@ impl Oms {
             eprintln!("no AWS_ENDPOINT_URL: emulator test skipped (scripts/test runs it)");
             return None;
         }
-        let names = oms::adapters::AwsSettings::unique(tag);
-        let oms = Self::start_with(oms_local::Options {
+        let names = oms_aws::AwsSettings::unique(tag);
+        let oms = Self::start_with(oms_local_runtime::Options {
             port: 0,
-            backend: oms_local::Backend::Aws {
+            backend: oms_local_runtime::Backend::Aws {
                 names: names.clone(),
                 provision: true,
             },
@@ -46,8 +46,10 @@ impl Oms {
         Some((oms, names))
     }
 
-    pub async fn start_with(options: oms_local::Options) -> Self {
-        let running = oms_local::start(options).await.expect("runtime starts");
+    pub async fn start_with(options: oms_local_runtime::Options) -> Self {
+        let running = oms_local_runtime::start(options)
+            .await
+            .expect("runtime starts");
         Self {
             running,
             http: reqwest::Client::new(),

@@ -1,16 +1,20 @@
-//! inventory: locations and stock levels.
+//! inventory: locations and stock levels. The edge of
+//! `oms_app::services::inventory`.
 //!
 //! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
 //! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
-use oms::Deps;
-use oms::http::{ApiError, json, parse_body, respond, segments};
-use oms::ids::{LocationId, Sku};
-use oms::repo::StockError;
-use oms::validation::{FieldError, LocationRequest, StockRequest};
+use oms_app::Deps;
+use oms_app::repo::StockError;
+use oms_app::services::inventory;
+use oms_aws::http::{ApiError, json, no_route, parse_body, path_value, respond, segments};
+use oms_domain::ids::{LocationId, Sku};
+use oms_domain::validation::{LocationRequest, StockRequest};
+use tracing::instrument;
 
+#[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     let path = segments(&req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -20,17 +24,13 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::PUT, ["locations", id]) => put_location(deps, id, &req).await,
         (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
         (&Method::PUT, ["inventory", sku, location]) => put_stock(deps, sku, location, &req).await,
-        _ => Err(ApiError::no_route(req.method().as_str(), req.uri().path())),
+        _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
 }
 
-fn sku_from_path(sku: &str) -> Result<Sku, ApiError> {
-    Sku::parse(sku).map_err(|e| ApiError::invalid(FieldError::new("sku", e.0)))
-}
-
 async fn list_locations(deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let locations = deps.inventory().locations().await?;
+    let locations = inventory::locations(deps).await?;
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({ "locations": locations }),
@@ -40,9 +40,7 @@ async fn list_locations(deps: &Deps) -> Result<Response<Body>, ApiError> {
 async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     let not_found = || ApiError::not_found(format!("location {id} does not exist"));
     let id = LocationId::parse(id).map_err(|_| not_found())?;
-    let location = deps
-        .inventory()
-        .location(&id)
+    let location = inventory::location(deps, &id)
         .await?
         .ok_or_else(not_found)?;
     Ok(json(StatusCode::OK, &location))
@@ -51,7 +49,7 @@ async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError>
 async fn put_location(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: LocationRequest = parse_body(req)?;
     let location = body.validate(id).map_err(ApiError::invalid)?;
-    let created = deps.inventory().put_location(&location).await?;
+    let created = inventory::put_location(deps, &location).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -61,8 +59,8 @@ async fn put_location(deps: &Deps, id: &str, req: &Request) -> Result<Response<B
 }
 
 async fn get_stock(deps: &Deps, sku: &str) -> Result<Response<Body>, ApiError> {
-    let sku = sku_from_path(sku)?;
-    Ok(json(StatusCode::OK, &deps.inventory().levels(&sku).await?))
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    Ok(json(StatusCode::OK, &inventory::stock(deps, &sku).await?))
 }
 
 async fn put_stock(
@@ -71,13 +69,12 @@ async fn put_stock(
     location: &str,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let sku = sku_from_path(sku)?;
-    let location = LocationId::parse(location)
-        .map_err(|e| ApiError::invalid(FieldError::new("locationId", e.0)))?;
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let location = path_value(location, "locationId", LocationId::parse)?;
     let on_hand = parse_body::<StockRequest>(req)?
         .validate()
         .map_err(ApiError::invalid)?;
-    match deps.inventory().set_on_hand(&sku, &location, on_hand).await {
+    match inventory::set_on_hand(deps, &sku, &location, on_hand).await {
         Ok(view) => Ok(json(StatusCode::OK, &view)),
         Err(StockError::UnknownLocation(l)) => Err(ApiError::not_found(format!(
             "location {l} does not exist; create it with PUT /locations/{l}"

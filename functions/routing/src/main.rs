@@ -1,7 +1,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    oms::telemetry::init();
-    let deps = oms::Deps::from_aws_env().await?;
+    oms_aws::telemetry::init();
+    let deps = oms_aws::env::deps_from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         |ev: lambda_runtime::LambdaEvent<_>| routing::handle(&deps, ev.payload),
     ))

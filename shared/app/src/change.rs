@@ -1,32 +1,60 @@
-//! Applying a fact to an order, the same way in every handler: load, decide
-//! (a pure domain method), commit the new state with its stock moves under
-//! the version read, publish the events; retry when someone else saved the
-//! order in between. Partner facts are deduplicated by event id, refused
-//! ones are recorded in the order's history.
+//! Changing an order, the same way in every service: load it, let the
+//! domain decide (a pure method of the aggregate), commit the new state with
+//! its stock moves under the version read, then publish the change's
+//! events. When someone else saved the order in between, read again and
+//! decide again.
+//!
+//! Facts from the bus are applied at most once per event id; a fact the
+//! domain refuses is recorded in the order's history, never applied.
 
 use crate::Deps;
-use crate::ids::OrderId;
-use crate::order::{Cause, Order, Outcome, Refusal};
+use crate::inbound::BusEvent;
+use crate::ports::PublishError;
 use crate::repo::{InventoryRepo, SaveError};
-use crate::sqs::{BusEvent, HandlerError};
 use crate::store::StoreError;
+use oms_domain::ids::OrderId;
+use oms_domain::order::{Cause, Order, Outcome, Refusal};
+use std::future::Future;
 
-/// Re-reads after a concurrent change to the same order.
-const ATTEMPTS: usize = 8;
+/// Reads and decisions after a concurrent change to the same order.
+pub const ATTEMPTS: usize = 8;
 
 /// Why a change was not made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ChangeError<E> {
+    #[error("the order does not exist")]
     NotFound,
     /// The domain said no.
+    #[error("refused by the order")]
     Denied(E),
+    /// The stock condition of write `index` of the change's stock writes
+    /// did not hold (not enough available): nothing was written.
+    #[error("stock condition {index} failed")]
+    StockShort { index: usize },
+    /// Others kept changing the order: try again later.
+    #[error("the order kept changing")]
+    Contended,
+    #[error(transparent)]
     Store(StoreError),
+    /// Committed, but its events are not on the bus yet: the caller's retry
+    /// finds the change made and publishes them again.
+    #[error(transparent)]
+    Publish(PublishError),
 }
 
 impl<E> From<StoreError> for ChangeError<E> {
     fn from(e: StoreError) -> Self {
         ChangeError::Store(e)
     }
+}
+
+/// What a failed stock condition means to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnStockShort {
+    /// Give up and say which condition failed (reservation: reject).
+    Report,
+    /// Read again and decide again (routing: another plan).
+    Retry,
 }
 
 /// Loads the order, lets `decide` change it and commits the change with its
@@ -41,40 +69,109 @@ pub async fn change_order<E, F>(
 where
     F: Fn(&mut Order, &Cause) -> Result<Outcome, E>,
 {
+    change_order_with(
+        deps,
+        order_id,
+        actor,
+        trigger,
+        OnStockShort::Report,
+        |_| std::future::ready(Ok(())),
+        |order, cause, ()| decide(order, cause),
+    )
+    .await
+}
+
+/// [`change_order`] for a decision that needs more than the order:
+/// `prepare` reads it (again on every attempt), `decide` uses it.
+pub async fn change_order_with<E, P, Prep, Fut, Dec>(
+    deps: &Deps,
+    order_id: &OrderId,
+    actor: &str,
+    trigger: &str,
+    on_short: OnStockShort,
+    prepare: Prep,
+    decide: Dec,
+) -> Result<Order, ChangeError<E>>
+where
+    Prep: Fn(&Order) -> Fut,
+    Fut: Future<Output = Result<P, StoreError>>,
+    Dec: Fn(&mut Order, &Cause, P) -> Result<Outcome, E>,
+{
     let orders = deps.orders();
     for _ in 0..ATTEMPTS {
         let mut order = orders.get(order_id).await?.ok_or(ChangeError::NotFound)?;
+        let input = prepare(&order).await?;
         let cause = deps.cause(actor, trigger);
-        let outcome = decide(&mut order, &cause).map_err(ChangeError::Denied)?;
+        let outcome = decide(&mut order, &cause, input).map_err(ChangeError::Denied)?;
         match orders
             .save(&mut order, InventoryRepo::writes(&outcome.stock))
             .await
         {
             Ok(()) => {
-                publish(deps, &outcome).await?;
+                deps.events
+                    .publish(&outcome.events)
+                    .await
+                    .map_err(ChangeError::Publish)?;
                 return Ok(order);
             }
             Err(SaveError::Stale) => continue,
-            Err(SaveError::Condition(i)) => {
-                return Err(ChangeError::Store(StoreError::Unavailable(format!(
-                    "stock condition {i} failed for order {order_id}"
-                ))));
-            }
+            Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry => continue,
+            Err(SaveError::Condition(index)) => return Err(ChangeError::StockShort { index }),
             Err(SaveError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(ChangeError::Store(StoreError::Unavailable(format!(
-        "order {order_id} kept changing"
-    ))))
+    Err(ChangeError::Contended)
 }
 
-async fn publish(deps: &Deps, outcome: &Outcome) -> Result<(), StoreError> {
-    // The change is committed; a failed publish is retried by the caller's
-    // retry, which finds the trigger seen and republishes the outbox.
-    deps.events
-        .publish(&outcome.events)
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))
+/// What became of a message a function was given.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// A dependency failed or the order kept changing: deliver it again
+    /// later (and, after the queue's receive limit, to its dead-letter
+    /// queue).
+    #[error("transient: {0}")]
+    Retry(String),
+}
+
+impl From<StoreError> for StepError {
+    fn from(e: StoreError) -> Self {
+        StepError::Retry(e.to_string())
+    }
+}
+impl From<PublishError> for StepError {
+    fn from(e: PublishError) -> Self {
+        StepError::Retry(e.to_string())
+    }
+}
+
+/// Ends a pipeline step (a reaction to one of the OMS's own events) whose
+/// change was not made. The order moved on — a duplicate delivery, or a
+/// cancellation in between — or does not exist: nothing to do but publish
+/// again what this trigger changed, in case its first publish failed after
+/// the commit. Transient failures are retried.
+pub async fn settle_step<E: std::fmt::Display>(
+    deps: &Deps,
+    order_id: &OrderId,
+    trigger: &str,
+    error: ChangeError<E>,
+) -> Result<(), StepError> {
+    match error {
+        ChangeError::NotFound => {
+            tracing::warn!("event for an unknown order; ignored");
+            Ok(())
+        }
+        ChangeError::Denied(why) => {
+            tracing::debug!(%why, "the order moved on");
+            match deps.orders().get(order_id).await? {
+                Some(order) => republish_if_made_by(deps, &order, trigger).await,
+                None => Ok(()),
+            }
+        }
+        e @ (ChangeError::StockShort { .. }
+        | ChangeError::Contended
+        | ChangeError::Store(_)
+        | ChangeError::Publish(_)) => Err(StepError::Retry(e.to_string())),
+    }
 }
 
 /// Applies a fact that arrived on the bus (a partner's or the OMS's own):
@@ -85,7 +182,7 @@ pub async fn apply_fact<F>(
     order_id: &OrderId,
     actor: &str,
     decide: F,
-) -> Result<(), HandlerError>
+) -> Result<(), StepError>
 where
     F: Fn(&mut Order, &Cause) -> Result<Outcome, Refusal>,
 {
@@ -99,18 +196,18 @@ where
     .await;
     match result {
         Ok(_) => Ok(()),
-        Err(ChangeError::NotFound) => {
-            tracing::warn!(%order_id, event_type = %event.detail_type, "fact for an unknown order; ignored");
-            Ok(())
-        }
         Err(ChangeError::Denied(Refusal::Duplicate)) => {
-            republish_if_last(deps, order_id, trigger).await
+            settle_step(deps, order_id, trigger, ChangeError::Denied("duplicate")).await
         }
         Err(ChangeError::Denied(Refusal::Refused(why))) => {
-            tracing::warn!(%order_id, event_type = %event.detail_type, source = %event.source, %why, "fact refused");
+            tracing::warn!(%why, "fact refused");
             record_refusal(deps, event, order_id, &why).await
         }
-        Err(ChangeError::Store(e)) => Err(e.into()),
+        Err(ChangeError::NotFound) => {
+            tracing::warn!("fact for an unknown order; ignored");
+            Ok(())
+        }
+        Err(e) => Err(StepError::Retry(e.to_string())),
     }
 }
 
@@ -120,7 +217,7 @@ pub async fn record_refusal(
     event: &BusEvent,
     order_id: &OrderId,
     why: &str,
-) -> Result<(), HandlerError> {
+) -> Result<(), StepError> {
     let trigger = event.id.as_str();
     let actor = format!("source:{}", event.source);
     let result = change_order(deps, order_id, &actor, trigger, |order, cause| {
@@ -133,21 +230,7 @@ pub async fn record_refusal(
     .await;
     match result {
         Ok(_) | Err(ChangeError::Denied(())) | Err(ChangeError::NotFound) => Ok(()),
-        Err(ChangeError::Store(e)) => Err(e.into()),
-    }
-}
-
-/// A duplicate of the fact that made the latest change: its events may not
-/// have reached the bus (the first attempt failed after committing), so
-/// publish them again — same ids, so consumers see a duplicate at worst.
-async fn republish_if_last(
-    deps: &Deps,
-    order_id: &OrderId,
-    trigger: &str,
-) -> Result<(), HandlerError> {
-    match deps.orders().get(order_id).await? {
-        Some(order) => republish_if_made_by(deps, &order, trigger).await,
-        None => Ok(()),
+        Err(e) => Err(StepError::Retry(e.to_string())),
     }
 }
 
@@ -158,59 +241,9 @@ pub async fn republish_if_made_by(
     deps: &Deps,
     order: &Order,
     trigger: &str,
-) -> Result<(), HandlerError> {
-    if order
-        .history
-        .last()
-        .is_some_and(|h| h.cause == trigger && !h.refused)
-    {
+) -> Result<(), StepError> {
+    if order.last_change_made_by(trigger) {
         deps.events.publish(&order.current_events()).await?;
     }
     Ok(())
-}
-
-/// Loads the order a step of the pipeline acts on, if it is still in the
-/// status that step expects. Otherwise — unknown, or already moved on (a
-/// duplicate delivery, a cancellation meanwhile) — there is nothing to do
-/// beyond republishing this trigger's own change.
-pub async fn load_in_status(
-    deps: &Deps,
-    order_id: &OrderId,
-    trigger: &str,
-    status: crate::order::OrderStatus,
-) -> Result<Option<Order>, HandlerError> {
-    let Some(order) = deps.orders().get(order_id).await? else {
-        tracing::warn!(%order_id, %trigger, "event for an unknown order; ignored");
-        return Ok(None);
-    };
-    if order.status != status {
-        republish_if_made_by(deps, &order, trigger).await?;
-        return Ok(None);
-    }
-    Ok(Some(order))
-}
-
-/// Reads a partner event: refuses (logs and records in the order's history)
-/// one from a source not allowed to send it, or whose payload is malformed.
-pub async fn partner_fact<T: serde::de::DeserializeOwned>(
-    deps: &Deps,
-    event: &BusEvent,
-) -> Result<Option<T>, HandlerError> {
-    let why = if !deps
-        .config
-        .partner_sources
-        .allows(&event.source, &event.detail_type)
-    {
-        format!("source {} may not send {}", event.source, event.detail_type)
-    } else {
-        match event.partner_detail::<T>() {
-            Ok(fact) => return Ok(Some(fact)),
-            Err(e) => format!("malformed: {e}"),
-        }
-    };
-    tracing::warn!(event_id = %event.id, source = %event.source, detail_type = %event.detail_type, %why, "partner event refused");
-    if let Some(order_id) = event.order_id() {
-        record_refusal(deps, event, &order_id, &why).await?;
-    }
-    Ok(None)
 }

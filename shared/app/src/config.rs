@@ -1,6 +1,6 @@
 //! Settings read once per process from the environment.
 
-use crate::partner::PartnerSources;
+use oms_domain::partner::{PartnerKind, PartnerSources};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,7 +28,23 @@ impl Config {
             .filter(|s| *s > 0);
         Self {
             payment_window_ms: window.map(|s| s * 1000).unwrap_or(30 * 60 * 1000),
-            partner_sources: PartnerSources::from_env(),
+            partner_sources: partner_sources_from_env(),
         }
     }
+}
+
+/// `OMS_PARTNER_SOURCES_<KIND>` (comma-separated) per partner kind; a kind
+/// without the variable keeps its default source `partner.<kind>`.
+fn partner_sources_from_env() -> PartnerSources {
+    PartnerSources::new(PartnerKind::ALL.iter().filter_map(|k| {
+        let var = format!("OMS_PARTNER_SOURCES_{}", k.name().to_uppercase());
+        let list: Vec<String> = std::env::var(var)
+            .ok()?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some((*k, list))
+    }))
 }

@@ -1,11 +1,13 @@
-//! What every handler is given: its ports, built once per process.
+//! What every service is given: its ports, built once per process by the
+//! runtime that hosts it (`oms_aws::env` on Lambda, the local runtime).
 
 use crate::config::Config;
-use crate::order::Cause;
-use crate::ports::{EventPublisher, IdGenerator, NoScheduler, Scheduler};
+use crate::ports::{
+    Clock, EventPublisher, IdGenerator, NoScheduler, Scheduler, SystemClock, UuidIds,
+};
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
-use crate::time::Clock;
+use oms_domain::order::Cause;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -19,12 +21,14 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// The ports with the system clock, random ids, no scheduler and the
+    /// configuration from the environment.
     pub fn new(items: Arc<dyn Items>, events: Arc<dyn EventPublisher>) -> Self {
         Self {
             items,
             events,
-            clock: Arc::new(crate::time::SystemClock),
-            ids: Arc::new(crate::ports::UuidIds),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidIds),
             scheduler: Arc::new(NoScheduler),
             config: Config::from_env(),
         }
@@ -49,41 +53,6 @@ impl Deps {
             actor: actor.to_owned(),
             trigger: trigger.to_owned(),
             at: self.clock.now(),
-        }
-    }
-
-    /// Ports on AWS: DynamoDB and EventBridge clients from the standard
-    /// `AWS_*` environment (including `AWS_ENDPOINT_URL` for emulators).
-    #[cfg(feature = "aws")]
-    pub async fn from_aws_env() -> Result<Self, crate::adapters::AwsConfigError> {
-        let aws = crate::adapters::AwsSettings::from_env()?;
-        let sdk = aws_config::load_from_env().await;
-        Ok(Self::on_aws(&sdk, aws))
-    }
-
-    /// Ports on AWS with explicit resource names.
-    #[cfg(feature = "aws")]
-    pub fn on_aws(sdk: &aws_config::SdkConfig, aws: crate::adapters::AwsSettings) -> Self {
-        let sdk = sdk.clone();
-        let items = crate::adapters::dynamo::DynamoItems::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            aws.table,
-        );
-        let events = crate::adapters::eventbridge::EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(&sdk),
-            aws.bus,
-        );
-        let deps = Self::new(Arc::new(items), Arc::new(events));
-        match std::env::var("OMS_TIMER_QUEUE_URL") {
-            Ok(url) if !url.is_empty() => {
-                let timer = crate::adapters::sqs_timer::SqsDelayScheduler::new(
-                    aws_sdk_sqs::Client::new(&sdk),
-                    url,
-                    deps.clock.clone(),
-                );
-                deps.with_scheduler(Arc::new(timer))
-            }
-            _ => deps,
         }
     }
 }

@@ -1,7 +1,12 @@
-//! Ports the handlers need besides storage ([`crate::store::Items`]).
+//! The ports the application needs besides storage ([`crate::store::Items`]):
+//! a publisher, a scheduler, a clock and an id generator. Each has an AWS
+//! adapter (`oms_aws`) and an embedded one (`oms_embedded`); the clock and
+//! the ids are injected so that tests can pin them.
 
-use crate::events::DomainEvent;
-use crate::ids::OrderId;
+use oms_domain::events::DomainEvent;
+use oms_domain::ids::OrderId;
+use oms_domain::time::Timestamp;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("could not publish events: {0}")]
@@ -13,7 +18,7 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
 }
 
-/// Mints ids, injected so tests can make them predictable.
+/// Mints ids.
 pub trait IdGenerator: Send + Sync {
     fn order_id(&self) -> OrderId;
     /// A short random token for other ids (return authorisations, …).
@@ -25,7 +30,7 @@ pub struct UuidIds;
 
 impl IdGenerator for UuidIds {
     fn order_id(&self) -> OrderId {
-        OrderId::new_from_uuid(uuid::Uuid::now_v7())
+        OrderId::minted(uuid::Uuid::now_v7().as_u128())
     }
     fn token(&self) -> String {
         uuid::Uuid::new_v4().simple().to_string()[..16].to_owned()
@@ -36,11 +41,7 @@ impl IdGenerator for UuidIds {
 /// On AWS a delayed SQS message; locally a timer of the runtime.
 #[async_trait::async_trait]
 pub trait Scheduler: Send + Sync {
-    async fn schedule(
-        &self,
-        due: crate::time::Timestamp,
-        event: DomainEvent,
-    ) -> Result<(), PublishError>;
+    async fn schedule(&self, due: Timestamp, event: DomainEvent) -> Result<(), PublishError>;
 }
 
 /// For processes that never schedule (notifications, admin).
@@ -48,14 +49,41 @@ pub struct NoScheduler;
 
 #[async_trait::async_trait]
 impl Scheduler for NoScheduler {
-    async fn schedule(
-        &self,
-        _due: crate::time::Timestamp,
-        event: DomainEvent,
-    ) -> Result<(), PublishError> {
+    async fn schedule(&self, _due: Timestamp, event: DomainEvent) -> Result<(), PublishError> {
         Err(PublishError(format!(
             "no scheduler configured for {} (set OMS_TIMER_QUEUE_URL)",
             event.type_name()
         )))
+    }
+}
+
+/// The wall clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        Timestamp::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_sort_by_creation_time() {
+        let ids = UuidIds;
+        let a = ids.order_id();
+        let b = ids.order_id();
+        assert!(a.as_str().starts_with("ord_") && a.as_str().len() == 36);
+        assert!(a <= b);
     }
 }

@@ -15,10 +15,11 @@
 //! locations (one query); reservation, allocation and release as one
 //! transaction with a condition per counter.
 
-use crate::ids::{LocationId, OrderId, Sku};
-use crate::inventory::{Counters, Location, StockMove, StockView};
-use crate::order::{Allocation, Order};
 use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write};
+use oms_domain::ids::{LocationId, OrderId, Sku};
+use oms_domain::intake::{Claim, ClaimKind};
+use oms_domain::inventory::{Allocation, Counters, LineQty, Location, StockMove, StockView};
+use oms_domain::order::Order;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,7 +29,14 @@ const LOCATIONS_PK: &str = "LOCATION";
 fn order_key(id: &OrderId) -> Key {
     Key::new(format!("ORDER#{id}"), "ORDER")
 }
-fn claim_key(scope: &str) -> Key {
+fn claim_key(kind: &ClaimKind) -> Key {
+    let scope = match kind {
+        ClaimKind::IdempotencyKey(key) => format!("key#{}", key.as_str()),
+        ClaimKind::ExternalId {
+            channel,
+            external_id,
+        } => format!("ext#{channel}#{external_id}"),
+    };
     Key::new(format!("CLAIM#{scope}"), "CLAIM")
 }
 fn stock_pk(sku: &Sku) -> String {
@@ -66,16 +74,6 @@ fn counters(attrs: &Attrs) -> Counters {
     }
 }
 
-/// A claim that makes an order unique: an `Idempotency-Key`, or a channel's
-/// external id. `fingerprint` identifies the request body.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub scope: String,
-    pub fingerprint: String,
-    /// Epoch seconds after which DynamoDB TTL may delete the claim.
-    pub expires_at: Option<u64>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
     New,
@@ -83,7 +81,8 @@ pub enum Created {
     Existing {
         order_id: OrderId,
         same_request: bool,
-        scope: String,
+        /// The claim that was taken.
+        kind: ClaimKind,
     },
 }
 
@@ -148,7 +147,7 @@ impl OrderRepo {
                 attrs.insert("expiresAt".into(), n(t));
             }
             writes.push(Write::Put {
-                key: claim_key(&c.scope),
+                key: claim_key(&c.kind),
                 attrs,
                 when: vec![Cond::NotExists],
             });
@@ -159,7 +158,7 @@ impl OrderRepo {
                 let claim = &claims[index - 1];
                 let taken = self
                     .items
-                    .get(&claim_key(&claim.scope))
+                    .get(&claim_key(&claim.kind))
                     .await?
                     .ok_or_else(|| StoreError::Unavailable("claim vanished; retry".into()))?;
                 let order_id = taken
@@ -172,7 +171,7 @@ impl OrderRepo {
                 Ok(Created::Existing {
                     order_id,
                     same_request,
-                    scope: claim.scope.clone(),
+                    kind: claim.kind.clone(),
                 })
             }
             Err(e) => Err(e),
@@ -343,13 +342,13 @@ impl InventoryRepo {
 
     /// Writes that take `demand` from the network counters, each on the
     /// condition that enough is available. Write `i` is for `demand[i]`.
-    pub fn reserve_writes(demand: &[(Sku, u32)]) -> Vec<Write> {
+    pub fn reserve_writes(demand: &[LineQty]) -> Vec<Write> {
         demand
             .iter()
-            .map(|(sku, q)| {
-                let q = i64::from(*q);
+            .map(|l| {
+                let q = l.quantity.units();
                 Write::Update {
-                    key: Key::new(stock_pk(sku), NETWORK),
+                    key: Key::new(stock_pk(&l.sku), NETWORK),
                     set: vec![],
                     add: vec![("reserved".into(), q), ("available".into(), -q)],
                     when: vec![Cond::AtLeast("available".into(), q)],
@@ -373,11 +372,11 @@ impl InventoryRepo {
     }
 
     /// Writes that give back a reservation and its allocations.
-    pub fn release_writes(demand: &[(Sku, u32)], allocations: &[Allocation]) -> Vec<Write> {
-        let network = demand.iter().map(|(sku, q)| {
-            let q = i64::from(*q);
+    pub fn release_writes(demand: &[LineQty], allocations: &[Allocation]) -> Vec<Write> {
+        let network = demand.iter().map(|l| {
+            let q = l.quantity.units();
             Write::Update {
-                key: Key::new(stock_pk(sku), NETWORK),
+                key: Key::new(stock_pk(&l.sku), NETWORK),
                 set: vec![],
                 add: vec![("reserved".into(), -q), ("available".into(), q)],
                 when: vec![Cond::AtLeast("reserved".into(), q)],
@@ -407,10 +406,10 @@ impl InventoryRepo {
                 StockMove::Release { network, located } => Self::release_writes(network, located),
                 StockMove::Ship { location_id, lines } => lines
                     .iter()
-                    .flat_map(|(sku, q)| {
-                        let q = i64::from(*q);
+                    .flat_map(|l| {
+                        let q = l.quantity.units();
                         let leave = |sk: String| Write::Update {
-                            key: Key::new(stock_pk(sku), sk),
+                            key: Key::new(stock_pk(&l.sku), sk),
                             set: vec![],
                             add: vec![("onHand".into(), -q), ("reserved".into(), -q)],
                             when: vec![Cond::AtLeast("reserved".into(), q)],
@@ -420,10 +419,10 @@ impl InventoryRepo {
                     .collect(),
                 StockMove::Restock { location_id, lines } => lines
                     .iter()
-                    .flat_map(|(sku, q)| {
-                        let q = i64::from(*q);
+                    .flat_map(|l| {
+                        let q = l.quantity.units();
                         let back = |sk: String| Write::Update {
-                            key: Key::new(stock_pk(sku), sk),
+                            key: Key::new(stock_pk(&l.sku), sk),
                             set: vec![],
                             add: vec![
                                 ("onHand".into(), q),
@@ -481,7 +480,7 @@ fn merge(allocations: &[Allocation]) -> BTreeMap<(Sku, LocationId), i64> {
     for a in allocations {
         *by_key
             .entry((a.sku.clone(), a.location_id.clone()))
-            .or_insert(0) += i64::from(a.quantity.get());
+            .or_insert(0) += a.quantity.units();
     }
     by_key
 }

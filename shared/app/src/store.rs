@@ -3,16 +3,17 @@
 //! An item lives under a (partition key, sort key) pair and holds string and
 //! number attributes. A write is conditional; a list of writes commits
 //! all-or-nothing, as `TransactWriteItems` does. Two engines implement it —
-//! DynamoDB ([`crate::adapters::dynamo`]) and the embedded redb store
-//! ([`crate::adapters::embedded`]) — and the repositories in
-//! [`crate::repo`] speak to it, so key design and conditions are written
-//! once and both engines pass the same contract tests.
+//! DynamoDB (`oms_aws::dynamo`) and the embedded redb store
+//! (`oms_embedded::store`) — and the repositories in [`crate::repo`] speak
+//! to it, so key design and conditions are written once and both engines
+//! pass the same contract tests (`tests/store_contract.rs`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Most writes in one atomic commit (DynamoDB's transaction limit).
-pub const MAX_WRITES: usize = 100;
+/// Most writes in one atomic commit (DynamoDB's transaction limit; the
+/// domain keeps every change of an order within it).
+pub const MAX_WRITES: usize = oms_domain::validation::MAX_ITEMS_PER_CHANGE;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {

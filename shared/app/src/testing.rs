@@ -1,7 +1,7 @@
 //! A publisher that records what it was given (tests, dry runs).
 
-use crate::events::DomainEvent;
 use crate::ports::{EventPublisher, PublishError};
+use oms_domain::events::DomainEvent;
 use std::sync::Mutex;
 
 #[derive(Default)]

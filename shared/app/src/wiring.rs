@@ -1,8 +1,8 @@
 //! Which function serves which route and consumes which events: declared
-//! once, read by the embedded runtime, the AWS provisioning and the tests
-//! that keep `infra/template.yaml` in step.
+//! once, read by the services, the local runtime, the AWS provisioning and
+//! the tests that keep `infra/template.yaml` in step.
 
-use crate::events::OMS_SOURCE;
+use oms_domain::events::OMS_SOURCE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Function {
@@ -28,40 +28,11 @@ impl Function {
         Function::Notifications,
     ];
 
-    /// The DynamoDB actions the function's code calls (IAM names; a
-    /// `TransactWriteItems` is authorised per contained Put/Update).
-    pub fn table_actions(self) -> &'static [&'static str] {
-        const ORDERS: &[&str] = &[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-        ];
-        const ORDERS_AND_STOCK_QUERIES: &[&str] = &[
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-        ];
-        match self {
-            Function::Notifications => &[],
-            Function::OrderIntake | Function::Payment | Function::Shipment | Function::Returns => {
-                ORDERS
-            }
-            Function::Reservation | Function::Routing | Function::Inventory => {
-                ORDERS_AND_STOCK_QUERIES
-            }
-        }
-    }
-
-    /// Whether the function publishes events (`events:PutEvents`).
-    pub fn publishes(self) -> bool {
-        !matches!(self, Function::Inventory | Function::Notifications)
-    }
-
-    /// Whether the function schedules the payment-window timer (an SQS
-    /// message with a delay on the payment queue).
-    pub fn schedules(self) -> bool {
-        matches!(self, Function::OrderIntake | Function::Payment)
+    /// Whether one of the function's subscriptions takes `detail_type`.
+    pub fn consumes(self, detail_type: &str) -> bool {
+        SUBSCRIPTIONS
+            .iter()
+            .any(|s| s.function == self && s.detail_types.contains(&detail_type))
     }
 
     /// The crate, binary and Lambda function name.
@@ -257,11 +228,24 @@ mod tests {
     }
 
     #[test]
+    fn functions_consume_what_their_subscriptions_take() {
+        assert!(Function::Payment.consumes("PaymentConfirmed"));
+        assert!(Function::Payment.consumes("PaymentWindowExpired"));
+        assert!(!Function::Payment.consumes("ReturnReceived"));
+        assert!(Function::Returns.consumes("ReturnReceived"));
+    }
+
+    #[test]
     fn every_emitted_event_consumed_here_is_in_the_catalog() {
         for s in SUBSCRIPTIONS {
             for t in s.detail_types {
-                let partner = crate::partner::PARTNER_EVENTS.iter().any(|(p, _)| p == t);
-                assert!(crate::events::EVENT_TYPES.contains(t) || partner, "{t}");
+                let partner = oms_domain::partner::PARTNER_EVENTS
+                    .iter()
+                    .any(|(p, _)| p == t);
+                assert!(
+                    oms_domain::events::EVENT_TYPES.contains(t) || partner,
+                    "{t}"
+                );
             }
         }
     }

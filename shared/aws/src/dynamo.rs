@@ -6,10 +6,10 @@
 //! failures are read from the typed errors and the per-item cancellation
 //! reasons, never from messages. Reads are strongly consistent.
 
-use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write, check_batch};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use oms_app::store::{Attrs, Cond, Items, Key, StoreError, Value, Write, check_batch};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -1,10 +1,10 @@
 //! The publisher port on EventBridge: `PutEvents` in batches of at most 10,
 //! retrying only the entries that failed, with backoff.
 
-use crate::events::{DomainEvent, OMS_SOURCE};
-use crate::ports::{EventPublisher, PublishError};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use oms_app::ports::{EventPublisher, PublishError};
+use oms_domain::events::{DomainEvent, OMS_SOURCE};
 use std::time::Duration;
 
 /// `PutEvents` takes at most 10 entries.

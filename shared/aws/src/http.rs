@@ -1,93 +1,53 @@
-//! The HTTP edge shared by API functions: one error shape, JSON in and out.
-//!
-//! Every error is `{"error": {"code", "message", "field"?}}`. Client mistakes
-//! are 4xx and are detected before anything is written.
+//! The API Gateway edge of the API functions: JSON in, JSON out, and one
+//! error shape, `{"error": {"code", "message", "field"?}}` (see
+//! [`oms_app::api::ApiError`]). Client mistakes are 4xx and are detected
+//! before anything is written.
 
-use crate::validation::FieldError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+pub use oms_app::api::ApiError;
+use oms_domain::ids::IdempotencyKey;
+use oms_domain::validation::FieldError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Largest request body accepted by the API functions.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub field: Option<String>,
+/// The wire response of an error.
+pub fn error_response(e: ApiError) -> Response<Body> {
+    #[derive(Serialize)]
+    struct Inner<'a> {
+        code: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        field: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Outer<'a> {
+        error: Inner<'a>,
+    }
+    let body = Outer {
+        error: Inner {
+            code: e.code,
+            message: &e.message,
+            field: e.field.as_deref(),
+        },
+    };
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json(status, &body)
 }
 
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
-    }
-    pub fn invalid(e: FieldError) -> Self {
-        Self {
-            field: Some(e.field),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_VALUE", e.message)
-        }
-    }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
-    }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-    pub fn no_route(method: &str, path: &str) -> Self {
-        if crate::wiring::path_exists(path) {
-            Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                format!("{method} is not allowed on {path}"),
-            )
-        } else {
-            Self::not_found(format!("no route for {method} {path}"))
-        }
-    }
-    /// The service could not do its part (store or bus down): retry later.
-    pub fn unavailable(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "dependency unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            "the service is briefly unavailable; retry with the same Idempotency-Key",
+/// 405 when some route has the path with another method, else 404.
+pub fn no_route(method: &str, path: &str) -> ApiError {
+    if oms_app::wiring::path_exists(path) {
+        ApiError::new(
+            405,
+            "METHOD_NOT_ALLOWED",
+            format!("{method} is not allowed on {path}"),
         )
-    }
-
-    pub fn into_response(self) -> Response<Body> {
-        #[derive(Serialize)]
-        struct Inner<'a> {
-            code: &'a str,
-            message: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<&'a str>,
-        }
-        #[derive(Serialize)]
-        struct Outer<'a> {
-            error: Inner<'a>,
-        }
-        let body = Outer {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
-            },
-        };
-        json(self.status, &body)
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ApiError::unavailable(e)
+    } else {
+        ApiError::not_found(format!("no route for {method} {path}"))
     }
 }
 
@@ -105,7 +65,7 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 
 /// Turns a handler's outcome into the wire response.
 pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(ApiError::into_response)
+    result.unwrap_or_else(error_response)
 }
 
 fn body_bytes(req: &Request) -> &[u8] {
@@ -123,21 +83,21 @@ pub fn parse_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            422,
             "BODY_TOO_LARGE",
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         ));
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
+            400,
             "MALFORMED_JSON",
             format!("the body is not valid JSON: {e}"),
         )
     })?;
     if !value.is_object() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+            400,
             "MALFORMED_JSON",
             "the body must be a JSON object",
         ));
@@ -182,6 +142,40 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The request's `Idempotency-Key`, if it sent one: 422 when it is not 1 to
+/// 255 visible ASCII characters (never silently ignored).
+pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(raw.as_bytes()).unwrap_or("\u{fffd}");
+    IdempotencyKey::parse(text)
+        .map(Some)
+        .map_err(|e| ApiError::invalid(FieldError::new("Idempotency-Key", e.0)))
+}
+
+/// The id of the request (API Gateway's), as the cause recorded in history.
+pub fn request_id(req: &Request) -> String {
+    use lambda_http::RequestExt;
+    let from_context = match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    from_context
+        .or_else(|| header(req, "x-request-id").map(str::to_owned))
+        .map(|id| format!("request:{id}"))
+        .unwrap_or_else(|| "request".to_owned())
+}
+
+/// A path segment that must be a valid value, else 422 naming `field`.
+pub fn path_value<T>(
+    raw: &str,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, oms_domain::ids::InvalidValue>,
+) -> Result<T, ApiError> {
+    parse(raw).map_err(|e| ApiError::invalid(FieldError::new(field, e.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,25 +194,31 @@ mod tests {
 
     #[test]
     fn classifies_bad_bodies() {
-        assert_eq!(
-            parse_body::<T>(&req("{")).unwrap_err().status,
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            parse_body::<T>(&req("[]")).unwrap_err().status,
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(parse_body::<T>(&req("{")).unwrap_err().status, 400);
+        assert_eq!(parse_body::<T>(&req("[]")).unwrap_err().status, 400);
         let e = parse_body::<T>(&req(r#"{"n": "x"}"#)).unwrap_err();
-        assert_eq!(
-            (e.status, e.field.as_deref()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("n"))
-        );
+        assert_eq!((e.status, e.field.as_deref()), (422, Some("n")));
         let big = format!(r#"{{"n": 1, "pad": "{}"}}"#, "x".repeat(MAX_BODY_BYTES));
         assert_eq!(
             parse_body::<T>(&req(&big)).unwrap_err().code,
             "BODY_TOO_LARGE"
         );
         assert!(parse_body::<T>(&req(r#"{"n": 1}"#)).is_ok());
+    }
+
+    #[test]
+    fn an_idempotency_key_that_is_not_ascii_is_refused() {
+        let mut r = req("");
+        r.headers_mut().insert(
+            "idempotency-key",
+            HeaderValue::from_bytes("cl\u{e9}".as_bytes()).unwrap(),
+        );
+        assert_eq!(idempotency_key(&r).unwrap_err().status, 422);
+        let mut r = req("");
+        r.headers_mut()
+            .insert("idempotency-key", HeaderValue::from_static("k-1"));
+        assert_eq!(idempotency_key(&r).unwrap().unwrap().as_str(), "k-1");
+        assert_eq!(idempotency_key(&req("")).unwrap(), None);
     }
 
     #[test]
@@ -230,7 +230,10 @@ mod tests {
 
     #[test]
     fn errors_have_the_wire_shape() {
-        let r = ApiError::invalid(FieldError::new("lines[0].quantity", "bad")).into_response();
+        let r = error_response(ApiError::invalid(FieldError::new(
+            "lines[0].quantity",
+            "bad",
+        )));
         assert_eq!(r.status(), 422);
         let Body::Binary(b) = r.body() else { panic!() };
         let v: serde_json::Value = serde_json::from_slice(b).unwrap();

@@ -1,0 +1,29 @@
+//! The OMS on AWS: adapters for the application's ports and the edges of
+//! the Lambda functions.
+//!
+//! Module map:
+//! - adapters: [`dynamo`] (the item store on DynamoDB: conditional writes,
+//!   transactions only where atomicity across items is the point),
+//!   [`eventbridge`] (the publisher: `PutEvents` in batches of 10),
+//!   [`sqs_timer`] (the scheduler: SQS delay messages);
+//! - wiring a process: [`settings`] (resource names), [`env`] (the ports
+//!   from the environment), [`telemetry`] (JSON logs for CloudWatch),
+//!   [`provision`] (create the resources on an emulator);
+//! - edges: [`http`] (API Gateway requests in, JSON responses and errors
+//!   out), [`sqs`] (SQS batches in, partial batch failures out), [`mixed`]
+//!   (a function with both triggers).
+//!
+//! Depends on `oms_app` and `oms_domain`.
+
+pub mod dynamo;
+pub mod env;
+pub mod eventbridge;
+pub mod http;
+pub mod mixed;
+pub mod provision;
+pub mod settings;
+pub mod sqs;
+pub mod sqs_timer;
+pub mod telemetry;
+
+pub use settings::AwsSettings;

@@ -1,30 +1,16 @@
-//! The emulated-AWS mode of the runtime (`--aws`): the same functions, but
-//! state in DynamoDB and events through EventBridge → SQS, with a poller per
-//! queue playing Lambda's SQS event source mapping.
-//!
-//! [`provision`] creates what `infra/template.yaml` declares — the table, the
-//! bus, per consumer a queue with a dead-letter queue (redrive after
+//! Creating what `infra/template.yaml` declares — the table, the bus, per
+//! consumer a queue with a dead-letter queue (redrive after
 //! [`MAX_RECEIVES`] receives) and a rule targeting it — idempotently, from
-//! the same wiring the runtime uses.
+//! the same wiring the functions use. For emulators and tests; on AWS the
+//! SAM template does it.
 
-use crate::functions::SqsFn;
+use crate::settings::AwsSettings;
 use anyhow::Context;
 use aws_config::SdkConfig;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+use aws_sdk_sqs::types::QueueAttributeName;
+use oms_app::wiring::{
+    DEAD_LETTER_RETENTION_SECS, MAX_RECEIVES, SUBSCRIPTIONS, Subscription, VISIBILITY_TIMEOUT_SECS,
 };
-use oms::adapters::AwsSettings;
-use oms::wiring::{
-    BATCH_SIZE, DEAD_LETTER_RETENTION_SECS, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription,
-    VISIBILITY_TIMEOUT_SECS,
-};
-use std::collections::HashMap;
-use std::time::Duration;
-
-/// Seconds before a failed message is offered again (the local poller's
-/// stand-in for waiting out the visibility timeout).
-const RETRY_AFTER_SECS: i32 = 1;
 
 /// The EventBridge pattern of a subscription's rule.
 pub fn event_pattern(s: &Subscription) -> serde_json::Value {
@@ -55,7 +41,7 @@ pub async fn provision(sdk: &SdkConfig, names: &AwsSettings) -> anyhow::Result<(
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let events = aws_sdk_eventbridge::Client::new(sdk);
 
-    oms::adapters::dynamo::create_table(&dynamo, &names.table)
+    crate::dynamo::create_table(&dynamo, &names.table)
         .await
         .context("creating the table")?;
     if names.bus != "default" {
@@ -136,121 +122,4 @@ pub async fn provision(sdk: &SdkConfig, names: &AwsSettings) -> anyhow::Result<(
             .context("targeting the queue")?;
     }
     Ok(())
-}
-
-/// Starts a poller per subscription whose function has a handler.
-pub async fn start_pollers(
-    sdk: &SdkConfig,
-    names: &AwsSettings,
-    handlers: &HashMap<Function, SqsFn>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let mut tasks = Vec::new();
-    for s in SUBSCRIPTIONS {
-        let Some(handler) = handlers.get(&s.function) else {
-            continue;
-        };
-        let url = sqs
-            .get_queue_url()
-            .queue_name(names.queue(s.queue))
-            .send()
-            .await
-            .with_context(|| format!("queue {} (run with --provision?)", names.queue(s.queue)))?
-            .queue_url
-            .context("queue URL")?;
-        tasks.push(tokio::spawn(poll(sqs.clone(), url, handler.clone())));
-    }
-    Ok(tasks)
-}
-
-/// Receives batches, invokes the handler, deletes what succeeded and makes
-/// the failures visible again soon; SQS moves a message that keeps failing
-/// to the dead-letter queue after its redrive policy's receive count.
-async fn poll(sqs: aws_sdk_sqs::Client, url: String, handler: SqsFn) {
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(BATCH_SIZE as i32)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await;
-        let messages = match received {
-            Ok(r) => r.messages.unwrap_or_default(),
-            Err(e) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), queue = %url, "receive failed");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        if messages.is_empty() {
-            continue;
-        }
-        let mut event = SqsEvent::default();
-        event.records = messages
-            .iter()
-            .map(|m| {
-                let mut out = SqsMessage::default();
-                out.message_id = m.message_id.clone();
-                out.receipt_handle = m.receipt_handle.clone();
-                out.body = m.body.clone();
-                out.attributes = m
-                    .attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.event_source = Some("aws:sqs".into());
-                out
-            })
-            .collect();
-        let failed: Vec<String> = match handler(event).await {
-            Ok(r) => r
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "invocation failed");
-                messages
-                    .iter()
-                    .filter_map(|m| m.message_id.clone())
-                    .collect()
-            }
-        };
-        let mut done = Vec::new();
-        for (i, m) in messages.iter().enumerate() {
-            let (Some(id), Some(handle)) = (&m.message_id, &m.receipt_handle) else {
-                continue;
-            };
-            if failed.contains(id) {
-                let _ = sqs
-                    .change_message_visibility()
-                    .queue_url(&url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(RETRY_AFTER_SECS)
-                    .send()
-                    .await;
-            } else if let Ok(entry) = DeleteMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(handle)
-                .build()
-            {
-                done.push(entry);
-            }
-        }
-        if !done.is_empty()
-            && let Err(e) = sqs
-                .delete_message_batch()
-                .queue_url(&url)
-                .set_entries(Some(done))
-                .send()
-                .await
-        {
-            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "delete failed; messages will be redelivered");
-        }
-    }
 }

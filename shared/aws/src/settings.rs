@@ -1,15 +1,4 @@
-//! Engines behind the ports: embedded (redb), AWS (DynamoDB, EventBridge),
-//! and a recording publisher for tests.
-
-#[cfg(feature = "aws")]
-pub mod dynamo;
-#[cfg(feature = "embedded")]
-pub mod embedded;
-#[cfg(feature = "aws")]
-pub mod eventbridge;
-pub mod memory;
-#[cfg(feature = "aws")]
-pub mod sqs_timer;
+//! The names of the OMS's AWS resources.
 
 /// Names of the AWS resources, from the environment the SAM template sets:
 /// `OMS_TABLE` (default `oms`), `OMS_BUS` (default `oms`) and

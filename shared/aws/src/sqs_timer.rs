@@ -2,9 +2,9 @@
 //! consumer's queue. A message that arrives before its due time is simply
 //! scheduled again by the consumer, so any delay works.
 
-use crate::events::{DomainEvent, OMS_SOURCE};
-use crate::ports::{PublishError, Scheduler};
-use crate::time::{Clock, Timestamp};
+use oms_app::ports::{Clock, PublishError, Scheduler};
+use oms_domain::events::{DomainEvent, OMS_SOURCE};
+use oms_domain::time::Timestamp;
 use std::sync::Arc;
 
 /// SQS's longest message delay.
@@ -31,7 +31,7 @@ impl Scheduler for SqsDelayScheduler {
     async fn schedule(&self, due: Timestamp, event: DomainEvent) -> Result<(), PublishError> {
         let wait_ms = due.millis().saturating_sub(self.clock.now().millis());
         let delay = (wait_ms.div_ceil(1000)).min(MAX_DELAY_SECS) as i32;
-        let body = crate::sqs::eventbridge_json(&event, OMS_SOURCE, "aws");
+        let body = oms_app::inbound::eventbridge_json(&event, OMS_SOURCE, "aws");
         self.client
             .send_message()
             .queue_url(&self.queue_url)

@@ -3,14 +3,17 @@
 //! produced by the domain itself. `events/schemas/` and `docs/events.md` are
 //! written from here, and tests fail when they fall behind.
 
-use crate::events::{DomainEvent, EVENT_TYPES, EventData};
-use crate::ids::{ExternalId, LocationId, OrderId, Quantity, Sku};
-use crate::order::{
+use oms_app::wiring::{Function, SUBSCRIPTIONS};
+use oms_domain::events::{DomainEvent, EVENT_TYPES, EventData};
+use oms_domain::geo::GeoPoint;
+use oms_domain::ids::{ExternalId, LocationId, OrderId, Quantity, Sku};
+use oms_domain::inventory::LineQty;
+use oms_domain::money::{Currency, Money};
+use oms_domain::order::{
     Address, Allocation, Cause, Customer, NewOrder, Order, OrderLine, RejectReason, Rejection,
 };
-use crate::partner::{self, PARTNER_EVENTS};
-use crate::time::Timestamp;
-use crate::wiring::{Function, SUBSCRIPTIONS};
+use oms_domain::partner::{self, PARTNER_EVENTS};
+use oms_domain::time::Timestamp;
 use serde_json::{Value, json};
 
 /// The functions whose handlers emit each OMS event.
@@ -121,57 +124,56 @@ pub fn examples() -> Vec<DomainEvent> {
     let at = |n: u64| Cause {
         actor: "example".into(),
         trigger: format!("example-{n}"),
-        at: Timestamp(1_795_428_000_000 + n * 60_000),
+        at: Timestamp::from_millis(1_795_428_000_000 + n * 60_000),
     };
     let sku = |s: &str| Sku::parse(s).unwrap_or_else(|_| unreachable!());
     let loc = |s: &str| LocationId::parse(s).unwrap_or_else(|_| unreachable!());
     let qty = |n: i64| Quantity::new(n).unwrap_or_else(|_| unreachable!());
+    let brl = |n: i64| Money::new(n, Currency::parse("BRL").unwrap_or_else(|_| unreachable!()));
     let new = |external: &str| NewOrder {
-        channel: crate::ids::Channel::parse("web").unwrap_or_else(|_| unreachable!()),
+        channel: oms_domain::ids::Channel::parse("web").unwrap_or_else(|_| unreachable!()),
         external_id: ExternalId::parse(external).ok(),
         customer: Customer {
-            id: crate::ids::CustomerId::parse("c-1").unwrap_or_else(|_| unreachable!()),
+            id: oms_domain::ids::CustomerId::parse("c-1").unwrap_or_else(|_| unreachable!()),
             email: Some("ana@example.com".into()),
         },
-        currency: crate::money::Currency::parse("BRL").unwrap_or_else(|_| unreachable!()),
         ship_to: Address {
             country: "BR".into(),
             postal_code: Some("20000-000".into()),
             city: "Rio de Janeiro".into(),
             line1: "Rua A, 1".into(),
             line2: None,
-            lat: -22.9,
-            lon: -43.2,
+            point: GeoPoint::new(-22.9, -43.2).unwrap_or_else(|_| unreachable!()),
         },
         lines: vec![
             OrderLine {
                 line_no: 1,
                 sku: sku("SKU-1"),
                 quantity: qty(2),
-                unit_price: 1990,
-                line_total: 3980,
+                unit_price: brl(1990),
+                line_total: brl(3980),
             },
             OrderLine {
                 line_no: 2,
                 sku: sku("SKU-2"),
                 quantity: qty(1),
-                unit_price: 500,
-                line_total: 500,
+                unit_price: brl(500),
+                line_total: brl(500),
             },
         ],
-        total: 4480,
+        total: brl(4480),
     };
     let id = |n: u8| {
         OrderId::parse(&format!("ord_0190f5a1b2c37d4e8f9a0b1c2d3e4f5{n}"))
             .unwrap_or_else(|_| unreachable!())
     };
     let mut out = Vec::new();
-    let mut keep = |o: Result<crate::order::Outcome, String>| {
+    let mut keep = |o: Result<oms_domain::order::Outcome, String>| {
         if let Ok(o) = o {
             out.extend(o.events);
         }
     };
-    let due = Some(Timestamp(1_795_429_800_000));
+    let due = Some(Timestamp::from_millis(1_795_429_800_000));
 
     // Delivered, a cancellation refused by the warehouse, then a return.
     let (mut o, placed) = Order::place(id(0), new("W-1001"), due, &at(0));
@@ -231,9 +233,9 @@ pub fn examples() -> Vec<DomainEvent> {
                 .map_err(|e| e.to_string()),
         );
     }
-    let line = crate::events::LineQty {
+    let line = LineQty {
         sku: sku("SKU-1"),
-        quantity: 1,
+        quantity: Quantity::ONE,
     };
     keep(
         o.authorize_return(
@@ -246,7 +248,7 @@ pub fn examples() -> Vec<DomainEvent> {
     );
     let back = [partner::ReturnedLine {
         sku: sku("SKU-1"),
-        quantity: 1,
+        quantity: Quantity::ONE,
         condition: partner::ItemCondition::Resellable,
     }];
     keep(
@@ -277,9 +279,9 @@ pub fn examples() -> Vec<DomainEvent> {
     out.push(DomainEvent {
         event_id: format!("{}.payment-window", id(0)),
         order_id: id(0),
-        occurred_at: Timestamp(1_795_428_000_000),
+        occurred_at: Timestamp::from_millis(1_795_428_000_000),
         data: EventData::PaymentWindowExpired {
-            due_at: Timestamp(1_795_429_800_000),
+            due_at: Timestamp::from_millis(1_795_429_800_000),
         },
     });
     // The first example of each type, in catalog order.

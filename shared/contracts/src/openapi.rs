@@ -1,13 +1,13 @@
 //! The storefront API as OpenAPI 3.1, generated from the request and
-//! response types and the route table ([`crate::wiring::ROUTES`]); a route
+//! response types and the route table (`oms_app::wiring::ROUTES`); a route
 //! without a description here is a test failure, not a silent gap.
 
-use crate::inventory::{Location, StockView};
-use crate::order::{Order, ReturnAuth};
-use crate::validation::{
+use oms_app::wiring::{Function, ROUTES};
+use oms_domain::inventory::{Location, StockView};
+use oms_domain::order::{Order, ReturnAuth};
+use oms_domain::validation::{
     CancelRequest, LocationRequest, PlaceOrderRequest, ReturnRequest, StockRequest,
 };
-use crate::wiring::ROUTES;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::Serialize;
@@ -41,8 +41,9 @@ pub struct LocationList {
 #[serde(rename_all = "camelCase")]
 pub struct ReturnResponse {
     pub order_id: String,
+    /// Amounts in minor units of the order's currency.
     #[serde(rename = "return")]
-    pub rma: ReturnAuth,
+    pub rma: ReturnAuth<i64>,
 }
 
 struct Operation {
@@ -231,7 +232,7 @@ fn path_parameters(path: &str) -> Vec<Value> {
 }
 
 /// The logical id of a function in `infra/template.yaml`.
-pub fn function_logical_id(f: crate::wiring::Function) -> String {
+pub fn function_logical_id(f: Function) -> String {
     let camel: String = f
         .name()
         .split('-')

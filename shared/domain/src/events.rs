@@ -9,7 +9,7 @@ use crate::geo::GeoPoint;
 use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, Sku};
 pub use crate::inventory::LineQty;
 use crate::inventory::{Allocation, Demand};
-use crate::money::{Currency, Money};
+use crate::money::Money;
 pub use crate::notice::Notice;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,7 @@ pub struct DomainEvent {
     pub data: EventData,
 }
 
+/// Where an order goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShipToSummary {
@@ -233,7 +234,7 @@ mod tests {
 
     #[test]
     fn money_travels_as_sibling_fields() {
-        let brl = Currency::parse("BRL").unwrap();
+        let brl = crate::money::Currency::parse("BRL").unwrap();
         let data = EventData::ReturnCompleted {
             rma_id: "r".into(),
             restocked: vec![],
@@ -249,7 +250,10 @@ mod tests {
             amount: Money::new(5, brl),
         };
         let v = serde_json::to_value(&captured).unwrap();
-        assert_eq!(v["data"], serde_json::json!({"paymentId": "p", "amount": 5, "currency": "BRL"}));
+        assert_eq!(
+            v["data"],
+            serde_json::json!({"paymentId": "p", "amount": 5, "currency": "BRL"})
+        );
         assert_eq!(serde_json::from_value::<EventData>(v).unwrap(), captured);
     }
 

@@ -176,7 +176,9 @@ impl Quantity {
     }
     /// What is left after taking `other`, `None` when nothing is.
     pub fn minus(self, other: Quantity) -> Option<Quantity> {
-        self.0.checked_sub(other.0).and_then(|n| Self::of(u64::from(n)))
+        self.0
+            .checked_sub(other.0)
+            .and_then(|n| Self::of(u64::from(n)))
     }
 }
 

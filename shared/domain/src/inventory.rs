@@ -18,6 +18,7 @@ pub enum LocationKind {
     Store,
 }
 
+/// A place that holds stock and ships orders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {

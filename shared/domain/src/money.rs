@@ -180,8 +180,9 @@ impl Money {
 /// `currency` of an order, `refundAmount` and `currency` of a return).
 macro_rules! named_amount {
     ($(#[$doc:meta])* $module:ident, $fields:ident, $name:literal) => {
-        $(#[$doc])*
+        /// The wire fields of a named amount.
         #[derive(Serialize, Deserialize, schemars::JsonSchema)]
+        #[schemars(description = "")]
         pub struct $fields {
             /// Integer minor units of `currency`.
             #[serde(rename = $name)]
@@ -189,6 +190,7 @@ macro_rules! named_amount {
             pub currency: Currency,
         }
 
+        $(#[$doc])*
         pub mod $module {
             use super::{$fields, Money};
             use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -119,7 +119,10 @@ mod tests {
         );
         assert_eq!(serde_json::from_value::<Notice>(v).unwrap(), n);
         let d = serde_json::to_value(Notice::OrderDelivered {}).unwrap();
-        assert_eq!(d, serde_json::json!({"templateId": "order-delivered", "data": {}}));
+        assert_eq!(
+            d,
+            serde_json::json!({"templateId": "order-delivered", "data": {}})
+        );
     }
 
     #[test]
@@ -133,6 +136,9 @@ mod tests {
         let dinar = Notice::OrderPlaced {
             total: Money::new(1990, Currency::parse("KWD").unwrap()),
         };
-        assert_eq!(dinar.render(&id).1, "Thank you! Your order totals KWD 1.990.");
+        assert_eq!(
+            dinar.render(&id).1,
+            "Thank you! Your order totals KWD 1.990."
+        );
     }
 }

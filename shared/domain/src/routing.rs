@@ -107,9 +107,9 @@ fn choose(
     });
 
     let covers = |set: &[&Scored]| {
-        demand.iter().all(|l| {
-            set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get())
-        })
+        demand
+            .iter()
+            .all(|l| set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get()))
     };
 
     if let Some(one) = scored.iter().find(|s| covers(&[*s])) {

@@ -1,36 +1,50 @@
 //! The in-process bus: EventBridge rules → SQS queues → functions.
 //!
 //! Publishing matches each event against every subscription in
-//! [`oms::wiring::SUBSCRIPTIONS`] (source + detail-type, like a rule's
-//! pattern) and puts an SQS message wrapping the EventBridge event on the
+//! [`oms_app::wiring::SUBSCRIPTIONS`] (source + detail-type, like a rule's
+//! pattern) and puts a message wrapping the EventBridge event on the
 //! subscription's queue. Each queue is drained like Lambda's SQS event source
 //! mapping: batches of up to [`BATCH_SIZE`], a bounded number of concurrent
 //! invocations, failed items redelivered after a visibility delay, and
-//! after [`MAX_RECEIVES`] receives moved to the dead-letter list.
+//! after [`MAX_RECEIVES`] receives moved to the dead-letter list. What a
+//! consumer does with a batch is the runtime's business ([`Consumer`]).
 
-use crate::functions::SqsFn;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use oms::events::{DomainEvent, OMS_SOURCE};
-use oms::ports::{EventPublisher, PublishError};
-use oms::wiring::{BATCH_SIZE, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription};
+use oms_app::ports::{EventPublisher, PublishError};
+use oms_app::wiring::{BATCH_SIZE, Function, MAX_RECEIVES, SUBSCRIPTIONS, Subscription};
+use oms_domain::events::{DomainEvent, OMS_SOURCE};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
+
+/// One message handed to a consumer.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    /// The EventBridge event, as JSON.
+    pub body: Arc<str>,
+    /// Receives before this one.
+    pub receive_count: u32,
+}
+
+/// A queue's consumer: takes a batch, answers the ids of the messages that
+/// failed (to be delivered again).
+pub type Consumer = Arc<
+    dyn Fn(&'static str, Vec<Delivery>) -> Pin<Box<dyn Future<Output = Vec<String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Concurrent invocations per queue (Lambda's maximum concurrency setting).
 const CONCURRENCY: usize = 8;
 /// First redelivery delay; doubles per receive (a short visibility timeout).
 const REDELIVERY_DELAY: Duration = Duration::from_millis(100);
 
-#[derive(Debug, Clone)]
-struct Message {
-    id: String,
-    body: Arc<str>,
-    receive_count: u32,
-}
+type Message = Delivery;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,8 +101,8 @@ impl Bus {
         })
     }
 
-    /// Starts draining every queue into its function's handler.
-    pub fn start(self: &Arc<Self>, handlers: &HashMap<Function, SqsFn>) {
+    /// Starts draining every queue into its function's consumer.
+    pub fn start(self: &Arc<Self>, handlers: &HashMap<Function, Consumer>) {
         let receivers =
             std::mem::take(&mut *self.receivers.lock().unwrap_or_else(|e| e.into_inner()));
         for (queue, rx) in self.queues.iter().zip(receivers) {
@@ -171,7 +185,7 @@ impl Bus {
         self: Arc<Self>,
         subscription: &'static Subscription,
         mut rx: mpsc::UnboundedReceiver<Message>,
-        handler: SqsFn,
+        handler: Consumer,
     ) {
         let slots = Arc::new(Semaphore::new(CONCURRENCY));
         let tx = self
@@ -205,41 +219,10 @@ impl Bus {
         &self,
         subscription: &'static Subscription,
         batch: Vec<Message>,
-        handler: &SqsFn,
+        handler: &Consumer,
         tx: &mpsc::UnboundedSender<Message>,
     ) {
-        let mut event = SqsEvent::default();
-        event.records = batch
-            .iter()
-            .map(|m| {
-                let mut sqs = SqsMessage::default();
-                sqs.message_id = Some(m.id.clone());
-                sqs.receipt_handle = Some(m.id.clone());
-                sqs.body = Some(m.body.to_string());
-                sqs.attributes = HashMap::from([(
-                    "ApproximateReceiveCount".to_owned(),
-                    (m.receive_count + 1).to_string(),
-                )]);
-                sqs.event_source = Some("aws:sqs".into());
-                sqs.event_source_arn = Some(format!(
-                    "arn:aws:sqs:local:000000000000:{}",
-                    subscription.queue
-                ));
-                sqs.aws_region = Some("local".into());
-                sqs
-            })
-            .collect();
-        let failed: Vec<String> = match handler(event).await {
-            Ok(resp) => resp
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect(),
-            Err(e) => {
-                tracing::error!(queue = subscription.queue, error = %e, "invocation failed");
-                batch.iter().map(|m| m.id.clone()).collect()
-            }
-        };
+        let failed = handler(subscription.queue, batch.clone()).await;
         for mut m in batch {
             m.receive_count += 1;
             if !failed.contains(&m.id) {
@@ -272,7 +255,7 @@ impl Bus {
 impl EventPublisher for Bus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
         for ev in events {
-            let json = oms::sqs::eventbridge_json(ev, OMS_SOURCE, "local");
+            let json = oms_app::inbound::eventbridge_json(ev, OMS_SOURCE, "local");
             self.put(OMS_SOURCE, ev.type_name(), &json, &ev.event_id);
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! returns only after its group is on disk, so durability is per commit
 //! while the fsync cost is shared by everything that arrived meanwhile.
 
-use crate::store::{Attrs, Items, Key, StoreError, Write, apply, check_batch, conditions_hold};
+use oms_app::store::{Attrs, Items, Key, StoreError, Write, apply, check_batch, conditions_hold};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::{Arc, mpsc};

@@ -33,6 +33,7 @@ use crate::ids::{Channel, CustomerId, ExternalId, OrderId, Quantity, Sku};
 use crate::inventory::{Demand, LineQty, StockMove};
 use crate::money::{Currency, Money};
 use crate::notice::Notice;
+use crate::routing::Candidate;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -105,6 +106,7 @@ pub struct Customer {
     pub email: Option<String>,
 }
 
+/// A postal address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
@@ -125,7 +127,10 @@ pub struct Address {
 /// wire form ([`wire`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(rename = "OrderLine")]
+#[schemars(
+    rename = "OrderLine",
+    description = "One line of an order; prices in minor units of the order's currency."
+)]
 pub struct OrderLine<A = Money> {
     pub line_no: u16,
     pub sku: Sku,
@@ -212,6 +217,9 @@ impl NewOrder {
 /// amounts are integers in `currency`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "wire::OrderDoc", into = "wire::OrderDoc")]
+#[schemars(
+    description = "An order: lines, status, allocations, payment, shipments, returns and the history of every change. Amounts are integer minor units of `currency`."
+)]
 pub struct Order {
     pub order_id: OrderId,
     pub status: OrderStatus,
@@ -367,6 +375,45 @@ impl Order {
         Ok(change.finish(self))
     }
 
+    /// `RESERVED → ROUTED` by the best plan over `candidates` (see
+    /// [`crate::routing`]), or `→ REJECTED` (`UNROUTABLE`, reservation given
+    /// back) when no plan exists.
+    pub fn route(
+        &mut self,
+        candidates: &[Candidate],
+        cause: &Cause,
+    ) -> Result<Outcome, TransitionError> {
+        self.require(&[OrderStatus::Reserved], "route")?;
+        match crate::routing::plan(&self.demand(), self.ship_to.point, candidates) {
+            Ok(p) => self.mark_routed(p.allocations, p.reason, cause),
+            Err(e) => self.reject(
+                Rejection {
+                    reason: RejectReason::Unroutable,
+                    detail: e.to_string(),
+                    skus: e.skus(),
+                },
+                cause,
+            ),
+        }
+    }
+
+    /// `PLACED → REJECTED` because the network cannot cover `short`.
+    pub fn reject_for_stock(
+        &mut self,
+        short: Vec<Sku>,
+        cause: &Cause,
+    ) -> Result<Outcome, TransitionError> {
+        let listed: Vec<String> = short.iter().map(ToString::to_string).collect();
+        self.reject(
+            Rejection {
+                reason: RejectReason::InsufficientStock,
+                detail: format!("not enough stock for {}", listed.join(", ")),
+                skus: short,
+            },
+            cause,
+        )
+    }
+
     /// A cancellation asked by the customer or the storefront. Before
     /// release: immediate, stock given back and any capture refunded. After
     /// release: the warehouse is asked (`CANCEL_REQUESTED`). After shipment:
@@ -484,6 +531,27 @@ impl Order {
             refused: true,
         });
         self.outbox.clear();
+    }
+
+    /// Whether `trigger` made the order's latest change (a refusal is not a
+    /// change).
+    pub fn last_change_made_by(&self, trigger: &str) -> bool {
+        self.history
+            .last()
+            .is_some_and(|h| h.cause == trigger && !h.refused)
+    }
+
+    /// Whether the latest change was a cancellation (done, or asked of the
+    /// warehouse).
+    pub fn last_change_is_a_cancellation(&self) -> bool {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| !h.refused)
+            .is_some_and(|h| {
+                matches!(h.to, OrderStatus::Cancelled | OrderStatus::CancelRequested)
+                    && h.from != Some(h.to)
+            })
     }
 
     /// Whether a trigger (an event id) was already applied or refused.

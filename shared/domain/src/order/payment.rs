@@ -21,7 +21,10 @@ pub enum PaymentStatus {
 /// Money given back. `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(rename = "Refund")]
+#[schemars(
+    rename = "Refund",
+    description = "Money given back, in minor units of the order's currency."
+)]
 pub struct Refund<A = Money> {
     pub refund_id: String,
     pub amount: A,
@@ -31,7 +34,10 @@ pub struct Refund<A = Money> {
 /// The order's payment. `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(rename = "Payment")]
+#[schemars(
+    rename = "Payment",
+    description = "The order's payment; `captured` and `refunded` in minor units of the order's currency."
+)]
 pub struct Payment<A = Money> {
     pub payment_id: String,
     pub status: PaymentStatus,

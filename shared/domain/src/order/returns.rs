@@ -23,7 +23,10 @@ pub enum ReturnStatus {
 /// A return authorisation (RMA). `A` as in [`super::OrderLine`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(rename = "ReturnAuth")]
+#[schemars(
+    rename = "ReturnAuth",
+    description = "A return authorisation (RMA); `refundAmount` in minor units of the order's currency."
+)]
 pub struct ReturnAuth<A = Money> {
     pub rma_id: String,
     pub status: ReturnStatus,

@@ -310,4 +310,3 @@ impl Order {
         Ok(change.finish(self))
     }
 }
-

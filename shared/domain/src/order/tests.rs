@@ -133,9 +133,7 @@ fn happy_path_records_every_transition_with_stock_moves() {
         types(&out),
         ["OrderShipped", "CustomerNotificationRequested"]
     );
-    assert!(
-        matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[lq("A", 3)])
-    );
+    assert!(matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[lq("A", 3)]));
     ship(&mut o, "s2", "st", ShipmentStatus::Shipped, 6).unwrap();
     assert_eq!(o.status, OrderStatus::Shipped);
     ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 7).unwrap();
@@ -301,9 +299,7 @@ fn returns_refund_once_and_restock_resellable_units() {
         },
     ];
     let out = o.receive_return("rma-1", &back, &cause(8)).unwrap();
-    assert!(
-        matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[lq("A", 1)])
-    );
+    assert!(matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[lq("A", 1)]));
     assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(brl(200)));
     assert_eq!(
         o.receive_return("rma-1", &back, &cause(9)),

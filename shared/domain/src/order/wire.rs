@@ -161,6 +161,13 @@ impl<A> Refund<A> {
     }
 }
 
+impl ReturnAuth {
+    /// The authorisation as the API shows it (amounts in minor units).
+    pub fn to_doc(&self) -> ReturnAuth<i64> {
+        self.clone().map(amount)
+    }
+}
+
 impl<A> ReturnAuth<A> {
     pub(crate) fn map<B>(self, f: impl Fn(A) -> B) -> ReturnAuth<B> {
         ReturnAuth {

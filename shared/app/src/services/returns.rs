@@ -1,0 +1,74 @@
+//! Returns: authorising a return (an RMA) of delivered units not already
+//! returned. Receiving it is a partner fact ([`super::facts`]).
+
+use crate::Deps;
+use crate::change::{ChangeError, change_order, republish_if_made_by};
+use oms_domain::ids::{IdempotencyKey, OrderId};
+use oms_domain::inventory::LineQty;
+use oms_domain::order::{Order, ReturnAuth, ReturnError};
+use tracing::instrument;
+
+/// An authorised return, new or found again by its `Idempotency-Key`.
+#[derive(Debug)]
+pub struct Authorized {
+    pub order: Order,
+    pub rma_id: String,
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReturnFailure {
+    #[error("the order does not exist")]
+    NotFound,
+    #[error(transparent)]
+    Refused(ReturnError),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[instrument(skip(deps, lines, reason, key))]
+pub async fn authorize(
+    deps: &Deps,
+    order_id: &OrderId,
+    key: Option<&IdempotencyKey>,
+    lines: Vec<LineQty>,
+    reason: String,
+) -> Result<Authorized, ReturnFailure> {
+    let rma_id = match key {
+        Some(k) => ReturnAuth::id_for_key(order_id, k),
+        None => ReturnAuth::id_from_token(&deps.ids.token()),
+    };
+    let trigger = format!("return:{rma_id}");
+    let result = change_order(deps, order_id, "returns", &trigger, |order, cause| {
+        order.authorize_return(rma_id.clone(), lines.clone(), reason.clone(), cause)
+    })
+    .await;
+    let unavailable = |e: &dyn std::fmt::Display| ReturnFailure::Unavailable(e.to_string());
+    match result {
+        Ok(order) => Ok(Authorized {
+            order,
+            rma_id,
+            replayed: false,
+        }),
+        Err(ChangeError::Denied(ReturnError::Exists(_))) => {
+            let order = deps
+                .orders()
+                .get(order_id)
+                .await
+                .map_err(|e| unavailable(&e))?
+                .ok_or(ReturnFailure::NotFound)?;
+            // A replay: the first attempt may have committed without publishing.
+            republish_if_made_by(deps, &order, &trigger)
+                .await
+                .map_err(|e| unavailable(&e))?;
+            Ok(Authorized {
+                order,
+                rma_id,
+                replayed: true,
+            })
+        }
+        Err(ChangeError::Denied(e)) => Err(ReturnFailure::Refused(e)),
+        Err(ChangeError::NotFound) => Err(ReturnFailure::NotFound),
+        Err(e) => Err(unavailable(&e)),
+    }
+}
