@@ -1,6 +1,1 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    oms_aws::telemetry::init();
-    let deps = oms_aws::env::deps_from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| inventory::handle(&deps, req))).await
-}
+oms_aws::http_main!(inventory::handle);

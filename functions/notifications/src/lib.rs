@@ -50,6 +50,7 @@ impl Sender for LogSender {
     }
 }
 
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle(sender: &dyn Sender, event: SqsEvent) -> Result<SqsBatchResponse, Error> {
     let on_event = |ev| oms_app::services::notify::notify(sender, ev);
     Ok(oms_aws::sqs::process_batch(event, on_event).await)

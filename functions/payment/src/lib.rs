@@ -10,6 +10,7 @@ use oms_app::Deps;
 use oms_app::services::facts;
 use oms_app::wiring::Function;
 
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Error> {
     let on_event = |ev| facts::on_event(deps, Function::Payment, ev);
     Ok(oms_aws::sqs::process_batch(event, on_event).await)

@@ -27,6 +27,7 @@ pub async fn handle_http(deps: &Deps, req: Request) -> Result<Response<Body>, Er
     Ok(respond(result))
 }
 
+#[instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle_sqs(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, Error> {
     let on_event = |ev| facts::on_event(deps, Function::Returns, ev);
     Ok(oms_aws::sqs::process_batch(event, on_event).await)

@@ -1,9 +1,1 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    oms_aws::telemetry::init();
-    let deps = oms_aws::env::deps_from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        |ev: lambda_runtime::LambdaEvent<_>| shipment::handle(&deps, ev.payload),
-    ))
-    .await
-}
+oms_aws::sqs_main!(shipment::handle);

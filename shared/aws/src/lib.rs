@@ -11,7 +11,8 @@
 //!   [`provision`] (create the resources on an emulator);
 //! - edges: [`http`] (API Gateway requests in, JSON responses and errors
 //!   out), [`sqs`] (SQS batches in, partial batch failures out), [`mixed`]
-//!   (a function with both triggers).
+//!   (a function with both triggers), [`sqs_main!`] and [`http_main!`] (a
+//!   bootstrap's `main`).
 //!
 //! Depends on `oms_app` and `oms_domain`.
 
@@ -19,6 +20,7 @@ pub mod dynamo;
 pub mod env;
 pub mod eventbridge;
 pub mod http;
+mod main_macros;
 pub mod mixed;
 pub mod provision;
 pub mod settings;
@@ -27,3 +29,6 @@ pub mod sqs_timer;
 pub mod telemetry;
 
 pub use settings::AwsSettings;
+// For the `main` macros.
+pub use lambda_http;
+pub use lambda_runtime;
