@@ -223,16 +223,29 @@ async fn main() {
             provision: true,
         },
         payment_window: None,
+        secrets_dir: None,
+        limits: Default::default(),
     })
     .await
     .expect("runtime");
     let base = running.url();
+    let token = running
+        .issuer
+        .mint(
+            oms_domain::access::Role::Operator,
+            "cost-bench",
+            None,
+            Duration::from_secs(3600),
+        )
+        .expect("token");
     let http = reqwest::Client::new();
     let put = |path: String, body: Value| {
         let http = http.clone();
         let url = format!("{base}{path}");
+        let token = token.clone();
         async move {
             http.put(url)
+                .bearer_auth(token)
                 .body(body.to_string())
                 .send()
                 .await
@@ -288,6 +301,7 @@ async fn main() {
         });
         let placed: Value = http
             .post(format!("{base}/orders"))
+            .bearer_auth(&token)
             .body(body.to_string())
             .send()
             .await

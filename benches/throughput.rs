@@ -48,6 +48,8 @@ fn order_body(sku: &str, lat: f64, lon: f64) -> String {
 struct Client {
     http: reqwest::Client,
     base: String,
+    /// An operator's bearer token (a storefront's would do for orders).
+    token: String,
 }
 
 impl Client {
@@ -55,6 +57,7 @@ impl Client {
         let r = self
             .http
             .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
             .body(body.to_string())
             .send()
             .await
@@ -66,6 +69,7 @@ impl Client {
         let r = self
             .http
             .post(format!("{}/orders", self.base))
+            .bearer_auth(&self.token)
             .body(body)
             .send()
             .await
@@ -82,6 +86,7 @@ impl Client {
         let v: Value = self
             .http
             .get(format!("{}/orders/{id}", self.base))
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("get")
@@ -116,12 +121,24 @@ async fn main() {
             in_memory: false,
         },
         payment_window: None,
+        secrets_dir: None,
+        limits: Default::default(),
     })
     .await
     .expect("runtime");
+    let token = running
+        .issuer
+        .mint(
+            oms_domain::access::Role::Operator,
+            "bench",
+            None,
+            Duration::from_secs(3600),
+        )
+        .expect("token");
     let client = Arc::new(Client {
         http: reqwest::Client::new(),
         base: running.url(),
+        token,
     });
 
     // Five locations across Brazil; ten skus everywhere; one flash-sale sku.

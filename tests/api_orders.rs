@@ -254,6 +254,8 @@ async fn orders_survive_a_restart_on_the_same_data_dir() {
             in_memory: false,
         },
         payment_window: None,
+        secrets_dir: None,
+        limits: Default::default(),
     };
     let oms = Oms::start_with(options.clone()).await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;

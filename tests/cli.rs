@@ -27,3 +27,98 @@ async fn the_binary_serves_on_the_port_it_prints() {
     let body: serde_json::Value = health.expect("health answers").json().await.expect("json");
     assert_eq!(body["status"], "ok");
 }
+
+/// `oms token` and `oms partner-key` print what a user pastes: a token the
+/// server started on the same data directory accepts, and partner
+/// credentials as environment lines.
+#[tokio::test]
+async fn tokens_and_partner_keys_come_from_the_data_directory() {
+    let dir = std::env::temp_dir().join(format!("oms-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let oms = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_oms"))
+            .args(args)
+            .args(["--data-dir", dir.to_str().expect("utf-8 path")])
+            .output()
+            .expect("oms runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let token = oms(&["token", "--role", "operator"]);
+    assert_eq!(
+        token.trim().split('.').count(),
+        3,
+        "a JWT and nothing else: {token}"
+    );
+    let storefront = oms(&["token", "--role", "storefront", "--channel", "web"]);
+    assert_ne!(token, storefront);
+    let keys = oms(&["partner-key", "--kind", "payments"]);
+    let lines: Vec<&str> = keys.lines().collect();
+    assert!(
+        lines.len() == 2 && lines[0].starts_with("AWS_ACCESS_KEY_ID=AKID"),
+        "{keys}"
+    );
+    assert!(lines[1].starts_with("AWS_SECRET_ACCESS_KEY="), "{keys}");
+    assert_eq!(
+        oms(&["partner-key", "--kind", "payments"]),
+        keys,
+        "the same key every time"
+    );
+    let customer = Command::new(env!("CARGO_BIN_EXE_oms"))
+        .args([
+            "token",
+            "--role",
+            "customer",
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .expect("oms runs");
+    assert!(
+        !customer.status.success(),
+        "a customer token needs --customer-id"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
+        .args([
+            "--port",
+            "0",
+            "--in-memory",
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("oms starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("address")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let with = http
+        .get(format!("{url}/locations"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    let without = http
+        .get(format!("{url}/locations"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(with.expect("answer"), 200);
+    assert_eq!(without.expect("answer"), 401);
+}

@@ -140,6 +140,43 @@ fn the_http_api_serves_exactly_the_routes_the_code_serves() {
         .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function))
         .collect();
     assert_eq!(declared, wired);
+    // Every route takes a bearer token from the JWT authorizer, with exactly
+    // the scopes of the roles the code lets in.
+    let authorizer = &doc["components"]["securitySchemes"][oms_contracts::openapi::AUTHORIZER];
+    assert_eq!(
+        authorizer["x-amazon-apigateway-authorizer"]["type"], "jwt",
+        "{authorizer}"
+    );
+    assert_eq!(
+        authorizer["x-amazon-apigateway-authorizer"]["identitySource"],
+        "$request.header.Authorization"
+    );
+    for r in ROUTES {
+        let security = &doc["paths"][r.path][r.method.to_lowercase()]["security"];
+        let scopes: BTreeSet<String> = security[0][oms_contracts::openapi::AUTHORIZER]
+            .as_array()
+            .unwrap_or_else(|| panic!("{} {} has no authorizer", r.method, r.path))
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect();
+        let roles: BTreeSet<String> = r.roles.iter().map(|x| x.scope().to_owned()).collect();
+        assert_eq!(scopes, roles, "{} {}", r.method, r.path);
+    }
+    // The issuer is the stack's user pool unless one is given, whose
+    // resource server defines exactly the roles' scopes.
+    let server = &t["Resources"]["OmsResourceServer"]["Properties"];
+    let identifier = server["Identifier"].as_str().expect("identifier");
+    let defined: BTreeSet<String> = server["Scopes"]
+        .as_sequence()
+        .expect("scopes")
+        .iter()
+        .filter_map(|s| s["ScopeName"].as_str().map(|n| format!("{identifier}/{n}")))
+        .collect();
+    let roles: BTreeSet<String> = oms_domain::access::Role::ALL
+        .iter()
+        .map(|r| r.scope().to_owned())
+        .collect();
+    assert_eq!(defined, roles);
     // API Gateway may invoke exactly the functions that serve routes.
     for f in Function::ALL {
         let id = oms_contracts::openapi::function_logical_id(f);
@@ -254,6 +291,35 @@ fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
             Some(keys),
             "the pattern matches on source and detail-type only"
         );
+    }
+}
+
+#[test]
+fn partners_may_put_only_their_own_sources_and_never_the_oms_source() {
+    let t = template();
+    let defaults = oms_domain::partner::PartnerSources::default();
+    let policies: Vec<_> = resources(&t)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Events::EventBusPolicy")
+        .collect();
+    assert_eq!(policies.len(), oms_domain::partner::PartnerKind::ALL.len());
+    for kind in oms_domain::partner::PartnerKind::ALL {
+        let (_, policy) = policies
+            .iter()
+            .find(|(id, _)| id.to_lowercase().starts_with(kind.name()))
+            .unwrap_or_else(|| panic!("a bus policy for the {} partner", kind.name()));
+        let statement = &policy["Properties"]["Statement"];
+        assert_eq!(statement["Action"], "events:PutEvents");
+        let sources = strings(&statement["Condition"]["StringEquals"]["events:source"]);
+        let allowed: BTreeSet<String> = defaults.sources_of(kind).iter().cloned().collect();
+        assert_eq!(sources, allowed, "{}", kind.name());
+        assert!(!sources.contains(oms_domain::events::OMS_SOURCE));
+    }
+    // Timers reach their queue directly, never through a rule.
+    for s in SUBSCRIPTIONS {
+        for timer in s.timers {
+            assert!(!s.detail_types.contains(timer));
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use oms_domain::partner::PartnerKind;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -171,8 +172,8 @@ async fn cancelling_before_release_gives_stock_back_and_refunds_the_capture() {
         .send("POST", &format!("/orders/{id}/cancel"), None, &[])
         .await;
     assert_eq!(
-        c["payment"]["refunded"], 0,
-        "a mismatched payment was never captured: nothing to refund"
+        c["payment"]["refunded"], 1,
+        "the part paid is captured, and refunded when the order is cancelled: no money stranded"
     );
 
     let paid_id = oms.routed_order(&[("A", 1)]).await;
@@ -384,7 +385,20 @@ async fn events_from_sources_not_on_the_allow_list_are_refused_and_audited() {
     let pay = json!({"orderId": id, "paymentId": "p-1", "amount": o["total"], "currency": "BRL"});
     oms.put_event("partner.wms", "PaymentConfirmed", pay.clone())
         .await;
-    oms.put_event("someone.else", "PaymentConfirmed", pay).await;
+    // A source the payments partner may not use: refused at the bus, and
+    // recorded on the order it names.
+    let r = oms
+        .put_event_as(
+            PartnerKind::Payments,
+            "someone.else",
+            "PaymentConfirmed",
+            pay,
+        )
+        .await;
+    assert_eq!(
+        r["Entries"][0]["ErrorCode"], "NotAuthorizedForSourceException",
+        "{r}"
+    );
     oms.put_event(
         "partner.payments",
         "PaymentConfirmed",
@@ -401,7 +415,7 @@ async fn events_from_sources_not_on_the_allow_list_are_refused_and_audited() {
         .map(|h| h["actor"].as_str().unwrap().to_owned())
         .collect();
     assert!(
-        actors.contains(&"source:someone.else".to_owned())
+        actors.contains(&"source:payments partner key, claiming someone.else".to_owned())
             && actors.contains(&"source:partner.wms".to_owned()),
         "{actors:?}"
     );
@@ -469,34 +483,91 @@ async fn an_unpaid_order_is_cancelled_when_its_payment_window_closes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_events_answers_like_eventbridge() {
     let oms = stocked().await;
-    let post = |body: Value| {
-        oms.http
-            .post(oms.url("/"))
-            .header("x-amz-target", "AWSEvents.PutEvents")
-            .body(body.to_string())
-            .send()
+    let post = |body: Value, kind: Option<PartnerKind>| {
+        let oms = &oms;
+        async move { oms.raw_put_events(&body.to_string(), kind).await }
     };
+    let wms = Some(PartnerKind::Wms);
     let ok = json!({"Source": "partner.wms", "DetailType": "X", "Detail": "{}"});
     let mut wrong_bus = ok.clone();
     wrong_bus["EventBusName"] = json!("someone-elses-bus");
     let mut named = ok.clone();
     named["EventBusName"] = json!("oms");
     let no_detail = json!({"Source": "partner.wms", "DetailType": "X"});
-    let r: Value = post(json!({"Entries": [ok, wrong_bus, named, no_detail]}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (s, r) = post(json!({"Entries": [ok, wrong_bus, named, no_detail]}), wms).await;
+    assert_eq!(s, 200, "{r}");
     assert_eq!(r["FailedEntryCount"], 2, "{r}");
     assert!(r["Entries"][0]["EventId"].is_string() && r["Entries"][2]["EventId"].is_string());
     assert_eq!(r["Entries"][1]["ErrorCode"], "InvalidArgument");
     let too_many =
         json!({"Entries": vec![json!({"Source": "a", "DetailType": "b", "Detail": "{}"}); 11]});
-    assert_eq!(post(too_many).await.unwrap().status().as_u16(), 400);
+    assert_eq!(post(too_many, wms).await.0, 400);
+    assert_eq!(post(json!({"nope": 1}), wms).await.0, 400);
+
+    // Unsigned, or signed with a key the OMS does not know, or tampered with:
+    // 403 with EventBridge's error shape, nothing put.
+    let entries =
+        json!({"Entries": [{"Source": "partner.wms", "DetailType": "X", "Detail": "{}"}]});
+    let (s, r) = post(entries.clone(), None).await;
     assert_eq!(
-        post(json!({"nope": 1})).await.unwrap().status().as_u16(),
-        400
+        (s, r["__type"].as_str()),
+        (403, Some("MissingAuthenticationTokenException")),
+        "{r}"
+    );
+    let url = oms.url("/");
+    let headers = vec![
+        ("x-amz-target".to_owned(), "AWSEvents.PutEvents".to_owned()),
+        (
+            "host".to_owned(),
+            url.trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned(),
+        ),
+    ];
+    let body = entries.to_string();
+    let send = |signed: Vec<(String, String)>, body: String| {
+        let mut req = oms.http.post(&url).body(body);
+        for (k, v) in headers.iter().chain(signed.iter()) {
+            req = req.header(k, v);
+        }
+        async move {
+            let resp = req.send().await.expect("PutEvents");
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let stranger = sign(
+        &url,
+        &headers,
+        &body,
+        "AKIDSTRANGER0000",
+        "not-a-secret-we-know",
+    );
+    let (s, r) = send(stranger, body.clone()).await;
+    assert_eq!(
+        (s, r["__type"].as_str()),
+        (403, Some("UnrecognizedClientException")),
+        "{r}"
+    );
+    let key = oms.running.partner_keys.of(PartnerKind::Wms).unwrap();
+    let signed = sign(&url, &headers, &body, &key.access_key_id, &key.secret);
+    let tampered = body.replace("partner.wms", "partner.pay");
+    let (s, r) = send(signed.clone(), tampered).await;
+    assert_eq!(
+        (s, r["__type"].as_str()),
+        (403, Some("InvalidSignatureException")),
+        "{r}"
+    );
+    let (s, r) = send(signed, body).await;
+    assert_eq!((s, r["FailedEntryCount"].as_u64()), (200, Some(0)), "{r}");
+
+    // No partner may put the OMS's own source.
+    let forged = json!({"Entries": [{"Source": "oms", "DetailType": "CustomerNotificationRequested", "Detail": "{}"}]});
+    let (s, r) = post(forged, Some(PartnerKind::Payments)).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        r["Entries"][0]["ErrorCode"], "NotAuthorizedForSourceException",
+        "{r}"
     );
 }
 

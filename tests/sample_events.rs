@@ -174,7 +174,7 @@ async fn every_sample_event_is_handled() {
         oms_domain::order::ReturnStatus::Received
     );
     assert_eq!(
-        order.payment.as_ref().map(|p| p.refunded.amount),
+        order.principal_payment().map(|p| p.refunded.amount),
         Some(1990)
     );
     assert_eq!(http(&deps, "order-intake/cancel-order.json").await.0, 409);

@@ -9,7 +9,7 @@ use oms_domain::geo::GeoPoint;
 use oms_domain::ids::{IdempotencyKey, LocationId, OrderId, Quantity, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{LineQty, Location, LocationKind};
-use oms_domain::order::{Allocation, Cause, Order};
+use oms_domain::order::{Allocation, CancelCode, Cause, Order};
 use oms_embedded::store::EmbeddedItems;
 use std::sync::Arc;
 
@@ -339,7 +339,8 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
         a.mark_reserved(&cause()).expect("transition");
         orders.save(&mut a, vec![]).await.expect(engine);
         assert_eq!(a.version, 2, "{engine}");
-        b.cancel("late".into(), &cause()).expect("transition");
+        b.cancel(CancelCode::CustomerRequest, "late".into(), &cause())
+            .expect("transition");
         assert_eq!(
             orders.save(&mut b, vec![]).await,
             Err(SaveError::Stale),
@@ -381,6 +382,9 @@ async fn stock_moves_keep_the_counters_consistent() {
                 name: l.to_string(),
                 kind: LocationKind::Warehouse,
                 point: GeoPoint::new(0.0, 0.0).unwrap(),
+                country: None,
+                ships_to: vec![],
+                active: true,
             };
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
@@ -583,6 +587,9 @@ mod interleavings {
                 name: l.to_string(),
                 kind: LocationKind::Store,
                 point: GeoPoint::new(0.0, 0.0).unwrap(),
+                country: None,
+                ships_to: vec![],
+                active: true,
             };
             inv.put_location(&location).await.expect(engine);
         }

@@ -15,6 +15,26 @@ use std::time::Duration;
 /// stand-in for waiting out the visibility timeout).
 const RETRY_AFTER_SECS: i32 = 1;
 
+/// The scheduler of `--aws` mode, as deployed: an SQS delay message on the
+/// timer's queue.
+pub async fn timer(
+    sdk: &SdkConfig,
+    names: &AwsSettings,
+    clock: std::sync::Arc<dyn oms_app::ports::Clock>,
+) -> anyhow::Result<oms_aws::sqs_timer::SqsDelayScheduler> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue = names.queue(oms_app::wiring::TIMER_QUEUE);
+    let url = sqs
+        .get_queue_url()
+        .queue_name(&queue)
+        .send()
+        .await
+        .with_context(|| format!("queue {queue} (run with --provision?)"))?
+        .queue_url
+        .context("queue URL")?;
+    Ok(oms_aws::sqs_timer::SqsDelayScheduler::new(sqs, url, clock))
+}
+
 /// Starts a poller per subscription whose function has a handler.
 pub async fn start_pollers(
     sdk: &SdkConfig,

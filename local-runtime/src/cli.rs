@@ -1,18 +1,30 @@
-//! The `oms` command: the whole OMS in one process on 127.0.0.1.
+//! The `oms` command: the whole OMS in one process on 127.0.0.1, and the
+//! local stand-ins for what AWS issues — bearer tokens (`oms token`) and
+//! partner credentials (`oms partner-key`).
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
+use oms_domain::access::Role;
+use oms_domain::partner::PartnerKind;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "oms", about = "Run every OMS function in one local process")]
+#[command(
+    name = "oms",
+    version,
+    about = "Run every OMS function in one local process",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Port on 127.0.0.1 (0 picks a free port).
     #[arg(long, env = "OMS_PORT", default_value_t = 3000)]
     port: u16,
-    /// Directory of the embedded store.
-    #[arg(long, env = "OMS_DATA_DIR", default_value = ".oms-data")]
+    /// Directory of the embedded store, the token key and the partner keys.
+    #[arg(long, env = "OMS_DATA_DIR", default_value = ".oms-data", global = true)]
     data_dir: PathBuf,
-    /// Keep everything in memory (nothing survives a restart).
+    /// Keep the store in memory (nothing survives a restart; the keys in
+    /// --data-dir are still used).
     #[arg(long, conflicts_with = "aws")]
     in_memory: bool,
     /// Use DynamoDB, EventBridge and SQS at the endpoint and with the
@@ -23,12 +35,114 @@ struct Cli {
     /// With --aws: create the table, bus, queues and rules first (idempotent).
     #[arg(long, requires = "aws")]
     provision: bool,
+    /// Requests per second each bearer token may send (429 beyond; off by
+    /// default, so that benchmarks measure the OMS).
+    #[arg(long, env = "OMS_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Connections served at once (keep it under the file-descriptor limit).
+    #[arg(long, env = "OMS_MAX_CONNECTIONS", default_value_t = 1000)]
+    max_connections: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a bearer token for the API, signed with --data-dir's key
+    /// (what Cognito issues on AWS). Only the token is printed.
+    Token {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The channel a storefront places and reads orders for.
+        #[arg(long, required_if_eq("role", "storefront"))]
+        channel: Option<String>,
+        /// The customer a customer token is (its subject).
+        #[arg(long, required_if_eq("role", "customer"))]
+        customer_id: Option<String>,
+        /// Who the token names in orders' history (operators, storefronts).
+        #[arg(long)]
+        subject: Option<String>,
+        /// How long the token lasts.
+        #[arg(long, default_value = "24h")]
+        ttl: humantime::Duration,
+    },
+    /// Print a partner's credentials for signed `PutEvents`
+    /// (`AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` lines).
+    PartnerKey {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Operator,
+    Storefront,
+    Customer,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KindArg {
+    Payments,
+    Wms,
+    Carrier,
+    Marketplace,
 }
 
 /// Runs the command line: `cargo run` at the root calls this.
 pub async fn main() -> anyhow::Result<()> {
-    oms_aws::telemetry::init();
     let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Token {
+            role,
+            channel,
+            customer_id,
+            subject,
+            ttl,
+        }) => {
+            let role = match role {
+                RoleArg::Operator => Role::Operator,
+                RoleArg::Storefront => Role::Storefront,
+                RoleArg::Customer => Role::Customer,
+            };
+            let subject = match role {
+                Role::Customer => customer_id.unwrap_or_default(),
+                _ => subject.unwrap_or_else(|| format!("local-{role}")),
+            };
+            if role == Role::Customer {
+                oms_domain::ids::CustomerId::parse(&subject)
+                    .map_err(|e| anyhow::anyhow!("--customer-id: {e}"))?;
+            }
+            if let Some(c) = &channel {
+                oms_domain::ids::Channel::parse(c)
+                    .map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
+            }
+            let issuer = crate::auth::Issuer::open(&cli.data_dir)?;
+            println!(
+                "{}",
+                issuer.mint(role, &subject, channel.as_deref(), ttl.into())?
+            );
+            Ok(())
+        }
+        Some(Command::PartnerKey { kind }) => {
+            let kind = match kind {
+                KindArg::Payments => PartnerKind::Payments,
+                KindArg::Wms => PartnerKind::Wms,
+                KindArg::Carrier => PartnerKind::Carrier,
+                KindArg::Marketplace => PartnerKind::Marketplace,
+            };
+            let keys = crate::partners::PartnerKeys::open(&cli.data_dir)?;
+            let key = keys
+                .of(kind)
+                .ok_or_else(|| anyhow::anyhow!("no key for {}", kind.name()))?;
+            println!("AWS_ACCESS_KEY_ID={}", key.access_key_id);
+            println!("AWS_SECRET_ACCESS_KEY={}", key.secret);
+            Ok(())
+        }
+        None => serve(cli).await,
+    }
+}
+
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    oms_aws::telemetry::init();
     let backend = if cli.aws {
         crate::Backend::Aws {
             names: oms_aws::AwsSettings::from_env()?,
@@ -49,11 +163,36 @@ pub async fn main() -> anyhow::Result<()> {
         port: cli.port,
         backend,
         payment_window: None,
+        secrets_dir: Some(cli.data_dir.clone()),
+        limits: crate::server::Limits {
+            rate_per_token: cli.rate_limit,
+            max_connections: cli.max_connections,
+            ..crate::server::Limits::default()
+        },
     })
     .await?;
     // The first line is for scripts (and tests) that start us on port 0.
     println!("OMS listening on {} (store {store})", running.url());
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
+    tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM: both stop the runtime cleanly.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }

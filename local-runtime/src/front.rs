@@ -1,18 +1,32 @@
 //! The HTTP front: behaves like API Gateway's HTTP API in front of the
 //! function handlers. It matches the route from [`oms_app::wiring::ROUTES`],
-//! builds the `lambda_http` request (path parameters, request context with
-//! a request id) and returns the function's response as it is.
+//! verifies the bearer token as the JWT authorizer does (401 without a
+//! valid one, 403 when the route does not take the token's role), builds
+//! the `lambda_http` request (path parameters, request context with a
+//! request id and the token's claims) and returns the function's response
+//! as it is.
+//!
+//! It also answers EventBridge's `PutEvents` (signed with a partner key,
+//! AWS Signature Version 4), `GET /health`, `GET /openapi.json` and the
+//! operator's `/_local` views.
 
+use crate::auth::{Issuer, TokenError};
 use crate::functions::HttpFn;
+use crate::partners::PartnerKeys;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{Request as AxumRequest, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequestContext,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
+use oms_app::Deps;
 use oms_app::wiring::{Function, match_route};
 use oms_aws::http::{ApiError, error_response, json, no_route};
+use oms_domain::access::Role;
 use oms_embedded::bus::Bus;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,10 +39,14 @@ const FRONT_BODY_LIMIT: usize = 1024 * 1024;
 mod put_events {
     //! EventBridge's `PutEvents` (JSON 1.1 protocol), so partners and
     //! `aws events put-events --endpoint-url http://127.0.0.1:3000` reach
-    //! the embedded bus exactly as they reach AWS.
+    //! the embedded bus exactly as they reach AWS: signed with the
+    //! partner's key, each entry's `source` one the key's kind may use.
 
+    use crate::partners::PartnerKey;
     use axum::response::{IntoResponse, Response};
     use lambda_http::http::{StatusCode, header};
+    use oms_app::Deps;
+    use oms_app::inbound::BusEvent;
     use oms_embedded::bus::Bus;
     use serde::Deserialize;
     use serde_json::{Value, json};
@@ -53,7 +71,7 @@ mod put_events {
         resources: Vec<String>,
     }
 
-    fn answer(status: StatusCode, body: Value) -> Response {
+    pub fn answer(status: StatusCode, body: Value) -> Response {
         (
             status,
             [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
@@ -69,7 +87,20 @@ mod put_events {
         )
     }
 
-    pub fn handle(bus: &Bus, bus_name: &str, body: &[u8]) -> Response {
+    /// An entry's outcome: its event id, or EventBridge's error code and
+    /// message (and, for a refused source, the event to record as refused).
+    enum Outcome {
+        Put(String),
+        Failed(&'static str, String, Option<BusEvent>),
+    }
+
+    pub async fn handle(
+        bus: &Bus,
+        bus_name: &str,
+        deps: &Deps,
+        key: &PartnerKey,
+        body: &[u8],
+    ) -> Response {
         let request: Request = match serde_json::from_slice(body) {
             Ok(r) => r,
             Err(e) => return validation(&format!("malformed PutEvents request: {e}")),
@@ -78,44 +109,76 @@ mod put_events {
             return validation("Entries must hold 1 to 10 entries");
         }
         let mut failed = 0;
-        let results: Vec<Value> = request
-            .entries
-            .into_iter()
-            .map(|e| match accept(bus, bus_name, e) {
-                Ok(id) => json!({"EventId": id}),
-                Err(why) => {
+        let mut results = Vec::with_capacity(request.entries.len());
+        for e in request.entries {
+            match accept(bus, bus_name, deps, key, e) {
+                Outcome::Put(id) => results.push(json!({"EventId": id})),
+                Outcome::Failed(code, message, refused) => {
                     failed += 1;
-                    json!({"ErrorCode": "InvalidArgument", "ErrorMessage": why})
+                    if let Some(event) = refused {
+                        // Recorded in the order's history, never applied.
+                        let result = oms_app::services::facts::record_refused_delivery(
+                            deps, &event, &message,
+                        )
+                        .await;
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "refused entry not recorded");
+                        }
+                    }
+                    results.push(json!({"ErrorCode": code, "ErrorMessage": message}));
                 }
-            })
-            .collect();
+            }
+        }
         answer(
             StatusCode::OK,
             json!({"FailedEntryCount": failed, "Entries": results}),
         )
     }
 
-    fn accept(bus: &Bus, bus_name: &str, e: Entry) -> Result<String, String> {
+    fn accept(bus: &Bus, bus_name: &str, deps: &Deps, key: &PartnerKey, e: Entry) -> Outcome {
+        let invalid = |m: &str| Outcome::Failed("InvalidArgument", m.to_owned(), None);
         if let Some(name) = &e.event_bus_name {
             let ours = name == bus_name || name.ends_with(&format!(":event-bus/{bus_name}"));
             if !ours {
-                return Err(format!("unknown event bus {name}; this bus is {bus_name}"));
+                return invalid(&format!("unknown event bus {name}; this bus is {bus_name}"));
             }
         }
-        let source = e
-            .source
-            .filter(|s| !s.is_empty())
-            .ok_or("Source is required")?;
-        let detail_type = e
-            .detail_type
-            .filter(|s| !s.is_empty())
-            .ok_or("DetailType is required")?;
-        let detail: Value = serde_json::from_str(e.detail.as_deref().ok_or("Detail is required")?)
-            .map_err(|_| "Detail is not valid JSON".to_owned())?;
+        let Some(source) = e.source.filter(|s| !s.is_empty()) else {
+            return invalid("Source is required");
+        };
+        let Some(detail_type) = e.detail_type.filter(|s| !s.is_empty()) else {
+            return invalid("DetailType is required");
+        };
+        let Some(detail) = e
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        else {
+            return invalid("Detail is required and must be valid JSON");
+        };
         if !detail.is_object() {
-            return Err("Detail must be a JSON object".into());
+            return invalid("Detail must be a JSON object");
         }
         let id = uuid::Uuid::new_v4().to_string();
+        if !deps.config.partner_sources.may_use(key.kind, &source) {
+            let why = format!(
+                "a {} partner may not put events with source {}",
+                key.kind.name(),
+                oms_domain::ids::clip(&source, 64)
+            );
+            tracing::warn!(kind = key.kind.name(), %detail_type, "entry refused: source not allowed");
+            let refused = BusEvent {
+                id,
+                detail_type: oms_domain::ids::clip(&detail_type, 64),
+                source: format!(
+                    "{} partner key, claiming {}",
+                    key.kind.name(),
+                    oms_domain::ids::clip(&source, 64)
+                ),
+                detail,
+            };
+            return Outcome::Failed("NotAuthorizedForSourceException", why, Some(refused));
+        }
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let event = json!({
             "version": "0", "id": id, "detail-type": detail_type, "source": source,
@@ -126,7 +189,7 @@ mod put_events {
         if delivered == 0 {
             tracing::warn!(%source, %detail_type, "no rule matched the event");
         }
-        Ok(id)
+        Outcome::Put(id)
     }
 }
 
@@ -137,6 +200,9 @@ pub struct Front {
     pub bus_name: String,
     pub notifications: Arc<notifications::LogSender>,
     pub requests: AtomicU64,
+    pub issuer: Arc<Issuer>,
+    pub partner_keys: Arc<PartnerKeys>,
+    pub deps: Arc<Deps>,
 }
 
 pub fn router(front: Arc<Front>) -> axum::Router {
@@ -160,6 +226,46 @@ fn lambda_to_axum(resp: lambda_http::Response<Body>) -> AxumResponse {
     AxumResponse::from_parts(parts, AxumBody::from(bytes))
 }
 
+fn api_error(e: ApiError) -> AxumResponse {
+    lambda_to_axum(error_response(e))
+}
+
+fn authorization(req: &AxumRequest) -> Option<&str> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The verified claims of the request's token, or the 401.
+fn authenticate(front: &Front, req: &AxumRequest) -> Result<crate::auth::TokenClaims, ApiError> {
+    front.issuer.verify(authorization(req)).map_err(|e| {
+        let message = match &e {
+            TokenError::Missing => e.to_string(),
+            TokenError::Invalid(_) => {
+                "the bearer token is not valid (signature, issuer, audience or expiry)".into()
+            }
+        };
+        ApiError::new(401, "UNAUTHENTICATED", message)
+    })
+}
+
+/// 403 unless the token's scopes include one of `roles`'.
+fn authorize(
+    claims: &crate::auth::TokenClaims,
+    roles: &[Role],
+    what: &str,
+) -> Result<(), ApiError> {
+    let scopes = claims.scopes();
+    if roles.iter().any(|r| scopes.iter().any(|s| s == r.scope())) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        403,
+        "FORBIDDEN",
+        format!("this token may not call {what}"),
+    ))
+}
+
 async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumResponse {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -167,60 +273,59 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
         ("GET", "/health") => {
             return lambda_to_axum(json(StatusCode::OK, &serde_json::json!({"status": "ok"})));
         }
-        ("GET", "/_local/bus") if front.bus.is_some() => {
-            let stats = front.bus.as_ref().map(|b| b.stats());
-            return lambda_to_axum(json(StatusCode::OK, &stats));
-        }
-        ("GET", "/_local/dead-letters") if front.bus.is_some() => {
-            let dead = front.bus.as_ref().map(|b| b.dead_letters());
-            return lambda_to_axum(json(StatusCode::OK, &dead));
-        }
         ("GET", "/openapi.json") => {
             return lambda_to_axum(json(StatusCode::OK, &oms_contracts::openapi::document()));
         }
-        ("GET", "/_local/notifications") => {
-            return lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()));
-        }
-        ("POST", "/") if is_put_events(&req) => {
-            let Some(bus) = &front.bus else {
-                return lambda_to_axum(error_response(ApiError::not_found(
-                    "PutEvents is served in embedded mode only",
-                )));
+        ("POST", "/") if is_put_events(&req) => return put_events(&front, req).await,
+        ("GET", local) if local.starts_with("/_local/") => {
+            let claims = match authenticate(&front, &req) {
+                Ok(c) => c,
+                Err(e) => return api_error(e),
             };
-            let bytes = to_bytes(req.into_body(), FRONT_BODY_LIMIT)
-                .await
-                .unwrap_or_default();
-            return put_events::handle(bus, &front.bus_name, &bytes);
+            if let Err(e) = authorize(&claims, &[Role::Operator], local) {
+                return api_error(e);
+            }
+            return local_view(&front, local);
         }
         _ => {}
     }
     let Some((route, params)) = match_route(&method, &path) else {
-        return lambda_to_axum(error_response(no_route(&method, &path)));
+        return api_error(no_route(&method, &path));
     };
+    let claims = match authenticate(&front, &req) {
+        Ok(c) => c,
+        Err(e) => return api_error(e),
+    };
+    if let Err(e) = authorize(&claims, route.roles, &format!("{method} {}", route.path)) {
+        return api_error(e);
+    }
     let Some(handler) = front.handlers.get(&route.function) else {
-        return lambda_to_axum(error_response(ApiError::not_found(
-            "no function serves this route",
-        )));
+        return api_error(ApiError::not_found("no function serves this route"));
     };
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, FRONT_BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            let e = ApiError::new(
+            return api_error(ApiError::new(
                 413,
                 "PAYLOAD_TOO_LARGE",
                 format!("the request body exceeds {FRONT_BODY_LIMIT} bytes"),
-            );
-            return lambda_to_axum(error_response(e));
+            ));
         }
     };
     let n = front.requests.fetch_add(1, Ordering::Relaxed);
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    jwt.scopes = Some(claims.scopes());
+    jwt.claims = claims.as_map();
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
     let mut ctx = ApiGatewayV2httpRequestContext::default();
     ctx.request_id = Some(format!("local-{n}"));
     ctx.route_key = Some(format!("{} {}", route.method, route.path));
     ctx.stage = Some("$default".into());
     ctx.http.method = parts.method.clone();
     ctx.http.path = Some(path.clone());
+    ctx.authorizer = Some(authorizer);
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
@@ -249,4 +354,73 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
+}
+
+/// The operator's views of the local runtime.
+fn local_view(front: &Front, path: &str) -> AxumResponse {
+    let Some(bus) = &front.bus else {
+        return api_error(ApiError::new(
+            404,
+            "NOT_FOUND",
+            format!(
+                "{path} shows the embedded bus; in --aws mode use the SQS queues and their dead-letter queues"
+            ),
+        ));
+    };
+    match path {
+        "/_local/bus" => lambda_to_axum(json(StatusCode::OK, &bus.stats())),
+        "/_local/dead-letters" => lambda_to_axum(json(StatusCode::OK, &bus.dead_letters())),
+        "/_local/notifications" => {
+            lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()))
+        }
+        _ => api_error(no_route("GET", path)),
+    }
+}
+
+async fn put_events(front: &Front, req: AxumRequest) -> AxumResponse {
+    let Some(bus) = &front.bus else {
+        return put_events::answer(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({
+                "__type": "ValidationException",
+                "message": "in --aws mode partners put events on the emulator's bus: use its endpoint (AWS_ENDPOINT_URL), not the OMS's",
+            }),
+        );
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, FRONT_BODY_LIMIT).await else {
+        return put_events::answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            serde_json::json!({"__type": "ValidationException", "message": "the request is too large"}),
+        );
+    };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+        .collect();
+    let signed = crate::sigv4::Signed {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body: &bytes,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let key = match crate::sigv4::verify(&signed, &front.partner_keys, now) {
+        Ok(key) => key.clone(),
+        Err(e) => {
+            tracing::warn!(code = e.code(), "PutEvents refused");
+            let message = e.to_string();
+            let message = message.split_once(": ").map(|(_, m)| m).unwrap_or(&message);
+            return put_events::answer(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"__type": e.code(), "message": message}),
+            );
+        }
+    };
+    put_events::handle(bus, &front.bus_name, &front.deps, &key, &bytes).await
 }

@@ -5,15 +5,24 @@
 //! - [`cli`]: the `oms` command (flags, environment, Ctrl-C);
 //! - [`front`]: an HTTP front shaped like API Gateway's HTTP API, plus
 //!   EventBridge's `PutEvents` for partners and the `/_local` views;
+//!   [`server`]: its connections (timeouts, a cap, a rate per token);
 //! - [`functions`]: the handlers, exactly as the Lambda bootstraps call
 //!   them, and the batch invocation both queue consumers share;
 //! - [`aws_mode`]: the SQS pollers of `--aws` mode;
+//! - trust: [`auth`] (bearer tokens: minted and verified as the JWT
+//!   authorizer does), [`partners`] (partner keys), [`sigv4`] (partners'
+//!   signed `PutEvents`), [`secrets`] (where keys are kept);
 //! - the store, bus and timer: `oms_embedded`.
 
+pub mod auth;
 pub mod aws_mode;
 pub mod cli;
 pub mod front;
 pub mod functions;
+pub mod partners;
+pub mod secrets;
+pub mod server;
+pub mod sigv4;
 
 use anyhow::Context;
 use oms_app::Deps;
@@ -26,7 +35,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -35,6 +44,11 @@ pub struct Options {
     pub backend: Backend,
     /// Overrides `OMS_PAYMENT_WINDOW_SECS`.
     pub payment_window: Option<std::time::Duration>,
+    /// Where the token-signing key and the partner keys are kept; `None`:
+    /// keys that live as long as the process.
+    pub secrets_dir: Option<PathBuf>,
+    /// How the front treats its clients (timeouts, connections, rate).
+    pub limits: server::Limits,
 }
 
 #[derive(Debug, Clone)]
@@ -65,19 +79,25 @@ impl Options {
                 in_memory: true,
             },
             payment_window: None,
+            secrets_dir: None,
+            limits: server::Limits::default(),
         }
     }
 }
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// Signs and verifies the API's bearer tokens.
+    pub issuer: Arc<auth::Issuer>,
+    /// The partners' `PutEvents` credentials.
+    pub partner_keys: Arc<partners::PartnerKeys>,
     /// What the notifications function sent.
     pub notifications: Arc<notifications::LogSender>,
     /// The in-process bus (embedded backend only).
     pub bus: Option<Arc<Bus>>,
     pub deps: Arc<Deps>,
     pollers: Vec<tokio::task::JoinHandle<()>>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -88,9 +108,7 @@ impl Running {
 
     /// Stops accepting requests, stops the bus and closes the store.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
         let _ = (&mut self.server).await;
         if let Some(bus) = &self.bus {
             bus.stop().await;
@@ -134,8 +152,14 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
     if let Some(window) = options.payment_window {
         deps.config.payment_window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
     }
-    let timer = LocalTimer::new(deps.events.clone(), deps.clock.clone());
-    let deps = Arc::new(deps.with_scheduler(Arc::new(timer)));
+    let scheduler: Arc<dyn oms_app::ports::Scheduler> = match (&bus, &sdk, &options.backend) {
+        (Some(bus), _, _) => Arc::new(LocalTimer::new(bus.clone(), deps.clock.clone())),
+        (None, Some(sdk), Backend::Aws { names, .. }) => {
+            Arc::new(aws_mode::timer(sdk, names, deps.clock.clone()).await?)
+        }
+        _ => anyhow::bail!("no scheduler for this backend"),
+    };
+    let deps = Arc::new(deps.with_scheduler(scheduler));
     let locals = functions::Locals {
         deps: deps.clone(),
         sender: Arc::new(notifications::LogSender::recording()),
@@ -161,36 +185,44 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         _ => {}
     }
 
+    let (issuer, partner_keys) = match &options.secrets_dir {
+        Some(dir) => (auth::Issuer::open(dir)?, partners::PartnerKeys::open(dir)?),
+        None => (
+            auth::Issuer::ephemeral(),
+            partners::PartnerKeys::ephemeral(),
+        ),
+    };
+    let (issuer, partner_keys) = (Arc::new(issuer), Arc::new(partner_keys));
     let front = Arc::new(front::Front {
         handlers: http_handlers,
         bus: bus.clone(),
         bus_name: std::env::var("OMS_BUS").unwrap_or_else(|_| "oms".into()),
         notifications: locals.sender.clone(),
         requests: AtomicU64::new(0),
+        issuer: issuer.clone(),
+        partner_keys: partner_keys.clone(),
+        deps: deps.clone(),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{}", options.port))?;
     let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(e) = axum::serve(listener, front::router(front))
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(server::serve(
+        listener,
+        front::router(front),
+        options.limits.clone(),
+        stopped,
+    ));
     Ok(Running {
         addr,
+        issuer,
+        partner_keys,
         notifications: locals.sender,
         bus,
         deps,
         pollers,
-        stop: Some(stop),
+        stop,
         server,
     })
 }

@@ -2,6 +2,8 @@
 //! small client.
 #![allow(dead_code)]
 
+use oms_domain::access::Role;
+use oms_domain::partner::PartnerKind;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,8 @@ pub struct Oms {
     pub http: reqwest::Client,
     /// On the emulator: the bus partner events go to.
     pub aws_bus: Option<String>,
+    /// An operator's bearer token: what `send` uses unless told otherwise.
+    pub token: String,
 }
 
 impl Oms {
@@ -37,6 +41,8 @@ impl Oms {
                 provision: true,
             },
             payment_window: None,
+            secrets_dir: None,
+            limits: Default::default(),
         })
         .await;
         let oms = Self {
@@ -50,19 +56,52 @@ impl Oms {
         let running = oms_local_runtime::start(options)
             .await
             .expect("runtime starts");
+        let token = running
+            .issuer
+            .mint(
+                Role::Operator,
+                "test-operator",
+                None,
+                Duration::from_secs(3600),
+            )
+            .expect("token");
         Self {
             running,
             http: reqwest::Client::new(),
             aws_bus: None,
+            token,
         }
+    }
+
+    /// A token for a role (`channel` for a storefront; a customer's
+    /// subject is its customer id).
+    pub fn token_for(&self, role: Role, subject: &str, channel: Option<&str>) -> String {
+        self.running
+            .issuer
+            .mint(role, subject, channel, Duration::from_secs(3600))
+            .expect("token")
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.running.url(), path)
     }
 
+    /// A request with the operator's token.
     pub async fn send(
         &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        self.send_as(Some(&self.token), method, path, body, headers)
+            .await
+    }
+
+    /// A request with this token, or none.
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
         method: &str,
         path: &str,
         body: Option<&str>,
@@ -71,6 +110,9 @@ impl Oms {
         let mut req = self
             .http
             .request(method.parse().expect("method"), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -120,40 +162,108 @@ impl Oms {
         assert_eq!(s, 200, "stock {sku}@{loc}: {v}");
     }
 
-    /// Puts a partner event on the bus through the EventBridge-compatible
-    /// `PutEvents` endpoint; returns the response.
+    /// Puts a partner event on the bus as the partner whose default source
+    /// it is (a payments partner for any other source), signed with its key
+    /// through the EventBridge-compatible `PutEvents` endpoint; every entry
+    /// must be accepted.
     pub async fn put_event(&self, source: &str, detail_type: &str, detail: Value) -> Value {
-        if let Some(bus) = &self.aws_bus {
-            let sdk = aws_config::load_from_env().await;
-            let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-                .event_bus_name(bus)
-                .source(source)
-                .detail_type(detail_type)
-                .detail(detail.to_string())
-                .build();
-            let out = aws_sdk_eventbridge::Client::new(&sdk)
-                .put_events()
-                .entries(entry)
-                .send()
-                .await
-                .expect("PutEvents");
-            assert_eq!(out.failed_entry_count, 0);
-            return json!({"FailedEntryCount": 0});
-        }
-        let body = json!({"Entries": [{"Source": source, "DetailType": detail_type, "Detail": detail.to_string()}]});
-        let resp = self
-            .http
-            .post(self.url("/"))
-            .header("x-amz-target", "AWSEvents.PutEvents")
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(body.to_string())
+        let kind = PartnerKind::ALL
+            .into_iter()
+            .find(|k| k.default_source() == source)
+            .unwrap_or(PartnerKind::Payments);
+        let v = self.put_event_as(kind, source, detail_type, detail).await;
+        assert_eq!(v["FailedEntryCount"], 0, "{v}");
+        v
+    }
+
+    /// Puts a partner event signed with `kind`'s key, as the AWS SDK does;
+    /// returns EventBridge's answer, failed entries included. On the
+    /// emulator, puts it on the emulator's bus.
+    pub async fn put_event_as(
+        &self,
+        kind: PartnerKind,
+        source: &str,
+        detail_type: &str,
+        detail: Value,
+    ) -> Value {
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source(source)
+            .detail_type(detail_type)
+            .detail(detail.to_string());
+        let (client, entry) = match &self.aws_bus {
+            Some(bus) => {
+                let sdk = aws_config::load_from_env().await;
+                (
+                    aws_sdk_eventbridge::Client::new(&sdk),
+                    entry.event_bus_name(bus).build(),
+                )
+            }
+            None => {
+                let key = self.running.partner_keys.of(kind).expect("partner key");
+                let credentials = aws_sdk_eventbridge::config::Credentials::new(
+                    &key.access_key_id,
+                    &key.secret,
+                    None,
+                    None,
+                    "oms-partner",
+                );
+                let config = aws_sdk_eventbridge::Config::builder()
+                    .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+                    .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
+                    .endpoint_url(self.running.url())
+                    .credentials_provider(credentials)
+                    .build();
+                (
+                    aws_sdk_eventbridge::Client::from_conf(config),
+                    entry.build(),
+                )
+            }
+        };
+        let out = client
+            .put_events()
+            .entries(entry)
             .send()
             .await
             .expect("PutEvents");
-        assert_eq!(resp.status().as_u16(), 200);
-        let v: Value = resp.json().await.expect("json");
-        assert_eq!(v["FailedEntryCount"], 0, "{v}");
-        v
+        let entries: Vec<Value> = out
+            .entries()
+            .iter()
+            .map(|e| match e.event_id() {
+                Some(id) => json!({"EventId": id}),
+                None => json!({"ErrorCode": e.error_code(), "ErrorMessage": e.error_message()}),
+            })
+            .collect();
+        json!({"FailedEntryCount": out.failed_entry_count, "Entries": entries})
+    }
+
+    /// A raw `PutEvents` request with this body, signed (by the AWS SDK's
+    /// own signer) with `kind`'s key, or unsigned.
+    pub async fn raw_put_events(&self, body: &str, kind: Option<PartnerKind>) -> (u16, Value) {
+        let url = self.url("/");
+        let host = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut headers = vec![
+            ("x-amz-target".to_owned(), "AWSEvents.PutEvents".to_owned()),
+            (
+                "content-type".to_owned(),
+                "application/x-amz-json-1.1".to_owned(),
+            ),
+            ("host".to_owned(), host),
+        ];
+        if let Some(kind) = kind {
+            let key = self.running.partner_keys.of(kind).expect("partner key");
+            let signed = sign(&url, &headers, body, &key.access_key_id, &key.secret);
+            headers.extend(signed);
+        }
+        let mut req = self.http.post(&url).body(body.to_owned());
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.expect("PutEvents");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     /// Polls the order until `done` holds for it.
@@ -263,4 +373,40 @@ pub fn order(lines: &[(&str, u32)]) -> Value {
         "shipTo": {"country": "BR", "postalCode": "20000-000", "city": "Rio de Janeiro", "line1": "Rua A, 1", "lat": RIO.0, "lon": RIO.1},
         "lines": lines.iter().map(|(sku, q)| json!({"sku": sku, "quantity": q, "unitPrice": 1990})).collect::<Vec<_>>(),
     })
+}
+
+/// The SigV4 headers for a POST of `body` to `url`, from the AWS SDK's signer.
+pub fn sign(
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    access_key_id: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity: aws_smithy_runtime_api::client::identity::Identity =
+        aws_credential_types::Credentials::new(access_key_id, secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("events")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("params")
+        .into();
+    let request = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .expect("signable");
+    let (instructions, _) = sign(request, &params).expect("signed").into_parts();
+    instructions
+        .into_parts()
+        .0
+        .into_iter()
+        .map(|h| (h.name().to_owned(), h.value().to_owned()))
+        .collect()
 }

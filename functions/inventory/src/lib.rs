@@ -9,13 +9,16 @@ use lambda_http::{Body, Error, Request, Response};
 use oms_app::Deps;
 use oms_app::repo::StockError;
 use oms_app::services::inventory;
-use oms_aws::http::{ApiError, json, no_route, parse_body, path_value, respond, segments};
+use oms_aws::http::{ApiError, caller, json, no_route, parse_body, path_value, respond, segments};
 use oms_domain::ids::{LocationId, Sku};
 use oms_domain::validation::{LocationRequest, StockRequest};
 use tracing::instrument;
 
 #[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
+    if let Err(e) = caller(&req, &deps.config) {
+        return Ok(respond(Err(e)));
+    }
     let path = segments(&req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let result = match (req.method(), path.as_slice()) {

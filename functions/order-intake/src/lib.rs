@@ -1,13 +1,15 @@
 //! order-intake: `POST /orders`, `GET /orders/{orderId}`,
-//! `POST /orders/{orderId}/cancel`. The edge: parse the request, call the
+//! `POST /orders/{orderId}/cancel`, `POST /orders/{orderId}/release`. The edge: parse the request, call the
 //! intake service (`oms_app::services::intake`), map its answer.
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Error, Request, Response};
 use oms_app::Deps;
-use oms_app::services::intake::{self, CancelFailure, PlaceError, PlaceOrder, Placed};
+use oms_app::services::intake::{
+    self, CancelFailure, PlaceError, PlaceOrder, Placed, ReleaseFailure,
+};
 use oms_aws::http::{
-    ApiError, idempotency_key, json, no_route, parse_body, request_id, respond, segments,
+    ApiError, caller, idempotency_key, json, no_route, parse_body, request_id, respond, segments,
 };
 use oms_domain::ids::OrderId;
 use oms_domain::order::{CancelError, Order, OrderStatus};
@@ -20,8 +22,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let result = match (req.method(), path.as_slice()) {
         (&Method::POST, ["orders"]) => place(deps, &req).await,
-        (&Method::GET, ["orders", id]) => get(deps, id).await,
+        (&Method::GET, ["orders", id]) => get(deps, id, &req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, &req).await,
+        (&Method::POST, ["orders", id, "release"]) => release(deps, id, &req).await,
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
@@ -35,17 +38,20 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("order {id} does not exist"))
 }
 
-async fn get(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
-    let order = intake::get(deps, &order_id(id)?)
+async fn get(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let order = intake::get(deps, &caller, &order_id(id)?)
         .await?
         .ok_or_else(|| not_found(id))?;
     Ok(json(StatusCode::OK, &order))
 }
 
 async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
     let key = idempotency_key(req)?;
     let body: PlaceOrderRequest = parse_body(req)?;
     let request = PlaceOrder {
+        caller,
         body,
         key,
         trigger: request_id(req),
@@ -54,6 +60,7 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         Ok(Placed::New(order)) => Ok(order_response(StatusCode::CREATED, &order, false)),
         Ok(Placed::Replayed(order)) => Ok(order_response(StatusCode::OK, &order, true)),
         Err(PlaceError::Invalid(e)) => Err(ApiError::invalid(e)),
+        Err(PlaceError::Forbidden(e)) => Err(ApiError::new(403, "FORBIDDEN", e.0)),
         Err(e @ PlaceError::Conflict { .. }) => {
             Err(ApiError::conflict("IDEMPOTENCY_CONFLICT", e.to_string()))
         }
@@ -62,6 +69,7 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
 }
 
 async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
     let order_id = order_id(id)?;
     let reason = if matches!(req.body(), Body::Empty) {
         CancelRequest::default()
@@ -70,7 +78,7 @@ async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
     }
     .validate()
     .map_err(ApiError::invalid)?;
-    let order = match intake::cancel(deps, &order_id, reason, &request_id(req)).await {
+    let order = match intake::cancel(deps, &caller, &order_id, reason, &request_id(req)).await {
         Ok(order) => order,
         Err(CancelFailure::NotFound) => return Err(not_found(id)),
         Err(CancelFailure::Refused(e @ CancelError::Shipped)) => {
@@ -100,4 +108,14 @@ fn order_response(status: StatusCode, order: &Order, replayed: bool) -> Response
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
+}
+
+async fn release(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    match intake::release(deps, &caller, &order_id(id)?, &request_id(req)).await {
+        Ok(order) => Ok(json(StatusCode::OK, &order)),
+        Err(ReleaseFailure::NotFound) => Err(not_found(id)),
+        Err(ReleaseFailure::Refused(e)) => Err(ApiError::conflict("NOT_HELD", e.to_string())),
+        Err(ReleaseFailure::Unavailable(e)) => Err(ApiError::unavailable(e)),
+    }
 }

@@ -10,7 +10,9 @@ use oms_app::Deps;
 use oms_app::services::facts;
 use oms_app::services::returns::{self, ReturnFailure};
 use oms_app::wiring::Function;
-use oms_aws::http::{ApiError, idempotency_key, json, no_route, parse_body, respond, segments};
+use oms_aws::http::{
+    ApiError, caller, idempotency_key, json, no_route, parse_body, respond, segments,
+};
 use oms_domain::ids::OrderId;
 use oms_domain::order::ReturnError;
 use oms_domain::validation::ReturnRequest;
@@ -34,13 +36,15 @@ pub async fn handle_sqs(deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse
 }
 
 async fn authorize(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
     let not_found = || ApiError::not_found(format!("order {id} does not exist"));
     let order_id = OrderId::parse(id).map_err(|_| not_found())?;
     let key = idempotency_key(req)?;
     let (lines, reason) = parse_body::<ReturnRequest>(req)?
         .validate()
         .map_err(ApiError::invalid)?;
-    let done = match returns::authorize(deps, &order_id, key.as_ref(), lines, reason).await {
+    let done = match returns::authorize(deps, &caller, &order_id, key.as_ref(), lines, reason).await
+    {
         Ok(done) => done,
         Err(ReturnFailure::Refused(e @ ReturnError::NotDelivered(_))) => {
             return Err(ApiError::conflict("NOT_RETURNABLE", e.to_string()));

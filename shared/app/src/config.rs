@@ -9,6 +9,10 @@ pub struct Config {
     pub payment_window_ms: u64,
     /// Who may send which partner event (`OMS_PARTNER_SOURCES_<KIND>`).
     pub partner_sources: PartnerSources,
+    /// The channel of each storefront app client whose tokens carry no
+    /// `oms_channel` claim (`OMS_STOREFRONT_CHANNELS`: `clientId=channel,…`;
+    /// the SAM template sets it for the Cognito storefront client).
+    pub storefront_channels: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -16,6 +20,7 @@ impl Default for Config {
         Self {
             payment_window_ms: 30 * 60 * 1000,
             partner_sources: PartnerSources::default(),
+            storefront_channels: Vec::new(),
         }
     }
 }
@@ -29,8 +34,28 @@ impl Config {
         Self {
             payment_window_ms: window.map(|s| s * 1000).unwrap_or(30 * 60 * 1000),
             partner_sources: partner_sources_from_env(),
+            storefront_channels: pairs(
+                &std::env::var("OMS_STOREFRONT_CHANNELS").unwrap_or_default(),
+            ),
         }
     }
+
+    /// The channel of a storefront app client, if configured.
+    pub fn channel_of_client(&self, client_id: &str) -> Option<&str> {
+        self.storefront_channels
+            .iter()
+            .find(|(c, _)| c == client_id)
+            .map(|(_, ch)| ch.as_str())
+    }
+}
+
+/// `a=b,c=d` as pairs; malformed parts are skipped.
+fn pairs(s: &str) -> Vec<(String, String)> {
+    s.split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .collect()
 }
 
 /// `OMS_PARTNER_SOURCES_<KIND>` (comma-separated) per partner kind; a kind

@@ -2,6 +2,7 @@
 //! once, read by the services, the local runtime, the AWS provisioning and
 //! the tests that keep `infra/template.yaml` in step.
 
+use oms_domain::access::Role;
 use oms_domain::events::OMS_SOURCE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,11 +29,13 @@ impl Function {
         Function::Notifications,
     ];
 
-    /// Whether one of the function's subscriptions takes `detail_type`.
+    /// Whether one of the function's subscriptions takes `detail_type`, by
+    /// a rule or as a timer.
     pub fn consumes(self, detail_type: &str) -> bool {
-        SUBSCRIPTIONS
-            .iter()
-            .any(|s| s.function == self && s.detail_types.contains(&detail_type))
+        SUBSCRIPTIONS.iter().any(|s| {
+            s.function == self
+                && (s.detail_types.contains(&detail_type) || s.timers.contains(&detail_type))
+        })
     }
 
     /// The crate, binary and Lambda function name.
@@ -56,53 +59,75 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: Function,
+    /// The roles whose tokens may call it (their scopes are the route's
+    /// authorization scopes in the HTTP API).
+    pub roles: &'static [Role],
 }
+
+const ANYONE: &[Role] = &[Role::Operator, Role::Storefront, Role::Customer];
+const BUSINESS: &[Role] = &[Role::Operator, Role::Storefront];
+const OPERATOR: &[Role] = &[Role::Operator];
 
 pub const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/orders",
         function: Function::OrderIntake,
+        roles: ANYONE,
     },
     Route {
         method: "GET",
         path: "/orders/{orderId}",
         function: Function::OrderIntake,
+        roles: ANYONE,
     },
     Route {
         method: "POST",
         path: "/orders/{orderId}/cancel",
         function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{orderId}/release",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
     },
     Route {
         method: "POST",
         path: "/orders/{orderId}/returns",
         function: Function::Returns,
+        roles: ANYONE,
     },
     Route {
         method: "GET",
         path: "/locations",
         function: Function::Inventory,
+        roles: BUSINESS,
     },
     Route {
         method: "GET",
         path: "/locations/{locationId}",
         function: Function::Inventory,
+        roles: BUSINESS,
     },
     Route {
         method: "PUT",
         path: "/locations/{locationId}",
         function: Function::Inventory,
+        roles: OPERATOR,
     },
     Route {
         method: "GET",
         path: "/inventory/{sku}",
         function: Function::Inventory,
+        roles: BUSINESS,
     },
     Route {
         method: "PUT",
         path: "/inventory/{sku}/{locationId}",
         function: Function::Inventory,
+        roles: OPERATOR,
     },
 ];
 
@@ -116,7 +141,11 @@ pub struct Subscription {
     /// are matched on any source so that the handler can refuse (and
     /// record) senders that are not on the partner allow-list.
     pub sources: &'static [&'static str],
+    /// The event types the rule matches.
     pub detail_types: &'static [&'static str],
+    /// Timers the OMS sends straight to this queue (an SQS delay message),
+    /// never through the bus: nobody who can put events can forge them.
+    pub timers: &'static [&'static str],
 }
 
 pub const SUBSCRIPTIONS: &[Subscription] = &[
@@ -125,41 +154,55 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         function: Function::Reservation,
         sources: &[OMS_SOURCE],
         detail_types: &["OrderPlaced"],
+        timers: &[],
     },
     Subscription {
         queue: "routing",
         function: Function::Routing,
         sources: &[OMS_SOURCE],
         detail_types: &["InventoryReserved"],
+        timers: &[],
     },
     Subscription {
         queue: "payment",
         function: Function::Payment,
         sources: &[],
-        detail_types: &["PaymentConfirmed", "PaymentFailed", "PaymentWindowExpired"],
+        detail_types: &["PaymentConfirmed", "PaymentFailed"],
+        timers: &["PaymentWindowExpired"],
     },
     Subscription {
         queue: "shipment",
         function: Function::Shipment,
         sources: &[],
         detail_types: &["ShipmentStatusChanged", "CancellationResponse"],
+        timers: &[],
     },
     Subscription {
         queue: "returns",
         function: Function::Returns,
         sources: &[],
         detail_types: &["ReturnReceived"],
+        timers: &[],
     },
     Subscription {
         queue: "notifications",
         function: Function::Notifications,
         sources: &[OMS_SOURCE],
         detail_types: &["CustomerNotificationRequested"],
+        timers: &[],
     },
 ];
 
 /// The queue the payment-window timer is delivered to.
 pub const TIMER_QUEUE: &str = "payment";
+
+/// The queue a timer of this type goes to.
+pub fn timer_queue(detail_type: &str) -> Option<&'static str> {
+    SUBSCRIPTIONS
+        .iter()
+        .find(|s| s.timers.contains(&detail_type))
+        .map(|s| s.queue)
+}
 
 /// SQS receives before a message moves to the dead-letter queue.
 pub const MAX_RECEIVES: u32 = 3;

@@ -6,6 +6,8 @@
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 pub use oms_app::api::ApiError;
+use oms_app::config::Config;
+use oms_domain::access::{Caller, Claims};
 use oms_domain::ids::IdempotencyKey;
 use oms_domain::validation::FieldError;
 use serde::Serialize;
@@ -152,6 +154,62 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
     IdempotencyKey::parse(text)
         .map(Some)
         .map_err(|e| ApiError::invalid(FieldError::new("Idempotency-Key", e.0)))
+}
+
+/// Who is calling, from the claims of the token the HTTP API's JWT
+/// authorizer verified (the local front verifies it the same way), and
+/// whether the route lets that role in: 401 `UNAUTHENTICATED` without
+/// verified claims, 403 `FORBIDDEN` for a role the route does not take.
+pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
+    use lambda_http::RequestExt;
+    let jwt = match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref())
+        }
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::new(401, "UNAUTHENTICATED", "a bearer token is required"))?;
+    let claim = |name: &str| jwt.claims.get(name).filter(|v| !v.is_empty());
+    // The authorizer passes the token's scopes; a `scope` claim is the same
+    // list as one string ("a b", or "[a b]" for arrays).
+    let scopes = match &jwt.scopes {
+        Some(s) if !s.is_empty() => s.clone(),
+        _ => claim("scope")
+            .map(|s| {
+                s.trim_matches(['[', ']'])
+                    .split([' ', ','])
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let channel = claim("oms_channel").cloned().or_else(|| {
+        claim("client_id")
+            .and_then(|c| config.channel_of_client(c))
+            .map(str::to_owned)
+    });
+    let claims = Claims {
+        subject: claim("sub").cloned().unwrap_or_default(),
+        scopes,
+        channel,
+    };
+    let caller = Caller::from_claims(&claims).map_err(|f| ApiError::new(403, "FORBIDDEN", f.0))?;
+    let path = req.uri().path();
+    let allowed = oms_app::wiring::match_route(req.method().as_str(), path)
+        .is_some_and(|(route, _)| route.roles.contains(&caller.role));
+    if !allowed {
+        return Err(ApiError::new(
+            403,
+            "FORBIDDEN",
+            format!(
+                "a {} token may not call {} {path}",
+                caller.role,
+                req.method()
+            ),
+        ));
+    }
+    Ok(caller)
 }
 
 /// The id of the request (API Gateway's), as the cause recorded in history.

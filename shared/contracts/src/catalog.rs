@@ -6,11 +6,12 @@
 use oms_app::wiring::{Function, SUBSCRIPTIONS};
 use oms_domain::events::{DomainEvent, EVENT_TYPES, EventData};
 use oms_domain::geo::GeoPoint;
-use oms_domain::ids::{ExternalId, LocationId, OrderId, Quantity, Sku};
+use oms_domain::ids::{ExternalId, LocationId, OrderId, PartnerRef, Quantity, Sku, Text};
 use oms_domain::inventory::LineQty;
 use oms_domain::money::{Currency, Money};
 use oms_domain::order::{
-    Address, Allocation, Cause, Customer, NewOrder, Order, OrderLine, RejectReason, Rejection,
+    Address, Allocation, CancelCode, Cause, Customer, NewOrder, Order, OrderLine, RejectReason,
+    Rejection,
 };
 use oms_domain::partner::{self, PARTNER_EVENTS};
 use oms_domain::time::Timestamp;
@@ -25,11 +26,14 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("OrderRejected", &[Function::Reservation, Function::Routing]),
     ("PaymentCaptured", &[Function::Payment]),
     ("OrderOnHold", &[Function::Payment]),
+    ("HoldReleased", &[Function::Payment, Function::OrderIntake]),
     ("OrderReleased", &[Function::Routing, Function::Payment]),
     (
         "RefundIssued",
         &[
             Function::OrderIntake,
+            Function::Reservation,
+            Function::Routing,
             Function::Payment,
             Function::Shipment,
             Function::Returns,
@@ -129,6 +133,7 @@ pub fn examples() -> Vec<DomainEvent> {
     let sku = |s: &str| Sku::parse(s).unwrap_or_else(|_| unreachable!());
     let loc = |s: &str| LocationId::parse(s).unwrap_or_else(|_| unreachable!());
     let qty = |n: i64| Quantity::new(n).unwrap_or_else(|_| unreachable!());
+    let pref = |s: &str| PartnerRef::parse(s).unwrap_or_else(|_| unreachable!());
     let brl = |n: i64| Money::new(n, Currency::parse("BRL").unwrap_or_else(|_| unreachable!()));
     let new = |external: &str| NewOrder {
         channel: oms_domain::ids::Channel::parse("web").unwrap_or_else(|_| unreachable!()),
@@ -200,12 +205,16 @@ pub fn examples() -> Vec<DomainEvent> {
         .map_err(|e| e.to_string()),
     );
     keep(
-        o.confirm_payment("pay_81f2", 4480, "BRL", &at(3))
+        o.confirm_payment(&pref("pay_81f2"), brl(4480), &at(3))
             .map_err(|e| e.to_string()),
     );
     keep(
-        o.cancel("changed my mind".into(), &at(4))
-            .map_err(|e| e.to_string()),
+        o.cancel(
+            CancelCode::CustomerRequest,
+            "changed my mind".into(),
+            &at(4),
+        )
+        .map_err(|e| e.to_string()),
     );
     keep(
         o.cancellation_answered(false, Some("already packed".into()), &at(5))
@@ -221,12 +230,12 @@ pub fn examples() -> Vec<DomainEvent> {
     {
         let update = partner::ShipmentStatusChanged {
             order_id: o.order_id.clone(),
-            shipment_id: shipment.into(),
+            shipment_id: pref(shipment),
             location_id: loc(location),
             status,
             lines: None,
-            carrier: Some("Correios".into()),
-            tracking_number: Some(format!("BR{shipment}")),
+            carrier: Text::parse("Correios").ok(),
+            tracking_number: PartnerRef::parse(&format!("BR{shipment}")).ok(),
         };
         keep(
             o.update_shipment(&update, &at(6 + n as u64))
@@ -268,11 +277,24 @@ pub fn examples() -> Vec<DomainEvent> {
     // Held for a mismatched payment, then cancelled.
     let (mut held, _) = Order::place(id(2), new("W-1003"), due, &at(0));
     keep(
-        held.confirm_payment("pay_81f3", 4000, "BRL", &at(1))
+        held.confirm_payment(&pref("pay_81f3"), brl(4000), &at(1))
             .map_err(|e| e.to_string()),
     );
     keep(
-        held.cancel("customer asked".into(), &at(2))
+        held.cancel(CancelCode::CustomerRequest, "customer asked".into(), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
+    // Paid in two parts: held until the second arrives.
+    let (mut split, _) = Order::place(id(3), new("W-1004"), due, &at(0));
+    keep(
+        split
+            .confirm_payment(&pref("pay_81f4"), brl(4000), &at(1))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        split
+            .confirm_payment(&pref("pay_81f5"), brl(480), &at(2))
             .map_err(|e| e.to_string()),
     );
 

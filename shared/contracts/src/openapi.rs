@@ -123,6 +123,16 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "An invalid value", ERR),
             ],
         ),
+        ("POST", "/orders/{orderId}/release") => op(
+            "Release a held order (operator): it goes on, and to its locations if paid",
+            false,
+            None,
+            &[
+                (200, "Released", "Order"),
+                (404, "No such order", ERR),
+                (409, "The order is not held", ERR),
+            ],
+        ),
         ("POST", "/orders/{orderId}/returns") => op(
             "Authorise a return of delivered units (an RMA)",
             true,
@@ -246,6 +256,9 @@ pub fn function_logical_id(f: Function) -> String {
     format!("{camel}Function")
 }
 
+/// The name of the JWT authorizer in the HTTP API.
+pub const AUTHORIZER: &str = "OmsJwt";
+
 /// The document the HTTP API in `infra/template.yaml` is built from: the
 /// same as [`document`], with each operation's Lambda proxy integration.
 /// CloudFormation resolves the `Fn::Sub` when it includes the file.
@@ -266,11 +279,21 @@ pub fn aws_document() -> Value {
         }
     }
     // API Gateway imports OpenAPI 3.0 and HTTP APIs use no models: keep
-    // routes, parameters and integrations; the full contract is `document`.
+    // routes, parameters, integrations and the JWT authorizer with each
+    // route's scopes; the full contract is `document`.
     doc["openapi"] = json!("3.0.1");
-    if let Some(d) = doc.as_object_mut() {
-        d.remove("components");
-    }
+    doc["components"] = json!({"securitySchemes": {AUTHORIZER: {
+        "type": "oauth2",
+        "flows": {},
+        "x-amazon-apigateway-authorizer": {
+            "type": "jwt",
+            "identitySource": "$request.header.Authorization",
+            "jwtConfiguration": {
+                "issuer": {"Fn::If": ["UseOwnIssuer", {"Ref": "JwtIssuer"}, {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${OmsUserPool}"}]},
+                "audience": {"Fn::If": ["UseOwnIssuer", {"Ref": "JwtAudience"}, [{"Ref": "OperatorClient"}, {"Ref": "StorefrontClient"}, {"Ref": "CustomerClient"}]]},
+            },
+        },
+    }}});
     for item in doc["paths"]
         .as_object_mut()
         .into_iter()
@@ -283,6 +306,13 @@ pub fn aws_document() -> Value {
         {
             if let Some(op) = op.as_object_mut() {
                 op.remove("requestBody");
+                if let Some(scopes) = op
+                    .get("security")
+                    .and_then(|s| s[0].get("bearerAuth"))
+                    .cloned()
+                {
+                    op.insert("security".into(), json!([{AUTHORIZER: scopes}]));
+                }
                 for response in op
                     .get_mut("responses")
                     .and_then(Value::as_object_mut)
@@ -335,19 +365,31 @@ pub fn document() -> Value {
             }));
         }
         let mut responses = Map::new();
-        for (status, description, schema) in op.responses {
+        let auth: [(u16, &str, &str); 2] = [
+            (401, "No bearer token, or not a valid one", ERR),
+            (
+                403,
+                "The token's role may not call this (or act for that channel or customer)",
+                ERR,
+            ),
+        ];
+        for (status, description, schema) in op.responses.iter().chain(auth.iter()) {
             let mut response = json!({"description": description, "content": {"application/json": {"schema": reference(schema)}}});
             if *schema == "Order" {
                 response["links"] = order_links();
             }
             responses.insert(status.to_string(), response);
         }
+        let roles: Vec<&str> = r.roles.iter().map(|role| role.name()).collect();
+        let scopes: Vec<&str> = r.roles.iter().map(|role| role.scope()).collect();
         let mut operation = json!({
             "operationId": operation_id(r.method, r.path),
             "summary": op.summary,
+            "description": format!("Roles: {}.", roles.join(", ")),
             "tags": [r.function.name()],
             "parameters": parameters,
             "responses": responses,
+            "security": [{"bearerAuth": scopes}],
         });
         if let Some((body, required)) = op.body {
             operation["requestBody"] = json!({
@@ -363,9 +405,19 @@ pub fn document() -> Value {
         "info": {
             "title": "OMS storefront API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Orders, cancellations, returns, locations and stock. Money is integer minor units of the order's ISO-4217 currency. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+            "description": "Orders, cancellations, returns, locations and stock. Money is integer minor units of the order's ISO-4217 currency. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`. Every operation takes a bearer JWT whose `scope` grants one of its roles (`oms/operator`, `oms/storefront` with an `oms_channel` claim, `oms/customer` whose subject is the customer id).",
         },
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An access token: on AWS from the stack's Cognito user pool (or the issuer the stack is given), locally from `oms token --role …`. The list per operation names the scopes that may call it.",
+                },
+            },
+        },
     })
 }

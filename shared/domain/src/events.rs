@@ -6,7 +6,7 @@
 //! `{"eventId", "type", "orderId", "occurredAt", "data": {…}}`.
 
 use crate::geo::GeoPoint;
-use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, Sku};
+use crate::ids::{Channel, CustomerId, ExternalId, LocationId, OrderId, PartnerRef, Sku, Text};
 pub use crate::inventory::LineQty;
 use crate::inventory::{Allocation, Demand};
 use crate::money::Money;
@@ -45,6 +45,18 @@ pub struct ShipToSummary {
 pub enum RejectReason {
     InsufficientStock,
     Unroutable,
+    /// Stock exists, but at no location that may ship to the destination.
+    NoEligibleLocation,
+}
+
+/// Why an order is held back from release to its locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HoldCode {
+    /// The money paid does not add up to the total.
+    PaymentMismatch,
+    /// An operator held it.
+    Operator,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -87,6 +99,12 @@ pub enum EventData {
     },
     OrderOnHold {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<HoldCode>,
+    },
+    /// The hold was lifted: the order goes on (released if paid).
+    HoldReleased {
+        code: HoldCode,
     },
     /// Paid and allocated: the locations may pick, pack and ship.
     OrderReleased {
@@ -111,18 +129,18 @@ pub enum EventData {
         reason: String,
     },
     OrderShipped {
-        shipment_id: String,
+        shipment_id: PartnerRef,
         location_id: LocationId,
         lines: Vec<LineQty>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        carrier: Option<String>,
+        carrier: Option<Text<64>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        tracking_number: Option<String>,
+        tracking_number: Option<PartnerRef>,
         /// Every unit of the order has now shipped.
         complete: bool,
     },
     OrderDelivered {
-        shipment_id: String,
+        shipment_id: PartnerRef,
         /// Every unit of the order has now been delivered.
         complete: bool,
     },
@@ -163,6 +181,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderRejected",
     "PaymentCaptured",
     "OrderOnHold",
+    "HoldReleased",
     "OrderReleased",
     "RefundIssued",
     "CancellationRequested",
@@ -186,6 +205,7 @@ impl EventData {
             Self::OrderRejected { .. } => "OrderRejected",
             Self::PaymentCaptured { .. } => "PaymentCaptured",
             Self::OrderOnHold { .. } => "OrderOnHold",
+            Self::HoldReleased { .. } => "HoldReleased",
             Self::OrderReleased { .. } => "OrderReleased",
             Self::RefundIssued { .. } => "RefundIssued",
             Self::CancellationRequested { .. } => "CancellationRequested",

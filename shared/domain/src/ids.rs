@@ -122,6 +122,118 @@ impl OrderId {
     }
 }
 
+/// A reference a partner gave (a payment id, a shipment id, a tracking
+/// number): 1 to 128 visible characters, no control characters — so that
+/// nothing a partner sends can bloat an order or break a log line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PartnerRef(String);
+
+impl PartnerRef {
+    pub const MAX: usize = 128;
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() || s.chars().count() > Self::MAX || s.chars().any(char::is_control) {
+            return Err(InvalidValue(format!(
+                "must be 1 to {} characters, none of them control characters",
+                Self::MAX
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for PartnerRef {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+impl From<PartnerRef> for String {
+    fn from(v: PartnerRef) -> String {
+        v.0
+    }
+}
+impl fmt::Display for PartnerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl schemars::JsonSchema for PartnerRef {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PartnerRef".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "minLength": 1, "maxLength": Self::MAX})
+    }
+}
+
+/// Free text of at most `N` characters, trimmed, without control
+/// characters (a reason, a note).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text<const N: usize>(String);
+
+impl<const N: usize> Text<N> {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let s = s.trim();
+        if s.is_empty() || s.chars().count() > N || s.chars().any(char::is_control) {
+            return Err(InvalidValue(format!(
+                "must be 1 to {N} characters, none of them control characters"
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl<const N: usize> TryFrom<String> for Text<N> {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+impl<const N: usize> From<Text<N>> for String {
+    fn from(v: Text<N>) -> String {
+        v.0
+    }
+}
+impl<const N: usize> fmt::Display for Text<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl<const N: usize> schemars::JsonSchema for Text<N> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Text{N}").into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "minLength": 1, "maxLength": N})
+    }
+}
+
+/// A reason given by a person or a partner: at most 500 characters.
+pub type Reason = Text<500>;
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// A client-chosen key that makes a request safe to retry (`Idempotency-Key` header).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
@@ -231,6 +343,20 @@ mod tests {
         assert!(Quantity::new(-3).is_err());
         assert_eq!(Quantity::new(5).map(Quantity::get), Ok(5));
         assert!(Quantity::new(i64::from(Quantity::MAX) + 1).is_err());
+    }
+
+    #[test]
+    fn partner_strings_are_bounded() {
+        assert!(PartnerRef::parse("pay-1").is_ok());
+        assert!(PartnerRef::parse(&"x".repeat(129)).is_err());
+        assert!(PartnerRef::parse("a\nb").is_err());
+        assert!(
+            serde_json::from_str::<PartnerRef>(&format!("\"{}\"", "y".repeat(200_000))).is_err()
+        );
+        assert_eq!(Reason::parse("  too small ").unwrap().as_str(), "too small");
+        assert!(Reason::parse(&"z".repeat(501)).is_err());
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
     }
 
     #[test]

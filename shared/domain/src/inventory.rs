@@ -28,6 +28,34 @@ pub struct Location {
     /// Where it is (`lat`, `lon`).
     #[serde(flatten)]
     pub point: GeoPoint,
+    /// Its country (ISO 3166 alpha-2). A location with a country ships only
+    /// there and to `shipsTo`; one without ships anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Other countries it may ship to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ships_to: Vec<String>,
+    /// An inactive location takes no new orders (what it already holds
+    /// stays its own).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl Location {
+    /// Where it may ship.
+    pub fn reach(&self) -> crate::routing::Reach {
+        crate::routing::Reach {
+            country: self.country.clone(),
+            ships_to: self.ships_to.clone(),
+        }
+    }
 }
 
 /// Units of one sku taken from one location.

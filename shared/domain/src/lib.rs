@@ -7,6 +7,8 @@
 //!   customer ids; quantities; idempotency keys), [`money`] (amounts with
 //!   their currency and its minor digits), [`time`] (timestamps),
 //!   [`geo`] (points and distances);
+//! - who may do what: [`access`] (roles from token claims; what a caller
+//!   may see and place);
 //! - the order: [`order`] (the aggregate and its state machine: placement,
 //!   reservation, routing, payment, shipment, cancellation, returns, with
 //!   every change recorded in its history), [`intake`] (what makes an order
@@ -18,6 +20,7 @@
 //!   which), [`notice`] (customer messages and how they read),
 //!   [`validation`] (requests into domain values, field by field).
 
+pub mod access;
 pub mod events;
 pub mod geo;
 pub mod ids;

@@ -7,10 +7,82 @@
 //! inside `CustomerNotificationRequested`.
 
 use crate::events::RejectReason;
-use crate::ids::OrderId;
+use crate::ids::{OrderId, PartnerRef, Text};
 use crate::inventory::LineQty;
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
+
+/// Why an order was cancelled, as the customer is told. The words a person
+/// typed stay on the order (`cancelReason`); they never reach a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CancelCode {
+    /// The customer, or the storefront on their behalf, asked.
+    CustomerRequest,
+    /// The business cancelled it.
+    OperatorRequest,
+    PaymentFailed,
+    PaymentTimeout,
+}
+
+impl CancelCode {
+    fn words(self) -> &'static str {
+        match self {
+            Self::CustomerRequest => "you asked us to cancel it",
+            Self::OperatorRequest => "we could not fulfil it",
+            Self::PaymentFailed => "the payment did not go through",
+            Self::PaymentTimeout => "the payment did not arrive in time",
+        }
+    }
+}
+
+/// Why money was given back, as the customer is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundReason {
+    OrderCancelled,
+    OrderRejected,
+    /// A payment for an order that had already ended.
+    OrderEnded,
+    /// A payment in another currency than the order's.
+    WrongCurrency,
+    /// A second payment for an order already paid.
+    AlreadyPaid,
+    /// The part of a payment beyond the order's total.
+    Overpaid,
+    Returned,
+    /// An operator refunded it.
+    Goodwill,
+}
+
+impl RefundReason {
+    fn words(self) -> &'static str {
+        match self {
+            Self::OrderCancelled => "order cancelled",
+            Self::OrderRejected => "order not accepted",
+            Self::OrderEnded => "payment after the order ended",
+            Self::WrongCurrency => "payment in another currency",
+            Self::AlreadyPaid => "the order was already paid",
+            Self::Overpaid => "paid more than the total",
+            Self::Returned => "items returned",
+            Self::Goodwill => "a refund from our team",
+        }
+    }
+
+    /// The start of the refund ids this reason makes.
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            Self::OrderCancelled => "cancel",
+            Self::OrderRejected => "reject",
+            Self::OrderEnded => "late",
+            Self::WrongCurrency => "mismatch",
+            Self::AlreadyPaid => "duplicate",
+            Self::Overpaid => "excess",
+            Self::Returned => "return",
+            Self::Goodwill => "operator",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(
@@ -31,18 +103,18 @@ pub enum Notice {
         detail: String,
     },
     OrderCancelled {
-        reason: String,
+        reason: CancelCode,
     },
     RefundIssued {
         /// `amount` (minor units) and `currency`.
         #[serde(flatten)]
         amount: Money,
-        reason: String,
+        reason: RefundReason,
     },
     OrderShipped {
-        shipment_id: String,
-        carrier: Option<String>,
-        tracking_number: Option<String>,
+        shipment_id: PartnerRef,
+        carrier: Option<Text<64>>,
+        tracking_number: Option<PartnerRef>,
         lines: Vec<LineQty>,
     },
     OrderDelivered {},
@@ -63,7 +135,7 @@ impl Notice {
 
     /// Subject and body of the message.
     pub fn render(&self, order_id: &OrderId) -> (String, String) {
-        let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        let or_dash = |s: Option<String>| s.unwrap_or_else(|| "-".into());
         match self {
             Self::OrderPlaced { total } => (
                 format!("We received your order {order_id}"),
@@ -78,8 +150,8 @@ impl Notice {
                 format!("Your order {order_id} is on its way"),
                 format!(
                     "Shipment {shipment_id} left with {}; tracking number {}.",
-                    or_dash(carrier),
-                    or_dash(tracking_number)
+                    or_dash(carrier.as_ref().map(ToString::to_string)),
+                    or_dash(tracking_number.as_ref().map(ToString::to_string))
                 ),
             ),
             Self::OrderDelivered {} => (
@@ -88,7 +160,7 @@ impl Notice {
             ),
             Self::OrderCancelled { reason } => (
                 format!("Your order {order_id} was cancelled"),
-                format!("Reason: {reason}."),
+                format!("Your order was cancelled because {}.", reason.words()),
             ),
             Self::OrderRejected { detail, .. } => (
                 format!("We could not accept your order {order_id}"),
@@ -96,7 +168,7 @@ impl Notice {
             ),
             Self::RefundIssued { amount, reason } => (
                 format!("Refund for order {order_id}"),
-                format!("We refunded {amount} ({reason})."),
+                format!("We refunded {amount} ({}).", reason.words()),
             ),
         }
     }
@@ -126,13 +198,29 @@ mod tests {
     }
 
     #[test]
+    fn what_a_person_typed_never_reaches_a_message() {
+        let forged = serde_json::from_value::<Notice>(serde_json::json!({
+            "templateId": "order-cancelled", "data": {"reason": "<a href=evil>click</a>"}
+        }));
+        assert!(forged.is_err(), "free text is not a cancel reason");
+        let id = OrderId::parse("ord_1").unwrap();
+        let cancelled = Notice::OrderCancelled {
+            reason: CancelCode::PaymentTimeout,
+        };
+        assert_eq!(
+            cancelled.render(&id).1,
+            "Your order was cancelled because the payment did not arrive in time."
+        );
+    }
+
+    #[test]
     fn amounts_read_in_the_currency_digits() {
         let id = OrderId::parse("ord_1").unwrap();
         let yen = Notice::RefundIssued {
             amount: Money::new(1990, Currency::parse("JPY").unwrap()),
-            reason: "return".into(),
+            reason: RefundReason::Returned,
         };
-        assert_eq!(yen.render(&id).1, "We refunded JPY 1990 (return).");
+        assert_eq!(yen.render(&id).1, "We refunded JPY 1990 (items returned).");
         let dinar = Notice::OrderPlaced {
             total: Money::new(1990, Currency::parse("KWD").unwrap()),
         };

@@ -6,8 +6,9 @@
 //! `partner.marketplace`). Anything else is refused, logged and, when the
 //! order exists, recorded in its history — never applied.
 
-use crate::ids::{LocationId, OrderId, Quantity, Sku};
+use crate::ids::{LocationId, OrderId, PartnerRef, Quantity, Reason, Sku, Text};
 use crate::inventory::LineQty;
+use crate::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,10 @@ pub enum PartnerKind {
 
 impl PartnerKind {
     pub const ALL: [PartnerKind; 4] = [Self::Payments, Self::Wms, Self::Carrier, Self::Marketplace];
+
+    pub fn parse(name: &str) -> Option<PartnerKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -90,27 +95,58 @@ impl PartnerSources {
             })
     }
 
+    /// Whether a partner of `kind` may put events with `source` on the bus
+    /// (never the OMS's own source).
+    pub fn may_use(&self, kind: PartnerKind, source: &str) -> bool {
+        source != crate::events::OMS_SOURCE
+            && self
+                .by_kind
+                .iter()
+                .any(|(k, sources)| *k == kind && sources.iter().any(|s| s == source))
+    }
+
+    /// The sources a partner kind may use.
+    pub fn sources_of(&self, kind: PartnerKind) -> &[String] {
+        self.by_kind
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default()
+    }
+
     /// Every allowed source (the rules' `source` patterns).
     pub fn all_sources(&self) -> Vec<String> {
         self.by_kind.iter().flat_map(|(_, s)| s.clone()).collect()
     }
 }
 
+/// Most lines a partner fact may list (as many as an order may have).
+pub const MAX_FACT_LINES: usize = crate::validation::MAX_LINES;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentConfirmed {
     pub order_id: OrderId,
-    pub payment_id: String,
+    pub payment_id: PartnerRef,
+    /// Minor units of `currency`; never negative.
+    #[schemars(range(min = 0))]
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
+}
+
+impl PaymentConfirmed {
+    /// The money the provider took.
+    pub fn money(&self) -> Money {
+        Money::new(self.amount, self.currency)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentFailed {
     pub order_id: OrderId,
-    pub payment_id: String,
-    pub reason: String,
+    pub payment_id: PartnerRef,
+    pub reason: Reason,
 }
 
 #[derive(
@@ -129,15 +165,18 @@ pub enum ShipmentStatus {
 #[serde(rename_all = "camelCase")]
 pub struct ShipmentStatusChanged {
     pub order_id: OrderId,
-    pub shipment_id: String,
+    pub shipment_id: PartnerRef,
     pub location_id: LocationId,
     pub status: ShipmentStatus,
+    /// What the shipment carries; by default every unit allocated to the
+    /// location and not yet in another shipment.
     #[serde(default)]
+    #[schemars(length(max = 40))]
     pub lines: Option<Vec<LineQty>>,
     #[serde(default)]
-    pub carrier: Option<String>,
+    pub carrier: Option<Text<64>>,
     #[serde(default)]
-    pub tracking_number: Option<String>,
+    pub tracking_number: Option<PartnerRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -159,7 +198,9 @@ pub struct ReturnedLine {
 #[serde(rename_all = "camelCase")]
 pub struct ReturnReceived {
     pub order_id: OrderId,
-    pub return_id: String,
+    /// The RMA id the OMS gave the return.
+    pub return_id: PartnerRef,
+    #[schemars(length(min = 1, max = 40))]
     pub lines: Vec<ReturnedLine>,
 }
 
@@ -169,7 +210,7 @@ pub struct CancellationResponse {
     pub order_id: OrderId,
     pub accepted: bool,
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
 }
 
 /// A partner event, read by its `detail-type`.
@@ -195,16 +236,36 @@ impl PartnerFact {
     /// Reads the `detail` of a partner event of type `detail_type`.
     pub fn parse(detail_type: &str, detail: &serde_json::Value) -> Result<Self, FactError> {
         fn read<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, FactError> {
-            T::deserialize(v).map_err(|e| FactError::Malformed(e.to_string()))
+            T::deserialize(v)
+                .map_err(|e| FactError::Malformed(crate::ids::clip(&e.to_string(), 200)))
         }
-        Ok(match detail_type {
+        let fact = match detail_type {
             "PaymentConfirmed" => Self::PaymentConfirmed(read(detail)?),
             "PaymentFailed" => Self::PaymentFailed(read(detail)?),
             "ShipmentStatusChanged" => Self::ShipmentStatusChanged(read(detail)?),
             "ReturnReceived" => Self::ReturnReceived(read(detail)?),
             "CancellationResponse" => Self::CancellationResponse(read(detail)?),
-            other => return Err(FactError::Unknown(other.to_owned())),
-        })
+            other => return Err(FactError::Unknown(crate::ids::clip(other, 64))),
+        };
+        fact.check()?;
+        Ok(fact)
+    }
+
+    /// Rules a schema alone does not keep.
+    fn check(&self) -> Result<(), FactError> {
+        let malformed = |m: &str| Err(FactError::Malformed(m.to_owned()));
+        match self {
+            Self::PaymentConfirmed(p) if p.amount < 0 => malformed("amount must not be negative"),
+            Self::ShipmentStatusChanged(s)
+                if s.lines.as_ref().is_some_and(|l| l.len() > MAX_FACT_LINES) =>
+            {
+                malformed("lines: too many")
+            }
+            Self::ReturnReceived(r) if r.lines.is_empty() || r.lines.len() > MAX_FACT_LINES => {
+                malformed("lines: 1 to 40 lines")
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn order_id(&self) -> &OrderId {
@@ -234,6 +295,13 @@ mod tests {
         let custom = PartnerSources::new([(PartnerKind::Wms, vec!["acme.wms".to_owned()])]);
         assert!(custom.allows("acme.wms", "ReturnReceived"));
         assert!(!custom.allows("partner.wms", "ReturnReceived"));
+        assert!(custom.may_use(PartnerKind::Wms, "acme.wms"));
+        assert!(!custom.may_use(PartnerKind::Payments, "acme.wms"));
+        let forged = PartnerSources::new([(PartnerKind::Payments, vec!["oms".to_owned()])]);
+        assert!(
+            !forged.may_use(PartnerKind::Payments, "oms"),
+            "no partner is the OMS"
+        );
         assert!(custom.allows("partner.payments", "PaymentConfirmed"));
     }
 
@@ -250,5 +318,15 @@ mod tests {
             PartnerFact::parse("Nope", &v),
             Err(FactError::Unknown(_))
         ));
+        let negative = serde_json::json!({"orderId": "ord_1", "paymentId": "p", "amount": -5, "currency": "BRL"});
+        assert!(matches!(
+            PartnerFact::parse("PaymentConfirmed", &negative),
+            Err(FactError::Malformed(m)) if m.contains("negative")
+        ));
+        let huge = serde_json::json!({"orderId": "ord_1", "paymentId": "p".repeat(200_000), "amount": 5, "currency": "BRL"});
+        match PartnerFact::parse("PaymentConfirmed", &huge) {
+            Err(FactError::Malformed(m)) => assert!(m.len() < 400, "{}", m.len()),
+            other => panic!("{other:?}"),
+        }
     }
 }

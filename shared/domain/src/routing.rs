@@ -26,6 +26,32 @@ pub struct Candidate {
     pub location_id: LocationId,
     pub point: GeoPoint,
     pub free: BTreeMap<Sku, u64>,
+    /// Where it may ship: its own country and these; anywhere if it has
+    /// no country.
+    pub reach: Reach,
+}
+
+/// The countries a location may ship to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub country: Option<String>,
+    pub ships_to: Vec<String>,
+}
+
+impl Reach {
+    pub fn serves(&self, destination: &str) -> bool {
+        match &self.country {
+            None => true,
+            Some(own) => own == destination || self.ships_to.iter().any(|c| c == destination),
+        }
+    }
+}
+
+impl Candidate {
+    /// Whether it may ship to `country`.
+    pub fn serves(&self, country: &str) -> bool {
+        self.reach.serves(country)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -253,6 +279,7 @@ mod tests {
             location_id: LocationId::parse(id).unwrap(),
             point: GeoPoint { lat, lon },
             free: stock.iter().map(|(s, q)| (sku(s), *q)).collect(),
+            reach: Reach::default(),
         }
     }
 
@@ -301,6 +328,18 @@ mod tests {
     }
 
     #[test]
+    fn a_location_with_a_country_serves_it_and_those_it_ships_to() {
+        let open = Reach::default();
+        assert!(open.serves("JP"));
+        let br = Reach {
+            country: Some("BR".into()),
+            ships_to: vec!["AR".into()],
+        };
+        assert!(br.serves("BR") && br.serves("AR"));
+        assert!(!br.serves("JP"));
+    }
+
+    #[test]
     fn reports_what_is_missing() {
         let c = [cand("x", 0.0, 0.0, &[("A", 1)])];
         let e = plan(&want(&[("A", 3)]), RIO, &c).unwrap_err();
@@ -341,6 +380,7 @@ mod tests {
                 location_id: LocationId::parse(&format!("l{i}")).unwrap(),
                 point: GeoPoint { lat: (i as f64) - 10.0, lon: (i as f64) * 2.0 - 40.0 },
                 free: skus.iter().zip(row).map(|(s, q)| (sku(s), *q)).collect(),
+                reach: Reach::default(),
             }).collect();
             let demand: Vec<LineQty> = skus.iter().zip(&wanted).map(|(s, q)| LineQty { sku: sku(s), quantity: Quantity::new(i64::from(*q)).unwrap() }).collect();
             let total_free = |s: &str| cands.iter().map(|c| c.free[&sku(s)]).sum::<u64>();

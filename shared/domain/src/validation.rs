@@ -232,13 +232,7 @@ fn is_plausible_email(s: &str) -> bool {
 }
 
 fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
-    let country = text(&a.country, "shipTo.country", 2)?;
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(FieldError::new(
-            "shipTo.country",
-            "must be an ISO-3166 alpha-2 code such as BR",
-        ));
-    }
+    let country = country(required(&a.country, "shipTo.country")?, "shipTo.country")?;
     let point = point(a.lat, a.lon, "shipTo.")?;
     Ok(Address {
         country,
@@ -248,6 +242,17 @@ fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
         line2: optional_text(&a.line2, "shipTo.line2", 256)?,
         point,
     })
+}
+
+/// An ISO 3166 alpha-2 country code such as `BR`.
+fn country(s: &str, field: &str) -> Result<String, FieldError> {
+    if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(FieldError::new(
+            field,
+            "must be an ISO-3166 alpha-2 code such as BR",
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 /// A point from `lat` and `lon`, each required and in range; `prefix` is the
@@ -272,6 +277,14 @@ pub struct LocationRequest {
     pub lat: Option<f64>,
     #[schemars(required, range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
+    /// ISO 3166 alpha-2: the location then ships only there and to `shipsTo`.
+    #[schemars(pattern(r"^[A-Z]{2}$"))]
+    pub country: Option<String>,
+    /// Other countries it may ship to (ISO 3166 alpha-2).
+    #[schemars(length(max = 250))]
+    pub ships_to: Option<Vec<String>>,
+    /// `false`: no new orders are routed there (default `true`).
+    pub active: Option<bool>,
 }
 
 impl LocationRequest {
@@ -283,11 +296,27 @@ impl LocationRequest {
             _ => return Err(FieldError::new("kind", "must be `warehouse` or `store`")),
         };
         let point = point(self.lat, self.lon, "")?;
+        let ships_to = self.ships_to.clone().unwrap_or_default();
+        if ships_to.len() > 250 {
+            return Err(FieldError::new("shipsTo", "at most 250 countries"));
+        }
+        let ships_to = ships_to
+            .iter()
+            .enumerate()
+            .map(|(i, c)| country(c, &format!("shipsTo[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Location {
             location_id,
             name: text(&self.name, "name", 128)?,
             kind,
             point,
+            country: self
+                .country
+                .as_deref()
+                .map(|c| country(c, "country"))
+                .transpose()?,
+            ships_to,
+            active: self.active.unwrap_or(true),
         })
     }
 }
@@ -449,13 +478,20 @@ mod tests {
             kind: Some("warehouse".into()),
             lat: Some(-23.5),
             lon: Some(-46.6),
+            ..Default::default()
         };
         assert!(loc.validate("wh-sp").is_ok());
         assert_eq!(loc.validate("bad id").unwrap_err().field, "locationId");
         let bad_kind = LocationRequest {
             kind: Some("depot".into()),
-            ..loc
+            ..loc.clone()
         };
         assert_eq!(bad_kind.validate("x").unwrap_err().field, "kind");
+        let bad_reach = LocationRequest {
+            country: Some("BR".into()),
+            ships_to: Some(vec!["AR".into(), "japan".into()]),
+            ..loc
+        };
+        assert_eq!(bad_reach.validate("x").unwrap_err().field, "shipsTo[1]");
     }
 }

@@ -161,6 +161,26 @@ impl Bus {
         matched
     }
 
+    /// Puts an event straight on one queue, as an SQS `SendMessage` does
+    /// (timers): no rule sees it. `false` if there is no such queue.
+    pub fn send_to_queue(&self, queue: &str, event_json: &serde_json::Value, id: &str) -> bool {
+        let Some(q) = self.queues.iter().find(|q| q.subscription.queue == queue) else {
+            return false;
+        };
+        let seq = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let msg = Message {
+            id: format!("{id}/{queue}/{seq}"),
+            body: Arc::from(event_json.to_string()),
+            receive_count: 0,
+        };
+        if q.tx.send(msg).is_err() {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         self.dead_letters
             .lock()

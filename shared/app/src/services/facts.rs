@@ -40,6 +40,21 @@ pub async fn on_event(deps: &Deps, function: Function, event: BusEvent) -> Resul
     .await
 }
 
+/// A partner event the bus did not take — its sender may not use its
+/// `source` — recorded in the order's history when it names one; never
+/// applied.
+#[instrument(skip_all, fields(event_id = %event.id, source = %event.source))]
+pub async fn record_refused_delivery(
+    deps: &Deps,
+    event: &BusEvent,
+    why: &str,
+) -> Result<(), StepError> {
+    match event.order_id() {
+        Some(order_id) => record_refusal(deps, event, &order_id, why).await,
+        None => Ok(()),
+    }
+}
+
 /// Reads a partner event, refusing one whose source may not send it or
 /// whose payload is malformed.
 fn partner_fact(deps: &Deps, event: &BusEvent) -> Result<PartnerFact, String> {

@@ -3,6 +3,8 @@
 
 use crate::Deps;
 use crate::change::{ChangeError, change_order, republish_if_made_by};
+use crate::services::intake::Hidden;
+use oms_domain::access::Caller;
 use oms_domain::ids::{IdempotencyKey, OrderId};
 use oms_domain::inventory::LineQty;
 use oms_domain::order::{Order, ReturnAuth, ReturnError};
@@ -26,9 +28,10 @@ pub enum ReturnFailure {
     Unavailable(String),
 }
 
-#[instrument(skip(deps, lines, reason, key))]
+#[instrument(skip(deps, caller, lines, reason, key))]
 pub async fn authorize(
     deps: &Deps,
+    caller: &Caller,
     order_id: &OrderId,
     key: Option<&IdempotencyKey>,
     lines: Vec<LineQty>,
@@ -39,8 +42,14 @@ pub async fn authorize(
         None => ReturnAuth::id_from_token(&deps.ids.token()),
     };
     let trigger = format!("return:{rma_id}");
-    let result = change_order(deps, order_id, "returns", &trigger, |order, cause| {
-        order.authorize_return(rma_id.clone(), lines.clone(), reason.clone(), cause)
+    let actor = format!("returns:{}", caller.actor());
+    let result = change_order(deps, order_id, &actor, &trigger, |order, cause| {
+        if !caller.can_see(order) {
+            return Err(Hidden::Hidden);
+        }
+        order
+            .authorize_return(rma_id.clone(), lines.clone(), reason.clone(), cause)
+            .map_err(Hidden::Shown)
     })
     .await;
     let unavailable = |e: &dyn std::fmt::Display| ReturnFailure::Unavailable(e.to_string());
@@ -50,7 +59,7 @@ pub async fn authorize(
             rma_id,
             replayed: false,
         }),
-        Err(ChangeError::Denied(ReturnError::Exists(_))) => {
+        Err(ChangeError::Denied(Hidden::Shown(ReturnError::Exists(_)))) => {
             let order = deps
                 .orders()
                 .get(order_id)
@@ -67,8 +76,10 @@ pub async fn authorize(
                 replayed: true,
             })
         }
-        Err(ChangeError::Denied(e)) => Err(ReturnFailure::Refused(e)),
-        Err(ChangeError::NotFound) => Err(ReturnFailure::NotFound),
+        Err(ChangeError::Denied(Hidden::Shown(e))) => Err(ReturnFailure::Refused(e)),
+        Err(ChangeError::Denied(Hidden::Hidden) | ChangeError::NotFound) => {
+            Err(ReturnFailure::NotFound)
+        }
         Err(e) => Err(unavailable(&e)),
     }
 }

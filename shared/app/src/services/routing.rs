@@ -48,18 +48,20 @@ pub async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(),
     }
 }
 
-/// Every location, with the units of `skus` it can still allocate.
+/// Every active location, with the units of `skus` it can still allocate.
 async fn candidates(deps: &Deps, skus: &[Sku]) -> Result<Vec<Candidate>, StoreError> {
     let inventory = deps.inventory();
     let mut by_location: BTreeMap<_, Candidate> = inventory
         .locations()
         .await?
         .into_iter()
+        .filter(|l| l.active)
         .map(|l| {
             let c = Candidate {
                 location_id: l.location_id.clone(),
                 point: l.point,
                 free: BTreeMap::new(),
+                reach: l.reach(),
             };
             (l.location_id, c)
         })

@@ -10,14 +10,20 @@ impl Order {
     pub fn apply_fact(&mut self, fact: &PartnerFact, cause: &Cause) -> Result<Outcome, Refusal> {
         match fact {
             PartnerFact::PaymentConfirmed(p) => {
-                self.confirm_payment(&p.payment_id, p.amount, &p.currency, cause)
+                self.confirm_payment(&p.payment_id, p.money(), cause)
             }
-            PartnerFact::PaymentFailed(p) => self.fail_payment(&p.payment_id, &p.reason, cause),
+            PartnerFact::PaymentFailed(p) => {
+                self.fail_payment(&p.payment_id, p.reason.as_str(), cause)
+            }
             PartnerFact::ShipmentStatusChanged(u) => self.update_shipment(u, cause),
-            PartnerFact::ReturnReceived(r) => self.receive_return(&r.return_id, &r.lines, cause),
-            PartnerFact::CancellationResponse(a) => {
-                self.cancellation_answered(a.accepted, a.reason.clone(), cause)
+            PartnerFact::ReturnReceived(r) => {
+                self.receive_return(r.return_id.as_str(), &r.lines, cause)
             }
+            PartnerFact::CancellationResponse(a) => self.cancellation_answered(
+                a.accepted,
+                a.reason.as_ref().map(ToString::to_string),
+                cause,
+            ),
         }
     }
 }

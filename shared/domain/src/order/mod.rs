@@ -21,8 +21,9 @@ mod shipping;
 pub(crate) mod tests;
 mod wire;
 
-pub use crate::events::RejectReason;
+pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
+pub use crate::notice::{CancelCode, RefundReason};
 pub use payment::{Payment, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::Shipment;
@@ -169,6 +170,21 @@ pub struct HistoryEntry {
     pub refused: bool,
 }
 
+/// A hold: the order keeps its stock and is not released until it lifts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    pub code: HoldCode,
+    pub detail: String,
+    pub since: Timestamp,
+}
+
+/// Most refused facts an order records; later ones are only logged, so
+/// that a flood of bad events cannot bloat the order.
+pub const MAX_REFUSALS: usize = 50;
+/// Longest detail a refusal records.
+pub const MAX_REFUSAL_DETAIL: usize = 300;
+
 /// Who and what caused a change, carried into the history.
 #[derive(Debug, Clone)]
 pub struct Cause {
@@ -240,9 +256,13 @@ pub struct Order {
     /// once routed) that a cancellation must give back.
     pub holds_stock: bool,
     pub payment_due_at: Option<Timestamp>,
-    pub payment: Option<Payment>,
-    pub hold_reason: Option<String>,
+    /// Every payment, in the order they arrived.
+    pub payments: Vec<Payment>,
+    /// What holds the order back from release, if anything.
+    pub hold: Option<Hold>,
     pub cancel_reason: Option<String>,
+    /// Why it was cancelled, as the customer is told.
+    pub cancel_code: Option<CancelCode>,
     pub shipments: Vec<Shipment>,
     pub returns: Vec<ReturnAuth>,
     pub created_at: Timestamp,
@@ -284,9 +304,10 @@ impl Order {
             rejection: None,
             holds_stock: false,
             payment_due_at,
-            payment: None,
-            hold_reason: None,
+            payments: Vec::new(),
+            hold: None,
             cancel_reason: None,
+            cancel_code: None,
             shipments: Vec::new(),
             returns: Vec::new(),
             created_at: cause.at,
@@ -344,6 +365,9 @@ impl Order {
         let detail = rejection.detail.clone();
         self.rejection = Some(rejection);
         self.status = OrderStatus::Rejected;
+        self.hold = None;
+        let refund_id = format!("reject-{}", self.history.len());
+        events.extend(self.refund_rest(&refund_id, RefundReason::OrderRejected, &detail));
         change.step(self, "OrderRejected", cause, Some(detail), events);
         Ok(change.finish(self))
     }
@@ -360,7 +384,11 @@ impl Order {
         let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
         self.allocations = allocations.clone();
         self.routing_reason = Some(reason.clone());
-        self.status = OrderStatus::Routed;
+        self.status = if self.hold.is_some() {
+            OrderStatus::OnHold
+        } else {
+            OrderStatus::Routed
+        };
         change.step(
             self,
             "OrderRouted",
@@ -384,16 +412,35 @@ impl Order {
         cause: &Cause,
     ) -> Result<Outcome, TransitionError> {
         self.require(&[OrderStatus::Reserved], "route")?;
-        match crate::routing::plan(&self.demand(), self.ship_to.point, candidates) {
+        let demand = self.demand();
+        let country = self.ship_to.country.as_str();
+        let eligible: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| c.serves(country))
+            .cloned()
+            .collect();
+        match crate::routing::plan(&demand, self.ship_to.point, &eligible) {
             Ok(p) => self.mark_routed(p.allocations, p.reason, cause),
-            Err(e) => self.reject(
-                Rejection {
-                    reason: RejectReason::Unroutable,
-                    detail: e.to_string(),
-                    skus: e.skus(),
-                },
-                cause,
-            ),
+            Err(e) => {
+                let elsewhere =
+                    crate::routing::plan(&demand, self.ship_to.point, candidates).is_ok();
+                let (reason, detail) = if elsewhere {
+                    (
+                        RejectReason::NoEligibleLocation,
+                        format!("no location that serves {country} can ship it ({e})"),
+                    )
+                } else {
+                    (RejectReason::Unroutable, e.to_string())
+                };
+                self.reject(
+                    Rejection {
+                        reason,
+                        detail,
+                        skus: e.skus(),
+                    },
+                    cause,
+                )
+            }
         }
     }
 
@@ -418,13 +465,19 @@ impl Order {
     /// release: immediate, stock given back and any capture refunded. After
     /// release: the warehouse is asked (`CANCEL_REQUESTED`). After shipment:
     /// an error — that is a return.
-    pub fn cancel(&mut self, why: String, cause: &Cause) -> Result<Outcome, CancelError> {
+    pub fn cancel(
+        &mut self,
+        code: CancelCode,
+        why: String,
+        cause: &Cause,
+    ) -> Result<Outcome, CancelError> {
         match self.status {
-            s if s.before_release() => Ok(self.close_cancelled(why, cause)),
+            s if s.before_release() => Ok(self.close_cancelled(code, why, cause)),
             OrderStatus::ReadyToShip => {
                 let mut change = Change::new(None);
                 self.status = OrderStatus::CancelRequested;
                 self.cancel_reason = Some(why.clone());
+                self.cancel_code = Some(code);
                 change.step(
                     self,
                     "CancellationRequested",
@@ -458,7 +511,8 @@ impl Order {
             .clone()
             .unwrap_or_else(|| "cancelled".into());
         if accepted {
-            return Ok(self.close_cancelled(why, cause));
+            let code = self.cancel_code.unwrap_or(CancelCode::CustomerRequest);
+            return Ok(self.close_cancelled(code, why, cause));
         }
         let mut change = Change::new(None);
         self.status = OrderStatus::ReadyToShip;
@@ -473,20 +527,85 @@ impl Order {
         Ok(change.finish(self))
     }
 
-    /// Cancels now: stock given back, a captured payment refunded.
-    fn close_cancelled(&mut self, why: String, cause: &Cause) -> Outcome {
+    /// Cancels now: stock given back, every payment kept refunded.
+    fn close_cancelled(&mut self, code: CancelCode, why: String, cause: &Cause) -> Outcome {
         let mut change = Change::new(self.release_stock());
         self.status = OrderStatus::Cancelled;
         self.cancel_reason = Some(why.clone());
+        self.cancel_code = Some(code);
+        self.hold = None;
         let mut events = vec![EventData::OrderCancelled {
             reason: why.clone(),
         }];
-        events.push(self.notification(Notice::OrderCancelled {
-            reason: why.clone(),
-        }));
-        events.extend(self.refund_rest(&format!("cancel-{}", self.history.len()), &why));
+        events.push(self.notification(Notice::OrderCancelled { reason: code }));
+        let refund_id = format!("cancel-{}", self.history.len());
+        events.extend(self.refund_rest(&refund_id, RefundReason::OrderCancelled, &why));
         change.step(self, "OrderCancelled", cause, Some(why), events);
         change.finish(self)
+    }
+
+    /// Holds the order back from release (it keeps its stock). A held
+    /// order that was routed shows `ON_HOLD`; one not yet routed goes on
+    /// to `ON_HOLD` when it is.
+    pub(crate) fn put_on_hold(
+        &mut self,
+        change: &mut Change,
+        code: HoldCode,
+        detail: String,
+        cause: &Cause,
+    ) {
+        self.hold = Some(Hold {
+            code,
+            detail: detail.clone(),
+            since: cause.at,
+        });
+        if self.status == OrderStatus::Routed {
+            self.status = OrderStatus::OnHold;
+        }
+        change.step(
+            self,
+            "OrderOnHold",
+            cause,
+            Some(detail.clone()),
+            vec![EventData::OrderOnHold {
+                reason: detail,
+                code: Some(code),
+            }],
+        );
+    }
+
+    /// Lifts a hold of this kind, if the order has one, and releases the
+    /// order if it is paid.
+    pub(crate) fn lift_hold(&mut self, change: &mut Change, code: HoldCode, cause: &Cause) {
+        if self.hold.as_ref().is_none_or(|h| h.code != code) {
+            return;
+        }
+        self.hold = None;
+        if self.status == OrderStatus::OnHold {
+            self.status = OrderStatus::Routed;
+        }
+        change.step(
+            self,
+            "HoldReleased",
+            cause,
+            None,
+            vec![EventData::HoldReleased { code }],
+        );
+    }
+
+    /// An operator lifts the order's hold, whatever it is: the order goes on
+    /// (and is released to its locations if it is paid).
+    pub fn release_hold(&mut self, cause: &Cause) -> Result<Outcome, TransitionError> {
+        let Some(code) = self.hold.as_ref().map(|h| h.code) else {
+            return Err(TransitionError {
+                from: self.status,
+                action: "release the hold of",
+            });
+        };
+        let mut change = Change::new(None);
+        self.lift_hold(&mut change, code, cause);
+        self.release_if_paid(&mut change, cause);
+        Ok(change.finish(self))
     }
 
     /// The stock move that gives back what the order holds, if anything.
@@ -501,10 +620,9 @@ impl Order {
         })
     }
 
-    /// `ROUTED → READY_TO_SHIP` when the payment is captured.
+    /// `ROUTED → READY_TO_SHIP` when the order is paid and not held.
     fn release_if_paid(&mut self, change: &mut Change, cause: &Cause) {
-        let paid = self.payment.as_ref().is_some_and(Payment::is_captured);
-        if self.status == OrderStatus::Routed && paid {
+        if self.status == OrderStatus::Routed && self.hold.is_none() && self.is_paid() {
             self.status = OrderStatus::ReadyToShip;
             change.step(
                 self,
@@ -518,19 +636,25 @@ impl Order {
         }
     }
 
-    /// Records a fact that could not apply: who sent it, when, and why not.
-    pub fn refuse(&mut self, event: &str, why: &str, cause: &Cause) {
+    /// Records a fact that could not apply: who sent it, when, and why not
+    /// (clipped). After [`MAX_REFUSALS`] refusals nothing more is recorded:
+    /// `false`.
+    pub fn refuse(&mut self, event: &str, why: &str, cause: &Cause) -> bool {
+        if self.history.iter().filter(|h| h.refused).count() >= MAX_REFUSALS {
+            return false;
+        }
         self.history.push(HistoryEntry {
             at: cause.at,
             from: Some(self.status),
             to: self.status,
-            event: event.to_owned(),
-            actor: cause.actor.clone(),
-            cause: cause.trigger.clone(),
-            detail: Some(why.to_owned()),
+            event: crate::ids::clip(event, 64),
+            actor: crate::ids::clip(&cause.actor, 128),
+            cause: crate::ids::clip(&cause.trigger, 128),
+            detail: Some(crate::ids::clip(why, MAX_REFUSAL_DETAIL)),
             refused: true,
         });
         self.outbox.clear();
+        true
     }
 
     /// Whether `trigger` made the order's latest change (a refusal is not a

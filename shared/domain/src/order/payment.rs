@@ -1,19 +1,31 @@
-//! Payment facts on the order: capture, failure, refunds, the payment window.
+//! Payment facts on the order: captures (one payment or several), failures,
+//! refunds, the payment window.
 //!
-//! Money rule: the sum refunded never exceeds the sum captured.
+//! Money rules — no customer's money is ever stranded:
+//! - the order is paid when the money captured in its currency, less what
+//!   was given back, covers its total;
+//! - a payment that leaves the order short holds it (`PAYMENT_MISMATCH`)
+//!   until the rest arrives, and the hold lifts by itself when the sum
+//!   matches; a payment beyond the total is captured and the excess
+//!   refunded at once; a payment in another currency is refunded at once;
+//! - money captured on an order that ended (`REJECTED`, `CANCELLED`) is
+//!   refunded at once, whichever fact came first;
+//! - per payment, the sum refunded never exceeds the sum captured.
 
-use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
+use super::{Cause, Change, HoldCode, Order, Outcome, Refusal};
 use crate::events::EventData;
+use crate::ids::PartnerRef;
 use crate::money::{Currency, Money};
-use crate::notice::Notice;
+use crate::notice::{Notice, RefundReason};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
+    /// Money taken (wholly or in part kept: see `refunded`).
     Captured,
-    /// The provider confirmed an amount or currency that is not the order's.
+    /// Money taken in a currency that is not the order's: given back.
     Mismatch,
     Failed,
 }
@@ -23,7 +35,7 @@ pub enum PaymentStatus {
 #[serde(rename_all = "camelCase")]
 #[schemars(
     rename = "Refund",
-    description = "Money given back, in minor units of the order's currency."
+    description = "Money given back, in minor units of the payment's currency."
 )]
 pub struct Refund<A = Money> {
     pub refund_id: String,
@@ -31,20 +43,22 @@ pub struct Refund<A = Money> {
     pub reason: String,
 }
 
-/// The order's payment. `A` as in [`super::OrderLine`].
+/// One payment of the order. `A` is how its amounts are held: [`Money`] in
+/// the aggregate, integer minor units of the payment's `currency` on the
+/// wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(
     rename = "Payment",
-    description = "The order's payment; `captured` and `refunded` in minor units of the order's currency."
+    description = "A payment of the order: `amount`, `captured` and `refunded` in minor units of its `currency`."
 )]
 pub struct Payment<A = Money> {
-    pub payment_id: String,
+    pub payment_id: PartnerRef,
     pub status: PaymentStatus,
-    /// The amount the provider reported, in minor units of `currency`.
+    /// The amount the provider reported.
     pub amount: i64,
     /// The currency the provider reported (it may not be the order's).
-    pub currency: String,
+    pub currency: Currency,
     pub captured: A,
     pub refunded: A,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -55,193 +69,272 @@ impl Payment {
     pub fn is_captured(&self) -> bool {
         self.status == PaymentStatus::Captured
     }
+
+    /// What can still be given back.
+    pub fn refundable(&self) -> Money {
+        self.captured
+            .minus(self.refunded)
+            .unwrap_or(Money::zero(self.currency))
+    }
 }
 
 impl Order {
+    /// Money kept from the order's own-currency payments: captured, less
+    /// refunded.
+    pub fn net_paid(&self) -> Money {
+        self.payments
+            .iter()
+            .filter(|p| p.is_captured())
+            .map(Payment::refundable)
+            .fold(self.no_money(), |sum, m| sum.plus(m).unwrap_or(sum))
+    }
+
+    /// The order's total is covered.
+    pub fn is_paid(&self) -> bool {
+        self.net_paid().amount >= self.total.amount
+    }
+
+    /// The payment shown as the order's `payment`: the latest captured one,
+    /// else the latest.
+    pub fn principal_payment(&self) -> Option<&Payment> {
+        self.payments
+            .iter()
+            .rev()
+            .find(|p| p.is_captured())
+            .or_else(|| self.payments.last())
+    }
+
     /// The payment provider confirmed a payment.
     pub fn confirm_payment(
         &mut self,
-        payment_id: &str,
-        amount: i64,
-        currency: &str,
+        payment_id: &PartnerRef,
+        amount: Money,
         cause: &Cause,
     ) -> Result<Outcome, Refusal> {
-        if let Some(p) = &self.payment {
-            if p.payment_id == payment_id && p.status != PaymentStatus::Failed {
-                return Err(Refusal::Duplicate);
-            }
-            if p.is_captured() {
-                return Err(Refusal::Refused(format!(
-                    "already paid by payment {}; refund {payment_id} with the provider",
-                    p.payment_id
-                )));
-            }
+        if let Some(p) = self.payments.iter().find(|p| &p.payment_id == payment_id)
+            && p.status != PaymentStatus::Failed
+        {
+            return Err(Refusal::Duplicate);
         }
-        let matches =
-            amount == self.total.amount && Currency::parse(currency).ok() == Some(self.currency);
-        let mut change = Change::new(None);
-        if !matches {
-            if !self.status.before_release() {
-                return Err(Refusal::Refused(format!(
-                    "a mismatched payment cannot apply to an order that is {}",
-                    self.status
-                )));
-            }
-            let reason = format!(
-                "payment {payment_id} confirmed {amount} {currency}, the order totals {} {}",
-                self.total.amount, self.currency
-            );
-            self.payment = Some(Payment {
-                payment_id: payment_id.to_owned(),
-                status: PaymentStatus::Mismatch,
-                amount,
-                currency: currency.to_owned(),
-                captured: self.no_money(),
-                refunded: self.no_money(),
-                refunds: Vec::new(),
-            });
-            self.status = OrderStatus::OnHold;
-            self.hold_reason = Some(reason.clone());
-            change.step(
-                self,
-                "OrderOnHold",
-                cause,
-                Some(reason.clone()),
-                vec![EventData::OrderOnHold { reason }],
-            );
-            return Ok(change.finish(self));
+        if amount.amount < 0 {
+            return Err(Refusal::Refused("a negative amount".into()));
         }
-        self.payment = Some(Payment {
-            payment_id: payment_id.to_owned(),
-            status: PaymentStatus::Captured,
-            amount,
-            currency: currency.to_owned(),
-            captured: self.total,
-            refunded: self.no_money(),
+        let wrong_currency = amount.currency != self.currency;
+        let status = if wrong_currency {
+            PaymentStatus::Mismatch
+        } else {
+            PaymentStatus::Captured
+        };
+        let was_paid = self.is_paid();
+        self.payments.retain(|p| &p.payment_id != payment_id);
+        self.payments.push(Payment {
+            payment_id: payment_id.clone(),
+            status,
+            amount: amount.amount,
+            currency: amount.currency,
+            captured: amount,
+            refunded: Money::zero(amount.currency),
             refunds: Vec::new(),
         });
         let mut events = vec![EventData::PaymentCaptured {
-            payment_id: payment_id.to_owned(),
-            amount: self.total,
+            payment_id: payment_id.to_string(),
+            amount,
         }];
+        let mut change = Change::new(None);
+        let give_back = |reason| (reason, amount);
+        // Money that cannot be kept goes straight back.
+        let back = if self.status.is_closed() {
+            Some(give_back(RefundReason::OrderEnded))
+        } else if wrong_currency {
+            Some(give_back(RefundReason::WrongCurrency))
+        } else if was_paid || !self.status.before_release() {
+            Some(give_back(RefundReason::AlreadyPaid))
+        } else {
+            let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());
+            excess
+                .is_positive()
+                .then_some((RefundReason::Overpaid, excess))
+        };
         let mut detail = None;
-        if self.status.is_closed() {
-            // Money that arrives after the order ended goes straight back.
-            detail = Some(format!("the order is {}: refunded at once", self.status));
-            events.extend(self.refund_rest(
-                &format!("late-{payment_id}"),
-                "payment after the order ended",
-            ));
+        if let Some((reason, limit)) = back {
+            let text = match reason {
+                RefundReason::OrderEnded => {
+                    format!("the order is {}: refunded at once", self.status)
+                }
+                RefundReason::WrongCurrency => format!(
+                    "paid in {}, the order is in {}: refunded at once",
+                    amount.currency, self.currency
+                ),
+                RefundReason::AlreadyPaid => "the order was already paid: refunded at once".into(),
+                _ => format!("{limit} more than the total: refunded at once"),
+            };
+            let refund_id = format!("{}-{payment_id}", reason.id_prefix());
+            events.extend(self.refund_payment(payment_id, &refund_id, limit, reason, &text));
+            detail = Some(text);
         }
         change.step(self, "PaymentCaptured", cause, detail, events);
-        self.release_if_paid(&mut change, cause);
+        if self.status.before_release() && !self.status.is_closed() {
+            if self.is_paid() {
+                self.lift_hold(&mut change, HoldCode::PaymentMismatch, cause);
+                self.release_if_paid(&mut change, cause);
+            } else if !was_paid {
+                let paid = self.net_paid();
+                let reason = format!(
+                    "payment {payment_id} confirmed {amount}: {paid} of {} paid; the order totals {}",
+                    self.total, self.total
+                );
+                self.put_on_hold(&mut change, HoldCode::PaymentMismatch, reason, cause);
+            }
+        }
         Ok(change.finish(self))
     }
 
     /// The payment provider reports a failed payment.
     pub fn fail_payment(
         &mut self,
-        payment_id: &str,
+        payment_id: &PartnerRef,
         reason: &str,
         cause: &Cause,
     ) -> Result<Outcome, Refusal> {
-        if let Some(p) = &self.payment {
-            if p.is_captured() {
-                return Err(Refusal::Refused(format!(
-                    "payment {} is already captured; a late failure of {payment_id} is ignored",
-                    p.payment_id
-                )));
-            }
-            if p.payment_id == payment_id && p.status == PaymentStatus::Failed {
+        if let Some(p) = self.payments.iter().find(|p| &p.payment_id == payment_id) {
+            if p.status == PaymentStatus::Failed {
                 return Err(Refusal::Duplicate);
             }
+            return Err(Refusal::Refused(format!(
+                "payment {payment_id} is already captured; its late failure is ignored"
+            )));
         }
-        if !self.status.before_release() {
+        if self.is_paid() {
+            return Err(Refusal::Refused(format!(
+                "the order is paid; the failure of payment {payment_id} is ignored"
+            )));
+        }
+        if !self.status.before_release() || self.status.is_closed() {
             return Err(Refusal::Refused(format!(
                 "payment failure ignored: the order is {}",
                 self.status
             )));
         }
-        self.payment = Some(Payment {
-            payment_id: payment_id.to_owned(),
+        self.payments.push(Payment {
+            payment_id: payment_id.clone(),
             status: PaymentStatus::Failed,
             amount: 0,
-            currency: self.currency.to_string(),
+            currency: self.currency,
             captured: self.no_money(),
             refunded: self.no_money(),
             refunds: Vec::new(),
         });
-        Ok(self.close_cancelled(format!("PAYMENT_FAILED: {reason}"), cause))
+        Ok(self.close_cancelled(
+            super::CancelCode::PaymentFailed,
+            format!("PAYMENT_FAILED: {reason}"),
+            cause,
+        ))
     }
 
-    /// The payment window closed: an unpaid order is cancelled.
+    /// The payment window closed: an order not paid in full is cancelled
+    /// (what was paid in part is refunded).
     pub fn payment_window_closed(&mut self, cause: &Cause) -> Result<Outcome, Refusal> {
-        let paid = self.payment.as_ref().is_some_and(Payment::is_captured);
-        if paid || !self.status.before_release() {
+        if self.is_paid() || !self.status.before_release() || self.status.is_closed() {
             return Err(Refusal::Duplicate);
         }
         Ok(self.close_cancelled(
+            super::CancelCode::PaymentTimeout,
             "PAYMENT_TIMEOUT: not paid within the payment window".into(),
             cause,
         ))
     }
 
-    /// Refunds what was captured and not yet refunded, up to `limit`.
+    /// Gives back up to `limit` of one payment, once per `refund_id`, with a
+    /// customer notice.
+    fn refund_payment(
+        &mut self,
+        payment_id: &PartnerRef,
+        refund_id: &str,
+        limit: Money,
+        reason: RefundReason,
+        text: &str,
+    ) -> Vec<EventData> {
+        let Some(p) = self
+            .payments
+            .iter_mut()
+            .find(|p| &p.payment_id == payment_id)
+        else {
+            return Vec::new();
+        };
+        if p.refunds.iter().any(|r| r.refund_id == refund_id) {
+            return Vec::new();
+        }
+        let Ok(amount) = limit.min(p.refundable()) else {
+            return Vec::new();
+        };
+        if !amount.is_positive() {
+            return Vec::new();
+        }
+        p.refunded = p.refunded.plus(amount).unwrap_or(p.refunded);
+        p.refunds.push(Refund {
+            refund_id: refund_id.to_owned(),
+            amount,
+            reason: text.to_owned(),
+        });
+        let refund = EventData::RefundIssued {
+            refund_id: refund_id.to_owned(),
+            payment_id: payment_id.to_string(),
+            amount,
+            reason: text.to_owned(),
+        };
+        vec![
+            refund,
+            self.notification(Notice::RefundIssued { amount, reason }),
+        ]
+    }
+
+    /// Gives back up to `limit` of what the order's own-currency payments
+    /// kept, newest payment first; one refund per payment it touches, each
+    /// once per `refund_id`.
     pub(crate) fn refund_up_to(
         &mut self,
         refund_id: &str,
         limit: Money,
-        reason: &str,
-    ) -> Option<EventData> {
-        let p = self.payment.as_mut().filter(|p| p.is_captured())?;
-        if p.refunds.iter().any(|r| r.refund_id == refund_id) {
-            return None;
+        reason: RefundReason,
+        text: &str,
+    ) -> (Money, Vec<EventData>) {
+        let mut left = limit;
+        let mut given = self.no_money();
+        let mut events = Vec::new();
+        let ids: Vec<PartnerRef> = self
+            .payments
+            .iter()
+            .rev()
+            .filter(|p| p.is_captured())
+            .map(|p| p.payment_id.clone())
+            .collect();
+        for (n, id) in ids.iter().enumerate() {
+            if !left.is_positive() {
+                break;
+            }
+            let this_id = if n == 0 {
+                refund_id.to_owned()
+            } else {
+                format!("{refund_id}-{}", n + 1)
+            };
+            let before = self.net_paid();
+            events.extend(self.refund_payment(id, &this_id, left, reason, text));
+            let taken = before.minus(self.net_paid()).unwrap_or(self.no_money());
+            left = left.minus(taken).unwrap_or(left);
+            given = given.plus(taken).unwrap_or(given);
         }
-        let left = p.captured.minus(p.refunded).ok()?;
-        let amount = limit.min(left).ok()?;
-        if !amount.is_positive() {
-            return None;
-        }
-        p.refunded = p.refunded.plus(amount).ok()?;
-        p.refunds.push(Refund {
-            refund_id: refund_id.to_owned(),
-            amount,
-            reason: reason.to_owned(),
-        });
-        Some(EventData::RefundIssued {
-            refund_id: refund_id.to_owned(),
-            payment_id: p.payment_id.clone(),
-            amount,
-            reason: reason.to_owned(),
-        })
+        (given, events)
     }
 
-    /// Refunds everything still refundable, with a customer notification.
-    pub(crate) fn refund_rest(&mut self, refund_id: &str, reason: &str) -> Vec<EventData> {
-        let everything = Money::new(i64::MAX, self.currency);
-        self.refund_with_notice(refund_id, everything, reason)
-    }
-
-    pub(crate) fn refund_with_notice(
+    /// Refunds everything still kept.
+    pub(crate) fn refund_rest(
         &mut self,
         refund_id: &str,
-        limit: Money,
-        reason: &str,
+        reason: RefundReason,
+        text: &str,
     ) -> Vec<EventData> {
-        match self.refund_up_to(refund_id, limit, reason) {
-            Some(refund) => {
-                let amount = match &refund {
-                    EventData::RefundIssued { amount, .. } => *amount,
-                    _ => self.no_money(),
-                };
-                let notice = self.notification(Notice::RefundIssued {
-                    amount,
-                    reason: reason.to_owned(),
-                });
-                vec![refund, notice]
-            }
-            None => Vec::new(),
-        }
+        let everything = Money::new(i64::MAX, self.currency);
+        self.refund_up_to(refund_id, everything, reason, text).1
     }
 
     /// When the payment window closes, if the order has one.

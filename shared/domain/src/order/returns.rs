@@ -1,8 +1,9 @@
 //! Returns: authorise (RMA) what was delivered and not already returned;
-//! on receipt, restock resellable units where they shipped from and refund
-//! the returned value once.
+//! on each receipt, restock the resellable units it brings where they
+//! shipped from and refund their value, once. An RMA stays open
+//! (`PARTIALLY_RECEIVED`) until every authorised unit is back (`RECEIVED`).
 
-use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
+use super::{Cause, Change, Order, OrderStatus, Outcome, RefundReason, Refusal};
 use crate::events::EventData;
 use crate::ids::{IdempotencyKey, LocationId, OrderId, Sku};
 use crate::inventory::{LineQty, StockMove};
@@ -17,6 +18,8 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReturnStatus {
     Authorized,
+    /// Some authorised units are back, not all.
+    PartiallyReceived,
     Received,
 }
 
@@ -32,8 +35,12 @@ pub struct ReturnAuth<A = Money> {
     pub status: ReturnStatus,
     pub reason: String,
     pub lines: Vec<LineQty>,
+    /// Every unit received so far, receipt after receipt.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub received: Vec<ReturnedLine>,
+    /// How many receipts arrived.
+    #[serde(default)]
+    pub receipts: u32,
     pub refund_amount: A,
 }
 
@@ -119,6 +126,7 @@ impl Order {
             reason: reason.clone(),
             lines: lines.clone(),
             received: Vec::new(),
+            receipts: 0,
             refund_amount: self.no_money(),
         });
         let mut change = Change::new(None);
@@ -149,11 +157,18 @@ impl Order {
             )));
         };
         if self.returns[index].status == ReturnStatus::Received {
-            return Err(Refusal::Duplicate);
+            return Err(Refusal::Refused(format!(
+                "return {rma_id} is already received in full"
+            )));
         }
         let mut allowed: BTreeMap<Sku, u32> = BTreeMap::new();
         for l in &self.returns[index].lines {
             *allowed.entry(l.sku.clone()).or_default() += l.quantity.get();
+        }
+        for l in &self.returns[index].received {
+            if let Some(q) = allowed.get_mut(&l.sku) {
+                *q = q.saturating_sub(l.quantity.get());
+            }
         }
         for l in lines {
             let left = allowed.get_mut(&l.sku);
@@ -161,7 +176,7 @@ impl Order {
                 Some(q) if *q >= l.quantity.get() => *q -= l.quantity.get(),
                 _ => {
                     return Err(Refusal::Refused(format!(
-                        "{} × {} is more than return {rma_id} authorised",
+                        "{} × {} is more than return {rma_id} authorised and has not received",
                         l.quantity, l.sku
                     )));
                 }
@@ -198,23 +213,31 @@ impl Order {
             change.add_stock(StockMove::Restock { location_id, lines });
         }
         let mut events = Vec::new();
-        let refund = self.refund_with_notice(
-            &format!("return-{rma_id}"),
+        // The first receipt of an RMA refunds as `return-{rma}`, later ones
+        // as `return-{rma}-{n}`: each receipt once.
+        let receipts = self.returns[index].receipts;
+        let refund_id = match receipts {
+            0 => format!("return-{rma_id}"),
+            n => format!("return-{rma_id}-r{}", n + 1),
+        };
+        let (refunded, refund) = self.refund_up_to(
+            &refund_id,
             value,
+            RefundReason::Returned,
             &format!("return {rma_id}"),
         );
-        let refunded = refund
-            .iter()
-            .find_map(|e| match e {
-                EventData::RefundIssued { amount, .. } => Some(*amount),
-                _ => None,
-            })
-            .unwrap_or_else(|| self.no_money());
         {
             let r = &mut self.returns[index];
-            r.status = ReturnStatus::Received;
-            r.received = lines.to_vec();
-            r.refund_amount = refunded;
+            r.receipts += 1;
+            r.received.extend(lines.iter().cloned());
+            r.refund_amount = r.refund_amount.plus(refunded).unwrap_or(r.refund_amount);
+            let back: u32 = r.received.iter().map(|l| l.quantity.get()).sum();
+            let authorised: u32 = r.lines.iter().map(|l| l.quantity.get()).sum();
+            r.status = if back >= authorised {
+                ReturnStatus::Received
+            } else {
+                ReturnStatus::PartiallyReceived
+            };
         }
         events.push(EventData::ReturnCompleted {
             rma_id: rma_id.to_owned(),
@@ -233,11 +256,7 @@ impl Order {
 
     fn all_returned(&self) -> bool {
         let mut back: BTreeMap<&Sku, u32> = BTreeMap::new();
-        for r in self
-            .returns
-            .iter()
-            .filter(|r| r.status == ReturnStatus::Received)
-        {
+        for r in &self.returns {
             for l in &r.received {
                 *back.entry(&l.sku).or_default() += l.quantity.get();
             }

@@ -15,7 +15,7 @@
 
 use super::{Cause, Change, Order, OrderStatus, Outcome, Refusal};
 use crate::events::EventData;
-use crate::ids::{LocationId, Quantity, Sku};
+use crate::ids::{LocationId, PartnerRef, Quantity, Sku, Text};
 use crate::inventory::{LineQty, StockMove};
 use crate::notice::Notice;
 use crate::partner::{ShipmentStatus, ShipmentStatusChanged};
@@ -25,14 +25,14 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Shipment {
-    pub shipment_id: String,
+    pub shipment_id: PartnerRef,
     pub location_id: LocationId,
     pub status: ShipmentStatus,
     pub lines: Vec<LineQty>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
+    pub carrier: Option<Text<64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking_number: Option<String>,
+    pub tracking_number: Option<PartnerRef>,
     /// A carrier or warehouse exception was reported and no later status
     /// has cleared it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -60,7 +60,7 @@ fn rank(s: ShipmentStatus) -> u8 {
 
 impl Order {
     /// Units of each sku allocated to a location and not yet in a shipment.
-    fn unassigned_at(&self, location: &LocationId, except: &str) -> BTreeMap<Sku, u32> {
+    fn unassigned_at(&self, location: &LocationId, except: &PartnerRef) -> BTreeMap<Sku, u32> {
         let mut left: BTreeMap<Sku, u32> = BTreeMap::new();
         for a in self
             .allocations
@@ -72,7 +72,7 @@ impl Order {
         for s in self
             .shipments
             .iter()
-            .filter(|s| &s.location_id == location && s.shipment_id != except)
+            .filter(|s| &s.location_id == location && &s.shipment_id != except)
         {
             for l in &s.lines {
                 if let Some(q) = left.get_mut(&l.sku) {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::ids::LocationId;
+use crate::ids::{LocationId, PartnerRef, Text};
 use crate::partner::{ItemCondition, ReturnedLine, ShipmentStatus, ShipmentStatusChanged};
 use proptest::prelude::*;
 
@@ -77,6 +77,21 @@ fn routed() -> Order {
     o
 }
 
+fn pay(
+    o: &mut Order,
+    id: &str,
+    amount: i64,
+    currency: &str,
+    c: &Cause,
+) -> Result<Outcome, Refusal> {
+    let money = Money::new(amount, Currency::parse(currency).unwrap());
+    o.confirm_payment(&PartnerRef::parse(id).unwrap(), money, c)
+}
+
+fn fail(o: &mut Order, id: &str, reason: &str, c: &Cause) -> Result<Outcome, Refusal> {
+    o.fail_payment(&PartnerRef::parse(id).unwrap(), reason, c)
+}
+
 fn lq(sku: &str, q: i64) -> LineQty {
     LineQty {
         sku: Sku::parse(sku).unwrap(),
@@ -98,12 +113,12 @@ fn ship(
     o.update_shipment(
         &ShipmentStatusChanged {
             order_id: o.order_id.clone(),
-            shipment_id: id.into(),
+            shipment_id: PartnerRef::parse(id).unwrap(),
             location_id: LocationId::parse(loc).unwrap(),
             status,
             lines: None,
-            carrier: Some("Correios".into()),
-            tracking_number: Some(format!("TRK-{id}")),
+            carrier: Some(Text::parse("Correios").unwrap()),
+            tracking_number: Some(PartnerRef::parse(&format!("TRK-{id}")).unwrap()),
         },
         &cause(at),
     )
@@ -124,7 +139,7 @@ fn happy_path_records_every_transition_with_stock_moves() {
         )
         .unwrap();
     assert_eq!(types(&out), ["OrderRouted"]);
-    let out = o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    let out = pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     assert_eq!(types(&out), ["PaymentCaptured", "OrderReleased"]);
     assert_eq!(o.status, OrderStatus::ReadyToShip);
     let out = ship(&mut o, "s1", "wh", ShipmentStatus::Shipped, 5).unwrap();
@@ -165,7 +180,7 @@ fn happy_path_records_every_transition_with_stock_moves() {
 #[test]
 fn payment_before_routing_releases_as_soon_as_routed() {
     let mut o = placed();
-    o.confirm_payment("pay-1", 400, "BRL", &cause(2)).unwrap();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(2)).unwrap();
     assert_eq!(o.status, OrderStatus::Placed);
     o.mark_reserved(&cause(3)).unwrap();
     let out = o
@@ -182,14 +197,18 @@ fn payment_before_routing_releases_as_soon_as_routed() {
 #[test]
 fn a_mismatched_payment_puts_the_order_on_hold() {
     let mut o = routed();
-    let out = o.confirm_payment("pay-1", 399, "BRL", &cause(4)).unwrap();
-    assert_eq!(types(&out), ["OrderOnHold"]);
-    assert_eq!(o.status, OrderStatus::OnHold);
-    let mut o = routed();
-    o.confirm_payment("pay-1", 400, "USD", &cause(4)).unwrap();
+    let out = pay(&mut o, "pay-1", 399, "BRL", &cause(4)).unwrap();
+    assert_eq!(types(&out), ["PaymentCaptured", "OrderOnHold"]);
     assert_eq!(o.status, OrderStatus::OnHold);
     assert_eq!(
-        o.confirm_payment("pay-1", 400, "USD", &cause(5)),
+        o.hold.as_ref().map(|h| h.code),
+        Some(HoldCode::PaymentMismatch)
+    );
+    let mut o = routed();
+    pay(&mut o, "pay-1", 400, "USD", &cause(4)).unwrap();
+    assert_eq!(o.status, OrderStatus::OnHold);
+    assert_eq!(
+        pay(&mut o, "pay-1", 400, "USD", &cause(5)),
         Err(Refusal::Duplicate)
     );
 }
@@ -197,13 +216,13 @@ fn a_mismatched_payment_puts_the_order_on_hold() {
 #[test]
 fn duplicates_and_late_facts_follow_explicit_rules() {
     let mut o = routed();
-    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     assert_eq!(
-        o.confirm_payment("pay-1", 400, "BRL", &cause(5)),
+        pay(&mut o, "pay-1", 400, "BRL", &cause(5)),
         Err(Refusal::Duplicate)
     );
     assert!(matches!(
-        o.fail_payment("pay-1", "late", &cause(5)),
+        fail(&mut o, "pay-1", "late", &cause(5)),
         Err(Refusal::Refused(_))
     ));
     ship(&mut o, "s1", "wh", ShipmentStatus::Shipped, 6).unwrap();
@@ -237,18 +256,30 @@ fn duplicates_and_late_facts_follow_explicit_rules() {
 fn cancellation_depends_on_how_far_the_order_went() {
     // Before release: immediate, stock released, capture refunded.
     let mut o = routed();
-    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     let mut o2 = routed();
-    let out = o2.cancel("changed my mind".into(), &cause(5)).unwrap();
+    let out = o2
+        .cancel(
+            CancelCode::CustomerRequest,
+            "changed my mind".into(),
+            &cause(5),
+        )
+        .unwrap();
     assert_eq!(o2.status, OrderStatus::Cancelled);
     assert!(
         matches!(&out.stock[..], [StockMove::Release { network, located }] if network.len() == 2 && located.len() == 2)
     );
     // After release: the warehouse is asked.
-    let out = o.cancel("changed my mind".into(), &cause(5)).unwrap();
+    let out = o
+        .cancel(
+            CancelCode::CustomerRequest,
+            "changed my mind".into(),
+            &cause(5),
+        )
+        .unwrap();
     assert_eq!(types(&out), ["CancellationRequested"]);
     assert_eq!(
-        o.cancel("again".into(), &cause(6)),
+        o.cancel(CancelCode::CustomerRequest, "again".into(), &cause(6)),
         Err(CancelError::AlreadyAsked)
     );
     let mut rejected = o.clone();
@@ -259,15 +290,13 @@ fn cancellation_depends_on_how_far_the_order_went() {
     let out = o.cancellation_answered(true, None, &cause(7)).unwrap();
     assert_eq!(o.status, OrderStatus::Cancelled);
     assert!(types(&out).contains(&"RefundIssued"));
-    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(brl(400)));
+    assert_eq!(o.principal_payment().map(|p| p.refunded), Some(brl(400)));
     // After shipment: a return.
     let mut shipped = routed();
-    shipped
-        .confirm_payment("pay-1", 400, "BRL", &cause(4))
-        .unwrap();
+    pay(&mut shipped, "pay-1", 400, "BRL", &cause(4)).unwrap();
     ship(&mut shipped, "s1", "wh", ShipmentStatus::Shipped, 5).unwrap();
     assert_eq!(
-        shipped.cancel("late".into(), &cause(6)),
+        shipped.cancel(CancelCode::CustomerRequest, "late".into(), &cause(6)),
         Err(CancelError::Shipped)
     );
 }
@@ -275,7 +304,7 @@ fn cancellation_depends_on_how_far_the_order_went() {
 #[test]
 fn returns_refund_once_and_restock_resellable_units() {
     let mut o = routed();
-    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 5).unwrap();
     ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 6).unwrap();
     let a = |q| lq("A", q);
@@ -300,11 +329,12 @@ fn returns_refund_once_and_restock_resellable_units() {
     ];
     let out = o.receive_return("rma-1", &back, &cause(8)).unwrap();
     assert!(matches!(&out.stock[..], [StockMove::Restock { lines, .. }] if lines == &[lq("A", 1)]));
-    assert_eq!(o.payment.as_ref().map(|p| p.refunded), Some(brl(200)));
-    assert_eq!(
+    assert_eq!(o.principal_payment().map(|p| p.refunded), Some(brl(200)));
+    // The same units again: the RMA is received in full.
+    assert!(matches!(
         o.receive_return("rma-1", &back, &cause(9)),
-        Err(Refusal::Duplicate)
-    );
+        Err(Refusal::Refused(m)) if m.contains("in full")
+    ));
     assert!(matches!(
         o.receive_return("rma-x", &back, &cause(9)),
         Err(Refusal::Refused(_))
@@ -333,8 +363,9 @@ enum Step {
     Route,
     Reject,
     Cancel,
-    Pay(i64),
+    Pay(i64, &'static str),
     FailPay,
+    Release,
     Timeout,
     Ship(&'static str, ShipmentStatus),
     Answer(bool),
@@ -349,8 +380,13 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Route),
         Just(Step::Reject),
         Just(Step::Cancel),
-        prop_oneof![Just(400i64), Just(1)].prop_map(Step::Pay),
+        (
+            prop_oneof![Just(400i64), Just(1), Just(100), Just(300), Just(500)],
+            prop_oneof![Just("BRL"), Just("BRL"), Just("BRL"), Just("USD")]
+        )
+            .prop_map(|(a, c)| Step::Pay(a, c)),
         Just(Step::FailPay),
+        Just(Step::Release),
         Just(Step::Timeout),
         (
             prop_oneof![Just("s1"), Just("s2")],
@@ -385,9 +421,10 @@ proptest! {
                 Step::Reserve => o.mark_reserved(&c).map_err(|e| e.to_string()),
                 Step::Route => o.mark_routed(vec![alloc("A", "wh", 3), alloc("B", "st", 1)], "r".into(), &c).map_err(|e| e.to_string()),
                 Step::Reject => o.reject(Rejection { reason: RejectReason::Unroutable, detail: "x".into(), skus: vec![] }, &c).map_err(|e| e.to_string()),
-                Step::Cancel => o.cancel("asked".into(), &c).map_err(|e| e.to_string()),
-                Step::Pay(amount) => o.confirm_payment("p1", *amount, "BRL", &c).map_err(|e| e.to_string()),
-                Step::FailPay => o.fail_payment("p1", "declined", &c).map_err(|e| e.to_string()),
+                Step::Cancel => o.cancel(CancelCode::CustomerRequest, "asked".into(), &c).map_err(|e| e.to_string()),
+                Step::Pay(amount, currency) => pay(&mut o, &format!("p{i}"), *amount, currency, &c).map_err(|e| e.to_string()),
+                Step::Release => o.release_hold(&c).map_err(|e| e.to_string()),
+                Step::FailPay => fail(&mut o, "p1", "declined", &c).map_err(|e| e.to_string()),
                 Step::Timeout => o.payment_window_closed(&c).map_err(|e| e.to_string()),
                 Step::Ship(id, s) => ship(&mut o, id, if *id == "s1" { "wh" } else { "st" }, *s, 10 + i as u64).map_err(|e| e.to_string()),
                 Step::Answer(ok) => o.cancellation_answered(*ok, None, &c).map_err(|e| e.to_string()),
@@ -405,7 +442,7 @@ proptest! {
                         (Placed, Reserved | Rejected | OnHold | Cancelled)
                             | (Reserved, Routed | Rejected | OnHold | Cancelled | ReadyToShip)
                             | (Routed, ReadyToShip | OnHold | Cancelled)
-                            | (OnHold, Cancelled)
+                            | (OnHold, Cancelled | Routed | ReadyToShip)
                             | (ReadyToShip, CancelRequested | PartiallyShipped | Shipped | Delivered)
                             | (CancelRequested, Cancelled | ReadyToShip | PartiallyShipped | Shipped | Delivered)
                             | (PartiallyShipped, Shipped | Delivered)
@@ -417,8 +454,17 @@ proptest! {
                 }
                 Err(_) => prop_assert_eq!(&o, &before),
             }
-            if let Some(p) = &o.payment {
+            for p in &o.payments {
                 prop_assert!(p.refunded.amount <= p.captured.amount, "refunded {} of {}", p.refunded, p.captured);
+                if p.status == PaymentStatus::Mismatch {
+                    prop_assert_eq!(p.refunded, p.captured, "money in another currency is given back");
+                }
+            }
+            if o.status.is_closed() {
+                prop_assert_eq!(o.net_paid().amount, 0, "money stranded on a {} order", o.status);
+            }
+            if o.status == ReadyToShip {
+                prop_assert!(o.is_paid() && o.hold.is_none(), "released unpaid or held");
             }
         }
         prop_assert!(released <= 1, "stock released {released} times");
@@ -428,7 +474,7 @@ proptest! {
 #[test]
 fn the_document_keeps_amounts_as_minor_units_of_the_order_currency() {
     let mut o = routed();
-    o.confirm_payment("pay-1", 400, "BRL", &cause(4)).unwrap();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     let v = serde_json::to_value(&o).unwrap();
     assert_eq!(v["currency"], "BRL");
     assert_eq!(v["total"], 400);
@@ -440,4 +486,186 @@ fn the_document_keeps_amounts_as_minor_units_of_the_order_currency() {
     let back: Order = serde_json::from_value(v).unwrap();
     o.outbox.clear();
     assert_eq!(back, o);
+}
+
+#[test]
+fn money_captured_before_a_rejection_is_refunded() {
+    let mut o = placed();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(2)).unwrap();
+    assert!(o.is_paid());
+    let out = o
+        .reject_for_stock(vec![Sku::parse("A").unwrap()], &cause(3))
+        .unwrap();
+    assert!(types(&out).contains(&"RefundIssued"), "{:?}", types(&out));
+    assert_eq!(o.net_paid(), brl(0));
+    assert_eq!(o.status, OrderStatus::Rejected);
+    // And money arriving after the rejection goes straight back too.
+    let out = pay(&mut o, "pay-2", 400, "BRL", &cause(4)).unwrap();
+    assert!(types(&out).contains(&"RefundIssued"));
+    assert_eq!(o.net_paid(), brl(0));
+}
+
+#[test]
+fn partial_payments_hold_the_order_until_the_sum_matches() {
+    let mut o = routed();
+    pay(&mut o, "pay-1", 100, "BRL", &cause(4)).unwrap();
+    assert_eq!(o.status, OrderStatus::OnHold);
+    let out = pay(&mut o, "pay-2", 300, "BRL", &cause(5)).unwrap();
+    assert_eq!(
+        types(&out),
+        ["PaymentCaptured", "HoldReleased", "OrderReleased"]
+    );
+    assert_eq!(o.status, OrderStatus::ReadyToShip);
+    assert_eq!(o.payments.len(), 2);
+    assert!(
+        o.payments
+            .iter()
+            .all(|p| p.status == PaymentStatus::Captured)
+    );
+    assert!(o.hold.is_none());
+    // Cancelling later refunds both payments, each at most what it brought.
+    let mut c = o.clone();
+    c.status = OrderStatus::Routed;
+    let out = c
+        .cancel(CancelCode::CustomerRequest, "x".into(), &cause(6))
+        .unwrap();
+    let refunds: Vec<i64> = out
+        .events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::RefundIssued { amount, .. } => Some(amount.amount),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refunds, [300, 100]);
+}
+
+#[test]
+fn an_overpayment_is_captured_and_its_excess_refunded() {
+    let mut o = routed();
+    let out = pay(&mut o, "pay-1", 500, "BRL", &cause(4)).unwrap();
+    assert_eq!(
+        types(&out),
+        [
+            "PaymentCaptured",
+            "RefundIssued",
+            "CustomerNotificationRequested",
+            "OrderReleased"
+        ]
+    );
+    assert_eq!(o.net_paid(), brl(400));
+    assert_eq!(o.status, OrderStatus::ReadyToShip);
+    // A second payment for a paid order goes back whole.
+    pay(&mut o, "pay-2", 400, "BRL", &cause(5)).unwrap();
+    assert_eq!(o.net_paid(), brl(400));
+    assert_eq!(o.payments[1].refunded, brl(400));
+}
+
+#[test]
+fn a_payment_in_another_currency_is_refunded_and_holds_the_order() {
+    let mut o = routed();
+    let out = pay(&mut o, "pay-1", 400, "USD", &cause(4)).unwrap();
+    assert!(types(&out).contains(&"RefundIssued"));
+    assert_eq!(o.payments[0].status, PaymentStatus::Mismatch);
+    assert_eq!(o.payments[0].refunded, o.payments[0].captured);
+    assert_eq!(o.status, OrderStatus::OnHold);
+    // Then the right payment releases it.
+    pay(&mut o, "pay-2", 400, "BRL", &cause(5)).unwrap();
+    assert_eq!(o.status, OrderStatus::ReadyToShip);
+}
+
+#[test]
+fn an_operator_releases_a_hold() {
+    let mut o = routed();
+    pay(&mut o, "pay-1", 1, "BRL", &cause(4)).unwrap();
+    assert_eq!(o.status, OrderStatus::OnHold);
+    let out = o.release_hold(&cause(5)).unwrap();
+    assert_eq!(types(&out), ["HoldReleased"]);
+    assert_eq!(
+        o.status,
+        OrderStatus::Routed,
+        "released, still waiting for the rest of the money"
+    );
+    assert!(
+        o.release_hold(&cause(6)).is_err(),
+        "nothing left to release"
+    );
+    // A hold placed before routing shows once the order is routed.
+    let mut early = placed();
+    pay(&mut early, "pay-1", 1, "BRL", &cause(2)).unwrap();
+    assert_eq!(early.status, OrderStatus::Placed);
+    early.mark_reserved(&cause(3)).unwrap();
+    early
+        .mark_routed(
+            vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
+            "r".into(),
+            &cause(4),
+        )
+        .unwrap();
+    assert_eq!(early.status, OrderStatus::OnHold);
+}
+
+#[test]
+fn an_rma_stays_open_until_every_unit_is_back_and_each_receipt_refunds_once() {
+    let mut o = routed();
+    pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
+    ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 5).unwrap();
+    ship(&mut o, "s2", "st", ShipmentStatus::Delivered, 6).unwrap();
+    o.authorize_return(
+        "rma-1".into(),
+        vec![lq("A", 2)],
+        "too big".into(),
+        &cause(7),
+    )
+    .unwrap();
+    let one = [ReturnedLine {
+        sku: Sku::parse("A").unwrap(),
+        quantity: Quantity::ONE,
+        condition: ItemCondition::Resellable,
+    }];
+    o.receive_return("rma-1", &one, &cause(8)).unwrap();
+    assert_eq!(o.returns[0].status, ReturnStatus::PartiallyReceived);
+    assert_eq!(o.returns[0].refund_amount, brl(100));
+    let out = o.receive_return("rma-1", &one, &cause(9)).unwrap();
+    assert!(types(&out).contains(&"RefundIssued"));
+    assert_eq!(o.returns[0].status, ReturnStatus::Received);
+    assert_eq!(o.returns[0].refund_amount, brl(200));
+    assert_eq!(o.net_paid(), brl(200));
+    assert!(o.receive_return("rma-1", &one, &cause(10)).is_err());
+}
+
+#[test]
+fn routing_keeps_inside_the_destination_country() {
+    use crate::routing::{Candidate, Reach};
+    let cand = |id: &str, lat: f64, lon: f64, country: Option<&str>| Candidate {
+        location_id: LocationId::parse(id).unwrap(),
+        point: GeoPoint::new(lat, lon).unwrap(),
+        free: [
+            (Sku::parse("A").unwrap(), 10),
+            (Sku::parse("B").unwrap(), 10),
+        ]
+        .into(),
+        reach: Reach {
+            country: country.map(str::to_owned),
+            ships_to: vec![],
+        },
+    };
+    // The order ships to BR: a nearer location in AR may not serve it.
+    let mut o = placed();
+    o.mark_reserved(&cause(2)).unwrap();
+    let near_but_foreign = cand("ar", -22.0, -43.0, Some("AR"));
+    let far_but_home = cand("br", -3.0, -60.0, Some("BR"));
+    o.route(&[near_but_foreign.clone(), far_but_home], &cause(3))
+        .unwrap();
+    assert!(o.allocations.iter().all(|a| a.location_id.as_str() == "br"));
+    // Only foreign stock: rejected, reservation released.
+    let mut o = placed();
+    o.mark_reserved(&cause(2)).unwrap();
+    let out = o.route(&[near_but_foreign], &cause(3)).unwrap();
+    assert_eq!(o.status, OrderStatus::Rejected);
+    assert_eq!(
+        o.rejection.as_ref().map(|r| r.reason),
+        Some(RejectReason::NoEligibleLocation)
+    );
+    assert!(matches!(&out.stock[..], [StockMove::Release { .. }]));
 }

@@ -7,8 +7,8 @@
 //! both directions; nothing else sees a bare amount.
 
 use super::{
-    Address, Customer, HistoryEntry, Order, OrderLine, OrderStatus, Payment, Refund, Rejection,
-    ReturnAuth, Shipment,
+    Address, CancelCode, Customer, HistoryEntry, Hold, Order, OrderLine, OrderStatus, Payment,
+    Refund, Rejection, ReturnAuth, Shipment,
 };
 use crate::ids::{Channel, ExternalId, InvalidValue, OrderId};
 use crate::inventory::Allocation;
@@ -43,12 +43,22 @@ pub struct OrderDoc {
     holds_stock: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     payment_due_at: Option<Timestamp>,
+    /// The payment that counts: the latest captured, else the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     payment: Option<Payment<i64>>,
+    /// Every payment, in the order they arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    payments: Vec<Payment<i64>>,
+    /// What holds the order back from release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold: Option<Hold>,
+    /// The hold's detail (as `hold.detail`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hold_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cancel_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancel_code: Option<CancelCode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     shipments: Vec<Shipment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +74,7 @@ fn amount(m: Money) -> i64 {
 
 impl From<Order> for OrderDoc {
     fn from(o: Order) -> Self {
+        let payment = o.principal_payment().cloned().map(|p| p.map(amount));
         Self {
             order_id: o.order_id,
             status: o.status,
@@ -80,9 +91,12 @@ impl From<Order> for OrderDoc {
             rejection: o.rejection,
             holds_stock: o.holds_stock,
             payment_due_at: o.payment_due_at,
-            payment: o.payment.map(|p| p.map(amount)),
-            hold_reason: o.hold_reason,
+            payment,
+            payments: o.payments.into_iter().map(|p| p.map(amount)).collect(),
+            hold_reason: o.hold.as_ref().map(|h| h.detail.clone()),
+            hold: o.hold,
             cancel_reason: o.cancel_reason,
+            cancel_code: o.cancel_code,
             shipments: o.shipments,
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
             created_at: o.created_at,
@@ -99,7 +113,16 @@ impl TryFrom<OrderDoc> for Order {
         Ok(Self {
             lines: d.lines.into_iter().map(|l| l.map(money)).collect(),
             total: money(d.total),
-            payment: d.payment.map(|p| p.map(money)),
+            payments: d
+                .payments
+                .into_iter()
+                .map(|p| {
+                    let currency = p.currency;
+                    p.map(|a| Money::new(a, currency))
+                })
+                .collect(),
+            hold: d.hold,
+            cancel_code: d.cancel_code,
             returns: d.returns.into_iter().map(|r| r.map(money)).collect(),
             order_id: d.order_id,
             status: d.status,
@@ -114,7 +137,6 @@ impl TryFrom<OrderDoc> for Order {
             rejection: d.rejection,
             holds_stock: d.holds_stock,
             payment_due_at: d.payment_due_at,
-            hold_reason: d.hold_reason,
             cancel_reason: d.cancel_reason,
             shipments: d.shipments,
             created_at: d.created_at,
@@ -176,6 +198,7 @@ impl<A> ReturnAuth<A> {
             reason: self.reason,
             lines: self.lines,
             received: self.received,
+            receipts: self.receipts,
             refund_amount: f(self.refund_amount),
         }
     }
