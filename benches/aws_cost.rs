@@ -196,7 +196,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let direct = aws_config::load_from_env().await;
+    let direct = oms_aws::env::sdk_config().await;
     let proxy = Arc::new(Proxy {
         upstream,
         http: reqwest::Client::new(),

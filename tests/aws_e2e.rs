@@ -83,7 +83,7 @@ async fn a_poison_message_lands_in_the_dead_letter_queue_without_blocking_others
     let Some((oms, names)) = Oms::start_on_emulator("poison").await else {
         return;
     };
-    let sdk = aws_config::load_from_env().await;
+    let sdk = oms_aws::env::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let url = |name: String| {
         let sqs = sqs.clone();
@@ -139,7 +139,7 @@ async fn provisioning_is_idempotent_and_matches_the_wiring() {
     let Some((oms, names)) = Oms::start_on_emulator("provision").await else {
         return;
     };
-    let sdk = aws_config::load_from_env().await;
+    let sdk = oms_aws::env::sdk_config().await;
     // A second run changes nothing and does not fail.
     oms_aws::provision::provision(&sdk, &names)
         .await

@@ -22,7 +22,7 @@ async fn engines() -> Vec<(&'static str, Arc<dyn Items>)> {
         Arc::new(EmbeddedItems::in_memory().expect("embedded store")),
     )];
     if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-        let sdk = aws_config::load_from_env().await;
+        let sdk = oms_aws::env::sdk_config().await;
         let client = aws_sdk_dynamodb::Client::new(&sdk);
         let table = format!("contract-{}", uuid::Uuid::new_v4().simple());
         create_table(&client, &table)

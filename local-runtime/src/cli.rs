@@ -142,7 +142,7 @@ pub async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
-    oms_aws::telemetry::init();
+    crate::logging::init();
     let backend = if cli.aws {
         crate::Backend::Aws {
             names: oms_aws::AwsSettings::from_env()?,

@@ -2,7 +2,8 @@
 //! store and bus (the default) or on emulated AWS (`--aws`).
 //!
 //! Module map:
-//! - [`cli`]: the `oms` command (flags, environment, Ctrl-C);
+//! - [`cli`]: the `oms` command (flags, environment, Ctrl-C and SIGTERM);
+//!   [`logging`]: text on a terminal, plain in files, JSON on request;
 //! - [`front`]: an HTTP front shaped like API Gateway's HTTP API, plus
 //!   EventBridge's `PutEvents` for partners and the `/_local` views;
 //!   [`server`]: its connections (timeouts, a cap, a rate per token);
@@ -19,6 +20,7 @@ pub mod aws_mode;
 pub mod cli;
 pub mod front;
 pub mod functions;
+pub mod logging;
 pub mod partners;
 pub mod secrets;
 pub mod server;
@@ -137,7 +139,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             (Deps::new(Arc::new(items), bus.clone()), Some(bus), None)
         }
         Backend::Aws { names, provision } => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = oms_aws::env::sdk_config().await;
             if *provision {
                 oms_aws::provision::provision(&sdk, names).await?;
             }

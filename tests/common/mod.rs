@@ -192,7 +192,7 @@ impl Oms {
             .detail(detail.to_string());
         let (client, entry) = match &self.aws_bus {
             Some(bus) => {
-                let sdk = aws_config::load_from_env().await;
+                let sdk = oms_aws::env::sdk_config().await;
                 (
                     aws_sdk_eventbridge::Client::new(&sdk),
                     entry.event_bus_name(bus).build(),
@@ -212,6 +212,7 @@ impl Oms {
                     .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
                     .endpoint_url(self.running.url())
                     .credentials_provider(credentials)
+                    .http_client(oms_aws::env::http_client())
                     .build();
                 (
                     aws_sdk_eventbridge::Client::from_conf(config),

@@ -4,13 +4,31 @@
 //! emulators) and the resource names the SAM template sets.
 
 use crate::settings::{AwsConfigError, AwsSettings};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use oms_app::Deps;
 use std::sync::Arc;
+
+/// The HTTPS client every SDK client uses: rustls on ring.
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The SDK configuration from the standard `AWS_*` environment
+/// (credentials, region, `AWS_ENDPOINT_URL` for emulators) with
+/// [`http_client`]. Everything that talks to AWS starts here.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client())
+        .load()
+        .await
+}
 
 /// The ports from the environment.
 pub async fn deps_from_env() -> Result<Deps, AwsConfigError> {
     let aws = AwsSettings::from_env()?;
-    let sdk = aws_config::load_from_env().await;
+    let sdk = sdk_config().await;
     Ok(deps_on_aws(&sdk, aws))
 }
 

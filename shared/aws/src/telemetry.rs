@@ -1,16 +1,24 @@
-//! Logging: JSON lines on Lambda (CloudWatch), readable text locally.
+//! Logging on Lambda: JSON lines for CloudWatch (no timestamps: CloudWatch
+//! adds its own), at the level `RUST_LOG` names (`error`, `warn`, `info` —
+//! the default —, `debug`, `trace`). A plain level, not a filter
+//! expression: that keeps a regex engine out of every bootstrap.
 
-/// Installs the global subscriber once; `RUST_LOG` filters (default `info`).
+use tracing_subscriber::filter::LevelFilter;
+
+/// The level `RUST_LOG` names, `info` otherwise.
+pub fn level_from_env() -> LevelFilter {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(LevelFilter::INFO)
+}
+
+/// Installs the global subscriber once.
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    let _ = if on_lambda {
-        builder.json().without_time().try_init()
-    } else {
-        builder.compact().try_init()
-    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level_from_env())
+        .with_target(false)
+        .json()
+        .without_time()
+        .try_init();
 }

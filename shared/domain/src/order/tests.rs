@@ -669,3 +669,24 @@ fn routing_keeps_inside_the_destination_country() {
     );
     assert!(matches!(&out.stock[..], [StockMove::Release { .. }]));
 }
+
+#[test]
+fn scratch_dump_delivered_order() {
+    let mut o = placed();
+    o.mark_reserved(&cause(2)).unwrap();
+    o.mark_routed(
+        vec![alloc("A", "wh", 3), alloc("B", "wh", 1)],
+        "wh-sp ships every line: nearest (360 km) of 2 location(s) that could".into(),
+        &cause(3),
+    )
+    .unwrap();
+    pay(&mut o, "pay_8f2a1c", 400, "BRL", &cause(4)).unwrap();
+    ship(&mut o, "SHP-1", "wh", ShipmentStatus::Shipped, 5).unwrap();
+    ship(&mut o, "SHP-1", "wh", ShipmentStatus::Delivered, 6).unwrap();
+    std::fs::write("/tmp/order.json", serde_json::to_string(&o).unwrap()).unwrap();
+    std::fs::write(
+        "/tmp/outbox.json",
+        serde_json::to_string(&o.outbox).unwrap(),
+    )
+    .unwrap();
+}
