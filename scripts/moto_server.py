@@ -7,6 +7,12 @@ successful one). DynamoDB isolates transactions, so the suite serializes
 DynamoDB requests here to get DynamoDB's guarantee back. SQS (long polls)
 and EventBridge stay concurrent.
 
+The same rollback also swaps a table's stream for the snapshot's copy, so a
+reader of the stream (the OMS's outbox relay) stops seeing new records
+after any cancelled transaction. Here a cancelled transaction keeps the
+table's own stream and takes back only the records it added, as DynamoDB
+(which writes nothing for a cancelled transaction) would.
+
 Usage: python moto_server.py PORT
 """
 
@@ -19,7 +25,29 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.dynamodb.models import DynamoDBBackend
 from werkzeug.serving import run_simple
+
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def transact_write_items(self, transact_items):
+    streams = {
+        name: (table.stream_shard, len(table.stream_shard.items))
+        for name, table in self.tables.items()
+        if table.stream_shard is not None
+    }
+    try:
+        return _transact_write_items(self, transact_items)
+    except Exception:
+        for name, (shard, length) in streams.items():
+            del shard.items[length:]
+            if name in self.tables:
+                self.tables[name].stream_shard = shard
+        raise
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 dynamodb_lock = threading.Lock()
 app = DomainDispatcherApplication(create_backend_app)

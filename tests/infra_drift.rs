@@ -201,18 +201,30 @@ fn the_http_api_serves_exactly_the_routes_the_code_serves() {
     }
 }
 
+/// A queue resource's name in `oms_app::wiring` (its `QueueName` is
+/// `oms-${Stage}-<name>`).
+fn queue_name(t: &Value, id: &str) -> Option<String> {
+    let name = &t["Resources"][id]["Properties"]["QueueName"];
+    let sub = match name {
+        Value::Tagged(tagged) => tagged.value.as_str()?.to_owned(),
+        other => other.as_str()?.to_owned(),
+    };
+    sub.strip_prefix("oms-${Stage}-").map(str::to_owned)
+}
+
 #[test]
-fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
+fn each_queue_feeds_its_function_and_partner_events_come_by_rules_only() {
     let t = template();
     let all = resources(&t);
     let rules: Vec<_> = all
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
         .collect();
+    let partner_subscriptions = SUBSCRIPTIONS.iter().filter(|s| !s.is_internal()).count();
     assert_eq!(
         rules.len(),
-        SUBSCRIPTIONS.len(),
-        "one rule per subscription"
+        partner_subscriptions,
+        "a rule per partner subscription; the OMS's own events come from the relay"
     );
     for s in SUBSCRIPTIONS {
         let (_, consumer) = function_resource(&t, s.function);
@@ -239,6 +251,7 @@ fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
             ["ReportBatchItemFailures".to_owned()].into()
         );
         let queue_id = target(&e["Properties"]["Queue"]).expect("queue reference");
+        assert_eq!(queue_name(&t, &queue_id).as_deref(), Some(s.queue));
         let queue = &t["Resources"][queue_id.as_str()];
         assert_eq!(queue["Type"], "AWS::SQS::Queue");
         assert_eq!(
@@ -275,6 +288,10 @@ fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
                 })
             })
             .collect();
+        if s.is_internal() {
+            assert!(feeding.is_empty(), "the relay feeds {queue_id}, not a rule");
+            continue;
+        }
         assert_eq!(feeding.len(), 1, "one rule feeds {queue_id}");
         let pattern = &feeding[0].1["Properties"]["EventPattern"];
         assert_eq!(
@@ -292,6 +309,50 @@ fn each_rule_routes_exactly_its_consumers_events_to_its_queue_and_function() {
             "the pattern matches on source and detail-type only"
         );
     }
+}
+
+#[test]
+fn the_relay_reads_committed_outboxes_and_knows_every_queue_it_feeds() {
+    let t = template();
+    let table = &t["Resources"]["OmsTable"]["Properties"];
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    let (_, relay) = function_resource(&t, Function::Relay);
+    let stream = relay["Properties"]["Events"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .map(|(_, e)| e)
+        .find(|e| e["Type"] == "DynamoDB")
+        .expect("a stream event");
+    assert_eq!(
+        target(&stream["Properties"]["Stream"]).as_deref(),
+        Some("OmsTable")
+    );
+    let filter = stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .expect("a filter");
+    let filter: serde_json::Value = serde_json::from_str(filter).expect("json");
+    assert!(
+        filter["dynamodb"]["NewImage"][oms_app::outbox::ATTR].is_object(),
+        "only records with an outbox: {filter}"
+    );
+    assert!(
+        target(&stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]).is_some()
+    );
+    let urls = &relay["Properties"]["Environment"]["Variables"]["OMS_QUEUE_URLS"];
+    let urls = match urls {
+        Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
+        other => other.as_str().unwrap_or_default().to_owned(),
+    };
+    let named: BTreeSet<String> = urls
+        .split(',')
+        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_owned()))
+        .collect();
+    let wanted: BTreeSet<String> = oms_contracts::iam::sends_to(Function::Relay)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(named, wanted);
 }
 
 #[test]
@@ -330,8 +391,7 @@ fn each_function_may_call_exactly_what_its_code_calls() {
         let (_, r) = function_resource(&t, f);
         let mut table = BTreeSet::new();
         let mut events = BTreeSet::new();
-        let mut timer = BTreeSet::new();
-        let timer_queue = timer_queue_id(&t);
+        let mut sends = BTreeSet::new();
         for policy in r["Properties"]["Policies"]
             .as_sequence()
             .into_iter()
@@ -344,21 +404,34 @@ fn each_function_may_call_exactly_what_its_code_calls() {
                 match on.as_str() {
                     "OmsTable" => table.extend(actions),
                     "OmsBus" => events.extend(actions),
-                    q if q == timer_queue => timer.extend(actions),
-                    other => panic!("{} may act on {other}", f.name()),
+                    q => {
+                        assert_eq!(
+                            actions,
+                            ["sqs:SendMessage".to_owned()].into(),
+                            "{} on {q}",
+                            f.name()
+                        );
+                        sends.insert(
+                            queue_name(&t, q)
+                                .unwrap_or_else(|| panic!("{} may act on {q}", f.name())),
+                        );
+                    }
                 }
             }
         }
-        let want_timer: BTreeSet<String> = if oms_contracts::iam::schedules(f) {
-            ["sqs:SendMessage".to_owned()].into()
-        } else {
-            BTreeSet::new()
-        };
-        assert_eq!(timer, want_timer, "{} timer actions", f.name());
+        let mut want_sends: BTreeSet<String> = oms_contracts::iam::sends_to(f)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if f == Function::Relay {
+            // Its event source mapping's destination for records that fail.
+            want_sends.insert("relay-dlq".to_owned());
+        }
+        assert_eq!(sends, want_sends, "{} queues", f.name());
         let env = &r["Properties"]["Environment"]["Variables"]["OMS_TIMER_QUEUE_URL"];
         assert_eq!(
             target(env),
-            oms_contracts::iam::schedules(f).then(|| timer_queue.clone()),
+            (f == Function::Payment).then(|| timer_queue_id(&t)),
             "{} OMS_TIMER_QUEUE_URL",
             f.name()
         );

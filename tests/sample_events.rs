@@ -4,7 +4,6 @@
 
 use aws_lambda_events::sqs::SqsEvent;
 use oms_app::Deps;
-use oms_app::testing::RecordingPublisher;
 use oms_domain::ids::OrderId;
 use oms_domain::order::{Cause, Order, OrderStatus};
 use oms_domain::time::Timestamp;
@@ -47,11 +46,22 @@ fn sqs(path: &str) -> SqsEvent {
 
 #[tokio::test]
 async fn every_sample_event_is_handled() {
-    let events = Arc::new(RecordingPublisher::default());
-    let mut deps = Deps::new(
-        Arc::new(EmbeddedItems::in_memory().expect("store")),
-        events.clone(),
-    );
+    let mut deps = Deps::new(Arc::new(EmbeddedItems::in_memory().expect("store")));
+    // The events of the order's latest change, committed with it.
+    let outbox = |deps: &Deps, id: &OrderId| {
+        let (deps, id) = (deps.clone(), id.clone());
+        async move {
+            deps.orders()
+                .get(&id)
+                .await
+                .unwrap()
+                .map(|o| o.current_events())
+                .unwrap_or_default()
+                .iter()
+                .map(|e| e.type_name())
+                .collect::<Vec<_>>()
+        }
+    };
     // After every time in the samples (the payment window closes at 10:30).
     deps.clock = Arc::new(FixedClock(
         Timestamp::parse_rfc3339("2026-11-23T11:00:00Z").expect("time"),
@@ -93,7 +103,6 @@ async fn every_sample_event_is_handled() {
         .create(&mut order, &[])
         .await
         .expect("seeded order");
-    events.taken();
 
     let resp = reservation::handle(&deps, sqs("reservation/order-placed.sqs.json"))
         .await
@@ -103,27 +112,13 @@ async fn every_sample_event_is_handled() {
         deps.orders().get(&id).await.unwrap().map(|o| o.status),
         Some(OrderStatus::Reserved)
     );
-    assert_eq!(
-        events
-            .taken()
-            .iter()
-            .map(|e| e.type_name())
-            .collect::<Vec<_>>(),
-        ["InventoryReserved"]
-    );
+    assert_eq!(outbox(&deps, &id).await, ["InventoryReserved"]);
 
     let resp = routing::handle(&deps, sqs("routing/inventory-reserved.sqs.json"))
         .await
         .expect("handled");
     assert!(resp.batch_item_failures.is_empty());
-    assert_eq!(
-        events
-            .taken()
-            .iter()
-            .map(|e| e.type_name())
-            .collect::<Vec<_>>(),
-        ["OrderRouted"]
-    );
+    assert_eq!(outbox(&deps, &id).await, ["OrderRouted"]);
 
     let (status, got) = http(&deps, "order-intake/get-order.json").await;
     assert_eq!((status, got["status"].as_str()), (200, Some("ROUTED")));
@@ -226,4 +221,69 @@ fn every_function_has_samples() {
         let count = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
         assert!(count > 0, "no sample events in {dir}");
     }
+}
+
+/// Records what the relay sends to queues.
+#[derive(Default)]
+struct RecordingQueues(std::sync::Mutex<Vec<(String, oms_app::ports::QueueMessage)>>);
+
+#[async_trait::async_trait]
+impl oms_app::ports::QueueSender for RecordingQueues {
+    async fn send(
+        &self,
+        queue: &str,
+        messages: &[oms_app::ports::QueueMessage],
+    ) -> Result<(), oms_app::ports::PublishError> {
+        let mut sent = self.0.lock().unwrap();
+        sent.extend(messages.iter().map(|m| (queue.to_owned(), m.clone())));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_relay_sample_delivers_each_event_where_it_goes() {
+    let queues = Arc::new(RecordingQueues::default());
+    let bus = Arc::new(oms_app::testing::RecordingPublisher::default());
+    let relay = oms_app::outbox::Relay {
+        queues: queues.clone(),
+        bus: bus.clone(),
+        clock: Arc::new(FixedClock(
+            Timestamp::parse_rfc3339("2026-11-23T10:00:00Z").expect("time"),
+        )),
+        publish: oms_app::outbox::Publish::default(),
+        region: "us-east-1".into(),
+    };
+    let event: oms_aws::stream::StreamEvent =
+        serde_json::from_str(&read("relay/order-placed.stream.json")).expect("a stream event");
+    let resp = relay::handle(&relay, event).await.expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    let sent = queues.0.lock().unwrap().clone();
+    let to: Vec<(&str, String, u32)> = sent
+        .iter()
+        .map(|(q, m)| {
+            let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+            (
+                q.as_str(),
+                body["detail-type"].as_str().unwrap().to_owned(),
+                m.delay_secs,
+            )
+        })
+        .collect();
+    assert_eq!(
+        to,
+        [
+            (
+                "notifications",
+                "CustomerNotificationRequested".to_owned(),
+                0
+            ),
+            ("payment", "PaymentWindowExpired".to_owned(), 900),
+            ("reservation", "OrderPlaced".to_owned(), 0),
+        ],
+        "the timer waits at most 15 minutes, then is set again"
+    );
+    assert!(
+        bus.taken().is_empty(),
+        "nothing here is published for partners"
+    );
 }

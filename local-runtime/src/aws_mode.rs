@@ -138,3 +138,124 @@ async fn poll(sqs: aws_sdk_sqs::Client, url: String, handler: SqsFn) {
         }
     }
 }
+
+/// Starts the outbox relay of `--aws` mode, as deployed: the table's
+/// stream read like the relay function's event source mapping reads it,
+/// each committed outbox handed to [`oms_app::outbox::Relay`].
+pub async fn start_relay(
+    sdk: &SdkConfig,
+    names: &AwsSettings,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let table = dynamo
+        .describe_table()
+        .table_name(&names.table)
+        .send()
+        .await
+        .with_context(|| format!("table {} (run with --provision?)", names.table))?;
+    let stream_arn = table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .context("the table has no stream: provision it again (--provision)")?
+        .to_owned();
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut urls = HashMap::new();
+    for queue in oms_contracts::iam::sends_to(Function::Relay) {
+        let url = sqs
+            .get_queue_url()
+            .queue_name(names.queue(queue))
+            .send()
+            .await
+            .with_context(|| format!("queue {}", names.queue(queue)))?
+            .queue_url
+            .context("queue URL")?;
+        urls.insert(queue.to_owned(), url);
+    }
+    let relay = oms_aws::env::relay_on_aws(sdk, names.clone(), urls);
+    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+    Ok(tokio::spawn(relay_loop(streams, stream_arn, relay)))
+}
+
+/// Reads every shard of the stream from its start, forwarding each batch
+/// of records until it is delivered.
+async fn relay_loop(
+    streams: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    relay: oms_app::outbox::Relay,
+) {
+    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    loop {
+        // New shards appear over time; closed ones end (no next iterator).
+        if let Ok(described) = streams
+            .describe_stream()
+            .stream_arn(&stream_arn)
+            .send()
+            .await
+        {
+            for shard in described
+                .stream_description()
+                .map(|d| d.shards())
+                .unwrap_or_default()
+            {
+                let Some(id) = shard.shard_id() else { continue };
+                if iterators.contains_key(id) {
+                    continue;
+                }
+                let iterator = streams
+                    .get_shard_iterator()
+                    .stream_arn(&stream_arn)
+                    .shard_id(id)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|o| o.shard_iterator);
+                iterators.insert(id.to_owned(), iterator);
+            }
+        }
+        let mut idle = true;
+        for iterator in iterators.values_mut() {
+            let Some(current) = iterator.clone() else {
+                continue;
+            };
+            let page = match streams
+                .get_records()
+                .shard_iterator(&current)
+                .limit(100)
+                .send()
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed");
+                    continue;
+                }
+            };
+            let outboxes: Vec<oms_app::store::Value> = page
+                .records()
+                .iter()
+                .filter_map(|r| r.dynamodb()?.new_image()?.get(oms_app::outbox::ATTR))
+                .filter_map(|v| match v {
+                    AttributeValue::B(b) => Some(oms_app::store::Value::B(b.clone().into_inner())),
+                    _ => None,
+                })
+                .collect();
+            if !page.records().is_empty() {
+                idle = false;
+            }
+            if !outboxes.is_empty()
+                && let Err(e) = relay.forward(&outboxes).await
+            {
+                // Not moving on: the same records are read again.
+                tracing::warn!(error = %e, "relay failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            *iterator = page.next_shard_iterator;
+        }
+        if idle {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -111,7 +111,7 @@ mod put_events {
         let mut failed = 0;
         let mut results = Vec::with_capacity(request.entries.len());
         for e in request.entries {
-            match accept(bus, bus_name, deps, key, e) {
+            match accept(bus, bus_name, deps, key, e).await {
                 Outcome::Put(id) => results.push(json!({"EventId": id})),
                 Outcome::Failed(code, message, refused) => {
                     failed += 1;
@@ -135,7 +135,7 @@ mod put_events {
         )
     }
 
-    fn accept(bus: &Bus, bus_name: &str, deps: &Deps, key: &PartnerKey, e: Entry) -> Outcome {
+    async fn accept(bus: &Bus, bus_name: &str, deps: &Deps, key: &PartnerKey, e: Entry) -> Outcome {
         let invalid = |m: &str| Outcome::Failed("InvalidArgument", m.to_owned(), None);
         if let Some(name) = &e.event_bus_name {
             let ours = name == bus_name || name.ends_with(&format!(":event-bus/{bus_name}"));
@@ -185,11 +185,22 @@ mod put_events {
             "account": "000000000000", "time": now, "region": "local",
             "resources": e.resources, "detail": detail,
         });
-        let delivered = bus.put(&source, &detail_type, &event, &id);
-        if delivered == 0 {
-            tracing::warn!(%source, %detail_type, "no rule matched the event");
+        // On disk before the answer: an accepted event is never lost.
+        match bus.put(&source, &detail_type, &event).await {
+            Ok(0) => {
+                tracing::warn!(%source, %detail_type, "no rule matched the event");
+                Outcome::Put(id)
+            }
+            Ok(_) => Outcome::Put(id),
+            Err(e) => {
+                tracing::error!(error = %e, "partner event not stored");
+                Outcome::Failed(
+                    "InternalException",
+                    "the event could not be stored; send it again".into(),
+                    None,
+                )
+            }
         }
-        Outcome::Put(id)
     }
 }
 
@@ -285,7 +296,8 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
             if let Err(e) = authorize(&claims, &[Role::Operator], local) {
                 return api_error(e);
             }
-            return local_view(&front, local);
+            let query = req.uri().query().unwrap_or("").to_owned();
+            return local_view(&front, local, &query);
         }
         _ => {}
     }
@@ -357,7 +369,7 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
 }
 
 /// The operator's views of the local runtime.
-fn local_view(front: &Front, path: &str) -> AxumResponse {
+fn local_view(front: &Front, path: &str, query: &str) -> AxumResponse {
     let Some(bus) = &front.bus else {
         return api_error(ApiError::new(
             404,
@@ -368,8 +380,39 @@ fn local_view(front: &Front, path: &str) -> AxumResponse {
         ));
     };
     match path {
-        "/_local/bus" => lambda_to_axum(json(StatusCode::OK, &bus.stats())),
-        "/_local/dead-letters" => lambda_to_axum(json(StatusCode::OK, &bus.dead_letters())),
+        "/_local/bus" => {
+            let view = serde_json::json!({
+                "stats": bus.stats(),
+                "recentlyPublished": bus.recently_published(),
+            });
+            lambda_to_axum(json(StatusCode::OK, &view))
+        }
+        "/_local/dead-letters" => {
+            // A page of dead letters, oldest first: `?after=<seq>&limit=<n>`.
+            let param = |name: &str| {
+                query
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .find(|(k, _)| *k == name)
+                    .and_then(|(_, v)| v.parse::<u64>().ok())
+            };
+            let after = param("after").unwrap_or(0);
+            let limit = param("limit").unwrap_or(100).clamp(1, 1000) as usize;
+            let letters: Vec<serde_json::Value> = bus
+                .dead_letters(after, limit)
+                .into_iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "seq": d.seq, "queue": d.queue, "receives": d.receives,
+                        "at": oms_domain::time::Timestamp::from_millis(d.at_ms),
+                        "body": serde_json::from_slice::<serde_json::Value>(&d.body).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            let next = letters.last().and_then(|l| l["seq"].as_u64());
+            let page = serde_json::json!({"deadLetters": letters, "next": next});
+            lambda_to_axum(json(StatusCode::OK, &page))
+        }
         "/_local/notifications" => {
             lambda_to_axum(json(StatusCode::OK, &front.notifications.sent()))
         }

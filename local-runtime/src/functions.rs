@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
 use oms_app::Deps;
 use oms_app::wiring::Function;
-use oms_embedded::bus::{Consumer, Delivery};
+use oms_embedded::bus::{Consumer, Message};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -47,7 +47,8 @@ pub fn http(function: Function, locals: &Locals) -> Option<HttpFn> {
         | Function::Routing
         | Function::Payment
         | Function::Shipment
-        | Function::Notifications => return None,
+        | Function::Notifications
+        | Function::Relay => return None,
     })
 }
 
@@ -67,7 +68,7 @@ pub fn sqs(function: Function, locals: &Locals) -> Option<SqsFn> {
                 Box::pin(async move { notifications::handle(sender.as_ref(), input).await })
             })
         }
-        Function::OrderIntake | Function::Inventory => return None,
+        Function::OrderIntake | Function::Inventory | Function::Relay => return None,
     })
 }
 
@@ -123,7 +124,7 @@ pub fn sqs_record(
 
 /// The in-process bus's consumer for a function: its SQS handler.
 pub fn bus_consumer(handler: SqsFn) -> Consumer {
-    Arc::new(move |queue: &'static str, batch: Vec<Delivery>| {
+    Arc::new(move |queue: &'static str, batch: Vec<Message>| {
         let handler = handler.clone();
         Box::pin(async move {
             let records = batch

@@ -29,9 +29,8 @@ pub mod sigv4;
 use anyhow::Context;
 use oms_app::Deps;
 use oms_app::wiring::Function;
-use oms_embedded::bus::Bus;
+use oms_embedded::bus::{Bus, DurableTimer};
 use oms_embedded::store::EmbeddedItems;
-use oms_embedded::timer::LocalTimer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -135,8 +134,10 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
                 EmbeddedItems::open(data_dir)
             }
             .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-            let bus = Bus::new();
-            (Deps::new(Arc::new(items), bus.clone()), Some(bus), None)
+            let store = Arc::new(items);
+            let deps = Deps::new(store.clone());
+            let bus = Bus::new(store, deps.config.publish.clone());
+            (deps, Some(bus), None)
         }
         Backend::Aws { names, provision } => {
             let sdk = oms_aws::env::sdk_config().await;
@@ -155,7 +156,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         deps.config.payment_window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
     }
     let scheduler: Arc<dyn oms_app::ports::Scheduler> = match (&bus, &sdk, &options.backend) {
-        (Some(bus), _, _) => Arc::new(LocalTimer::new(bus.clone(), deps.clock.clone())),
+        (Some(bus), _, _) => Arc::new(DurableTimer { bus: bus.clone() }),
         (None, Some(sdk), Backend::Aws { names, .. }) => {
             Arc::new(aws_mode::timer(sdk, names, deps.clock.clone()).await?)
         }
@@ -183,6 +184,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         }
         (None, Some(sdk), Backend::Aws { names, .. }) => {
             pollers = aws_mode::start_pollers(sdk, names, &sqs_handlers).await?;
+            pollers.push(aws_mode::start_relay(sdk, names).await?);
         }
         _ => {}
     }

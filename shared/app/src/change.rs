@@ -1,8 +1,9 @@
 //! Changing an order, the same way in every service: load it, let the
 //! domain decide (a pure method of the aggregate), commit the new state with
-//! its stock moves under the version read, then publish the change's
-//! events. When someone else saved the order in between, read again and
-//! decide again.
+//! its stock moves and its events (the outbox) under the version read. When
+//! someone else saved the order in between, read again and decide again.
+//! The events are delivered after the commit by the relay, never by the
+//! service: nothing committed is lost, nothing uncommitted is sent.
 //!
 //! Facts from the bus are applied at most once per event id; a fact the
 //! domain refuses is recorded in the order's history, never applied.
@@ -36,10 +37,6 @@ pub enum ChangeError<E> {
     Contended,
     #[error(transparent)]
     Store(StoreError),
-    /// Committed, but its events are not on the bus yet: the caller's retry
-    /// finds the change made and publishes them again.
-    #[error(transparent)]
-    Publish(PublishError),
 }
 
 impl<E> From<StoreError> for ChangeError<E> {
@@ -58,7 +55,7 @@ pub enum OnStockShort {
 }
 
 /// Loads the order, lets `decide` change it and commits the change with its
-/// stock moves, then publishes its events. Returns the saved order.
+/// stock moves and events. Returns the saved order.
 pub async fn change_order<E, F>(
     deps: &Deps,
     order_id: &OrderId,
@@ -107,13 +104,7 @@ where
             .save(&mut order, InventoryRepo::writes(&outcome.stock))
             .await
         {
-            Ok(()) => {
-                deps.events
-                    .publish(&outcome.events)
-                    .await
-                    .map_err(ChangeError::Publish)?;
-                return Ok(order);
-            }
+            Ok(()) => return Ok(order),
             Err(SaveError::Stale) => continue,
             Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry => continue,
             Err(SaveError::Condition(index)) => return Err(ChangeError::StockShort { index }),
@@ -145,16 +136,11 @@ impl From<PublishError> for StepError {
 }
 
 /// Ends a pipeline step (a reaction to one of the OMS's own events) whose
-/// change was not made. The order moved on — a duplicate delivery, or a
-/// cancellation in between — or does not exist: nothing to do but publish
-/// again what this trigger changed, in case its first publish failed after
-/// the commit. Transient failures are retried.
-pub async fn settle_step<E: std::fmt::Display>(
-    deps: &Deps,
-    order_id: &OrderId,
-    trigger: &str,
-    error: ChangeError<E>,
-) -> Result<(), StepError> {
+/// change was not made: the order moved on (a duplicate delivery, or a
+/// cancellation in between) or does not exist — nothing to do; the events
+/// of the change that moved it were committed with it. Transient failures
+/// are retried.
+pub fn settle_step<E: std::fmt::Display>(error: ChangeError<E>) -> Result<(), StepError> {
     match error {
         ChangeError::NotFound => {
             tracing::warn!("event for an unknown order; ignored");
@@ -162,15 +148,11 @@ pub async fn settle_step<E: std::fmt::Display>(
         }
         ChangeError::Denied(why) => {
             tracing::debug!(%why, "the order moved on");
-            match deps.orders().get(order_id).await? {
-                Some(order) => republish_if_made_by(deps, &order, trigger).await,
-                None => Ok(()),
-            }
+            Ok(())
         }
-        e @ (ChangeError::StockShort { .. }
-        | ChangeError::Contended
-        | ChangeError::Store(_)
-        | ChangeError::Publish(_)) => Err(StepError::Retry(e.to_string())),
+        e @ (ChangeError::StockShort { .. } | ChangeError::Contended | ChangeError::Store(_)) => {
+            Err(StepError::Retry(e.to_string()))
+        }
     }
 }
 
@@ -196,9 +178,7 @@ where
     .await;
     match result {
         Ok(_) => Ok(()),
-        Err(ChangeError::Denied(Refusal::Duplicate)) => {
-            settle_step(deps, order_id, trigger, ChangeError::Denied("duplicate")).await
-        }
+        Err(ChangeError::Denied(Refusal::Duplicate)) => Ok(()),
         Err(ChangeError::Denied(Refusal::Refused(why))) => {
             tracing::warn!(%why, "fact refused");
             record_refusal(deps, event, order_id, &why).await
@@ -232,18 +212,4 @@ pub async fn record_refusal(
         Ok(_) | Err(ChangeError::Denied(())) | Err(ChangeError::NotFound) => Ok(()),
         Err(e) => Err(StepError::Retry(e.to_string())),
     }
-}
-
-/// Publishes the order's latest events again when `trigger` made that
-/// change: its first publish may have failed after the commit. Same event
-/// ids, so consumers see at worst a duplicate.
-pub async fn republish_if_made_by(
-    deps: &Deps,
-    order: &Order,
-    trigger: &str,
-) -> Result<(), StepError> {
-    if order.last_change_made_by(trigger) {
-        deps.events.publish(&order.current_events()).await?;
-    }
-    Ok(())
 }

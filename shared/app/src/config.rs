@@ -13,6 +13,10 @@ pub struct Config {
     /// `oms_channel` claim (`OMS_STOREFRONT_CHANNELS`: `clientId=channel,…`;
     /// the SAM template sets it for the Cognito storefront client).
     pub storefront_channels: Vec<(String, String)>,
+    /// Which OMS events go on the event bus for partners and integrations
+    /// (`OMS_PUBLISH`: `all`, or event types comma-separated; default: the
+    /// ones partners act on). Consumers inside the OMS get theirs anyway.
+    pub publish: crate::outbox::Publish,
 }
 
 impl Default for Config {
@@ -21,6 +25,7 @@ impl Default for Config {
             payment_window_ms: 30 * 60 * 1000,
             partner_sources: PartnerSources::default(),
             storefront_channels: Vec::new(),
+            publish: crate::outbox::Publish::default(),
         }
     }
 }
@@ -36,6 +41,9 @@ impl Config {
             partner_sources: partner_sources_from_env(),
             storefront_channels: pairs(
                 &std::env::var("OMS_STOREFRONT_CHANNELS").unwrap_or_default(),
+            ),
+            publish: crate::outbox::Publish::parse(
+                &std::env::var("OMS_PUBLISH").unwrap_or_default(),
             ),
         }
     }

@@ -2,18 +2,18 @@
 //! runtime that hosts it (`oms_aws::env` on Lambda, the local runtime).
 
 use crate::config::Config;
-use crate::ports::{
-    Clock, EventPublisher, IdGenerator, NoScheduler, Scheduler, SystemClock, UuidIds,
-};
+use crate::ports::{Clock, IdGenerator, NoScheduler, Scheduler, SystemClock, UuidIds};
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
 use oms_domain::order::Cause;
 use std::sync::Arc;
 
+/// A service's ports. Events are not published by the services: they are
+/// committed with the change that made them (the outbox) and relayed after
+/// it (see [`crate::outbox`]).
 #[derive(Clone)]
 pub struct Deps {
     pub items: Arc<dyn Items>,
-    pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub scheduler: Arc<dyn Scheduler>,
@@ -23,10 +23,9 @@ pub struct Deps {
 impl Deps {
     /// The ports with the system clock, random ids, no scheduler and the
     /// configuration from the environment.
-    pub fn new(items: Arc<dyn Items>, events: Arc<dyn EventPublisher>) -> Self {
+    pub fn new(items: Arc<dyn Items>) -> Self {
         Self {
             items,
-            events,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidIds),
             scheduler: Arc::new(NoScheduler),

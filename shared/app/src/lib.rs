@@ -7,7 +7,8 @@
 //!   DynamoDB's semantics: conditional writes, atomic commits), [`ports`]
 //!   (publisher, scheduler, clock, ids);
 //! - repositories over the store: [`repo`] (orders with their claims,
-//!   stock counters and locations; the key design);
+//!   stock counters and locations; the key design), [`outbox`] (events
+//!   committed with the change that made them, and where each goes);
 //! - services, one per step: [`services`] (intake, reservation, routing,
 //!   facts from partners and timers, returns, inventory, notifications),
 //!   built on [`change`] (load → decide → commit → publish, with retries
@@ -24,6 +25,7 @@ pub mod change;
 pub mod config;
 pub mod deps;
 pub mod inbound;
+pub mod outbox;
 pub mod ports;
 pub mod repo;
 pub mod services;

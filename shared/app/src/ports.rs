@@ -18,6 +18,22 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
 }
 
+/// A message for a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueMessage {
+    /// Unique within one send.
+    pub id: String,
+    pub body: String,
+    /// Seconds before it may be received (a timer), at most 900.
+    pub delay_secs: u32,
+}
+
+/// Sends messages to the OMS's queues by name (SQS on AWS).
+#[async_trait::async_trait]
+pub trait QueueSender: Send + Sync {
+    async fn send(&self, queue: &str, messages: &[QueueMessage]) -> Result<(), PublishError>;
+}
+
 /// Mints ids.
 pub trait IdGenerator: Send + Sync {
     fn order_id(&self) -> OrderId;

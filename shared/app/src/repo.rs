@@ -4,11 +4,21 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | order | `ORDER#{orderId}` | `ORDER` | `doc` (JSON), `version`, `status` |
+//! | order | `ORDER#{orderId}` | `ORDER` | `doc` (deflated JSON), `outbox` (deflated JSON of the latest change's events, when it has any), `version`, `status` |
 //! | idempotency claim | `CLAIM#{scope}` | `CLAIM` | `orderId`, `fingerprint`, `expiresAt`? (TTL) |
-//! | network stock | `SKU#{sku}` | `NETWORK` | `onHand`, `reserved`, `available` |
+//! | network stock | `SKU#{sku}` | `NETWORK` | `available` |
 //! | location stock | `SKU#{sku}` | `LOC#{locationId}` | `onHand`, `reserved`, `available` |
 //! | location | `LOCATION` | `{locationId}` | `doc` (JSON) |
+//!
+//! Stock: a location's `available` is `onHand − reserved`; the network's
+//! `available` is what may still be reserved — every location's available
+//! less the reservations not yet allocated. Reserving takes from the
+//! network; allocating moves units to a location's `reserved` (the network
+//! does not move); shipping takes them off the location's `onHand` and
+//! `reserved` (availability does not move, so neither does the network);
+//! a release, a restock or more stock puts them back. The network's
+//! `onHand` and `reserved` are derived when read: onHand = Σ locations,
+//! reserved = onHand − available.
 //!
 //! Access patterns: an order by id (get); a claim by key (get, conditional
 //! put); all stock of a sku, network and per location (one query); all
@@ -56,21 +66,27 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("stored {what} is unreadable"))
 }
 fn doc<T: serde::de::DeserializeOwned>(attrs: &Attrs, what: &str) -> Result<T, StoreError> {
-    let text = attrs
-        .get("doc")
-        .and_then(Value::as_s)
-        .ok_or_else(|| corrupt(what))?;
-    serde_json::from_str(text).map_err(|_| corrupt(what))
+    let v = attrs.get("doc").ok_or_else(|| corrupt(what))?;
+    crate::outbox::unpack(v, what)
 }
 fn to_doc<T: serde::Serialize>(v: &T) -> Value {
     // Serializing our own plain structs cannot fail.
     Value::S(serde_json::to_string(v).unwrap_or_default())
 }
-fn counters(attrs: &Attrs) -> Counters {
+/// A stock item's counters, and its stored `available`.
+struct Stored {
+    counters: Counters,
+    available_attr: u64,
+}
+
+fn counters(attrs: &Attrs) -> Stored {
     let get = |k: &str| attrs.get(k).and_then(Value::as_n).unwrap_or(0).max(0) as u64;
-    Counters {
-        on_hand: get("onHand"),
-        reserved: get("reserved"),
+    Stored {
+        counters: Counters {
+            on_hand: get("onHand"),
+            reserved: get("reserved"),
+        },
+        available_attr: get("available"),
     }
 }
 
@@ -113,17 +129,18 @@ impl OrderRepo {
             return Ok(None);
         };
         let mut order: Order = doc(&attrs, "order")?;
-        if let Some(outbox) = attrs.get("outbox").and_then(Value::as_s) {
-            order.outbox = serde_json::from_str(outbox).map_err(|_| corrupt("order outbox"))?;
-        }
+        order.outbox = crate::outbox::events_of(&attrs)?;
         Ok(Some(order))
     }
 
     fn put(order: &Order, when: Vec<Cond>) -> Write {
         let mut attrs = Attrs::new();
-        attrs.insert("doc".into(), to_doc(order));
+        attrs.insert("doc".into(), crate::outbox::pack(order));
         if !order.outbox.is_empty() {
-            attrs.insert("outbox".into(), to_doc(&order.outbox));
+            attrs.insert(
+                crate::outbox::ATTR.into(),
+                crate::outbox::pack(&order.outbox),
+            );
         }
         attrs.insert("version".into(), n(order.version));
         attrs.insert("status".into(), s(order.status.as_str()));
@@ -255,18 +272,23 @@ impl InventoryRepo {
 
     /// Network counters and every location's counters for a sku.
     pub async fn levels(&self, sku: &Sku) -> Result<StockView, StoreError> {
-        let mut network = Counters::default();
+        let mut network_available = 0u64;
         let mut locations = Vec::new();
         for (sk, attrs) in self.items.query(&stock_pk(sku)).await? {
             if sk == NETWORK {
-                network = counters(&attrs);
+                network_available = counters(&attrs).available_attr;
             } else if let Some(loc) = sk
                 .strip_prefix("LOC#")
                 .and_then(|l| LocationId::parse(l).ok())
             {
-                locations.push((loc, counters(&attrs)));
+                locations.push((loc, counters(&attrs).counters));
             }
         }
+        let on_hand: u64 = locations.iter().map(|(_, c)| c.on_hand).sum();
+        let network = Counters {
+            on_hand,
+            reserved: on_hand.saturating_sub(network_available),
+        };
         Ok(StockView::new(sku.clone(), network, locations))
     }
 
@@ -286,7 +308,10 @@ impl InventoryRepo {
         // that they did not move; retry when a reservation raced us.
         for _ in 0..16 {
             let current = self.items.get(&key).await?;
-            let old = current.as_ref().map(counters).unwrap_or_default();
+            let old = current
+                .as_ref()
+                .map(|a| counters(a).counters)
+                .unwrap_or_default();
             if on_hand < old.reserved {
                 return Err(StockError::BelowReserved {
                     reserved: old.reserved,
@@ -313,11 +338,7 @@ impl InventoryRepo {
                 writes.push(Write::Update {
                     key: Key::new(stock_pk(sku), NETWORK),
                     set: vec![],
-                    add: vec![
-                        ("onHand".into(), delta),
-                        ("reserved".into(), 0),
-                        ("available".into(), delta),
-                    ],
+                    add: vec![("available".into(), delta)],
                     when: if delta < 0 {
                         vec![Cond::AtLeast("available".into(), -delta)]
                     } else {
@@ -350,7 +371,7 @@ impl InventoryRepo {
                 Write::Update {
                     key: Key::new(stock_pk(&l.sku), NETWORK),
                     set: vec![],
-                    add: vec![("reserved".into(), q), ("available".into(), -q)],
+                    add: vec![("available".into(), -q)],
                     when: vec![Cond::AtLeast("available".into(), q)],
                 }
             })
@@ -373,14 +394,11 @@ impl InventoryRepo {
 
     /// Writes that give back a reservation and its allocations.
     pub fn release_writes(demand: &[LineQty], allocations: &[Allocation]) -> Vec<Write> {
-        let network = demand.iter().map(|l| {
-            let q = l.quantity.units();
-            Write::Update {
-                key: Key::new(stock_pk(&l.sku), NETWORK),
-                set: vec![],
-                add: vec![("reserved".into(), -q), ("available".into(), q)],
-                when: vec![Cond::AtLeast("reserved".into(), q)],
-            }
+        let network = demand.iter().map(|l| Write::Update {
+            key: Key::new(stock_pk(&l.sku), NETWORK),
+            set: vec![],
+            add: vec![("available".into(), l.quantity.units())],
+            when: vec![],
         });
         let located = merge(allocations)
             .into_iter()
@@ -404,25 +422,25 @@ impl InventoryRepo {
                 StockMove::Reserve(demand) => Self::reserve_writes(demand),
                 StockMove::Allocate(allocations) => Self::allocate_writes(allocations),
                 StockMove::Release { network, located } => Self::release_writes(network, located),
+                // Availability does not move: the network item neither.
                 StockMove::Ship { location_id, lines } => lines
                     .iter()
-                    .flat_map(|l| {
+                    .map(|l| {
                         let q = l.quantity.units();
-                        let leave = |sk: String| Write::Update {
-                            key: Key::new(stock_pk(&l.sku), sk),
+                        Write::Update {
+                            key: Key::new(stock_pk(&l.sku), location_sk(location_id)),
                             set: vec![],
                             add: vec![("onHand".into(), -q), ("reserved".into(), -q)],
                             when: vec![Cond::AtLeast("reserved".into(), q)],
-                        };
-                        [leave(location_sk(location_id)), leave(NETWORK.to_owned())]
+                        }
                     })
                     .collect(),
                 StockMove::Restock { location_id, lines } => lines
                     .iter()
                     .flat_map(|l| {
                         let q = l.quantity.units();
-                        let back = |sk: String| Write::Update {
-                            key: Key::new(stock_pk(&l.sku), sk),
+                        let on_shelf = Write::Update {
+                            key: Key::new(stock_pk(&l.sku), location_sk(location_id)),
                             set: vec![],
                             add: vec![
                                 ("onHand".into(), q),
@@ -431,7 +449,13 @@ impl InventoryRepo {
                             ],
                             when: vec![],
                         };
-                        [back(location_sk(location_id)), back(NETWORK.to_owned())]
+                        let network = Write::Update {
+                            key: Key::new(stock_pk(&l.sku), NETWORK.to_owned()),
+                            set: vec![],
+                            add: vec![("available".into(), q)],
+                            when: vec![],
+                        };
+                        [on_shelf, network]
                     })
                     .collect(),
             });

@@ -15,23 +15,32 @@ use std::collections::BTreeMap;
 /// domain keeps every change of an order within it).
 pub const MAX_WRITES: usize = oms_domain::validation::MAX_ITEMS_PER_CHANGE;
 
+/// An attribute's value: a string, an integer or bytes (DynamoDB's S, N
+/// and B).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {
     S(String),
     N(i64),
+    B(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 impl Value {
+    pub fn as_b(&self) -> Option<&[u8]> {
+        match self {
+            Value::B(b) => Some(b),
+            _ => None,
+        }
+    }
     pub fn as_n(&self) -> Option<i64> {
         match self {
             Value::N(n) => Some(*n),
-            Value::S(_) => None,
+            _ => None,
         }
     }
     pub fn as_s(&self) -> Option<&str> {
         match self {
             Value::S(s) => Some(s),
-            Value::N(_) => None,
+            _ => None,
         }
     }
 }

@@ -15,10 +15,12 @@ pub enum Function {
     Shipment,
     Returns,
     Notifications,
+    /// Delivers committed outboxes (the table's stream).
+    Relay,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::OrderIntake,
         Function::Reservation,
         Function::Routing,
@@ -27,6 +29,7 @@ impl Function {
         Function::Shipment,
         Function::Returns,
         Function::Notifications,
+        Function::Relay,
     ];
 
     /// Whether one of the function's subscriptions takes `detail_type`, by
@@ -49,6 +52,7 @@ impl Function {
             Function::Shipment => "shipment",
             Function::Returns => "returns",
             Function::Notifications => "notifications",
+            Function::Relay => "relay",
         }
     }
 }
@@ -215,6 +219,12 @@ pub const DEAD_LETTER_RETENTION_SECS: u32 = 14 * 24 * 3600;
 pub const BATCH_SIZE: usize = 10;
 
 impl Subscription {
+    /// Fed by the outbox relay with the OMS's own events (straight to the
+    /// queue), not by a rule on the bus.
+    pub fn is_internal(&self) -> bool {
+        self.sources == [OMS_SOURCE]
+    }
+
     pub fn matches(&self, source: &str, detail_type: &str) -> bool {
         (self.sources.is_empty() || self.sources.contains(&source))
             && self.detail_types.contains(&detail_type)

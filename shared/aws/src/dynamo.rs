@@ -57,6 +57,7 @@ fn to_av(v: &Value) -> AttributeValue {
     match v {
         Value::S(s) => AttributeValue::S(s.clone()),
         Value::N(n) => AttributeValue::N(n.to_string()),
+        Value::B(b) => AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(b.clone())),
     }
 }
 
@@ -66,6 +67,7 @@ fn from_item(mut item: HashMap<String, AttributeValue>) -> Result<Attrs, StoreEr
     item.into_iter()
         .map(|(k, v)| match v {
             AttributeValue::S(s) => Ok((k, Value::S(s))),
+            AttributeValue::B(b) => Ok((k, Value::B(b.into_inner()))),
             AttributeValue::N(n) => n
                 .parse()
                 .map(|n| (k, Value::N(n)))
@@ -372,13 +374,13 @@ impl Items for DynamoItems {
     }
 }
 
-/// Creates the OMS table (`pk`/`sk` strings, on-demand, TTL on `expiresAt`)
-/// unless it exists. Returns whether it was created. The same definition is
+/// Creates the OMS table (`pk`/`sk` strings, on-demand, TTL on `expiresAt`,
+/// a stream of new images for the outbox relay) unless it exists. Returns whether it was created. The same definition is
 /// in `infra/template.yaml`; a test keeps them equal.
 pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        TimeToLiveSpecification,
+        StreamSpecification, StreamViewType, TimeToLiveSpecification,
     };
     let attr = |name: &str| {
         AttributeDefinition::builder()
@@ -402,6 +404,13 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreErr
         .attribute_definitions(attr("sk")?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(unavailable)?,
+        )
         .send()
         .await;
     match created {

@@ -36,11 +36,7 @@ pub async fn deps_from_env() -> Result<Deps, AwsConfigError> {
 /// is where timers are sent (an SQS delay message).
 pub fn deps_on_aws(sdk: &aws_config::SdkConfig, aws: AwsSettings) -> Deps {
     let items = crate::dynamo::DynamoItems::new(aws_sdk_dynamodb::Client::new(sdk), aws.table);
-    let events = crate::eventbridge::EventBridgePublisher::new(
-        aws_sdk_eventbridge::Client::new(sdk),
-        aws.bus,
-    );
-    let deps = Deps::new(Arc::new(items), Arc::new(events));
+    let deps = Deps::new(Arc::new(items));
     match std::env::var("OMS_TIMER_QUEUE_URL") {
         Ok(url) if !url.is_empty() => {
             let timer = crate::sqs_timer::SqsDelayScheduler::new(
@@ -51,5 +47,40 @@ pub fn deps_on_aws(sdk: &aws_config::SdkConfig, aws: AwsSettings) -> Deps {
             deps.with_scheduler(Arc::new(timer))
         }
         _ => deps,
+    }
+}
+
+/// The outbox relay from the environment: queue URLs from `OMS_QUEUE_URLS`
+/// (`name=url,…`), the bus from `OMS_BUS`.
+pub async fn relay_from_env() -> Result<oms_app::outbox::Relay, AwsConfigError> {
+    let aws = AwsSettings::from_env()?;
+    let sdk = sdk_config().await;
+    let urls = crate::sqs_sender::SqsSender::parse_urls(
+        &std::env::var("OMS_QUEUE_URLS").map_err(|_| AwsConfigError("OMS_QUEUE_URLS"))?,
+    );
+    Ok(relay_on_aws(&sdk, aws, urls))
+}
+
+/// The outbox relay with explicit queue URLs.
+pub fn relay_on_aws(
+    sdk: &aws_config::SdkConfig,
+    aws: AwsSettings,
+    urls: std::collections::HashMap<String, String>,
+) -> oms_app::outbox::Relay {
+    oms_app::outbox::Relay {
+        queues: Arc::new(crate::sqs_sender::SqsSender::new(
+            aws_sdk_sqs::Client::new(sdk),
+            urls,
+        )),
+        bus: Arc::new(crate::eventbridge::EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(sdk),
+            aws.bus,
+        )),
+        clock: Arc::new(oms_app::ports::SystemClock),
+        publish: oms_app::config::Config::from_env().publish,
+        region: sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "aws".into()),
     }
 }

@@ -5,14 +5,16 @@
 //! - adapters: [`dynamo`] (the item store on DynamoDB: conditional writes,
 //!   transactions only where atomicity across items is the point),
 //!   [`eventbridge`] (the publisher: `PutEvents` in batches of 10),
-//!   [`sqs_timer`] (the scheduler: SQS delay messages);
+//!   [`sqs_timer`] (the scheduler: SQS delay messages), [`sqs_sender`]
+//!   (the outbox relay's queue port: SQS message batches);
 //! - wiring a process: [`settings`] (resource names), [`env`] (the ports
 //!   from the environment), [`telemetry`] (JSON logs for CloudWatch),
 //!   [`provision`] (create the resources on an emulator);
 //! - edges: [`http`] (API Gateway requests in, JSON responses and errors
 //!   out), [`sqs`] (SQS batches in, partial batch failures out), [`mixed`]
-//!   (a function with both triggers), [`sqs_main!`] and [`http_main!`] (a
-//!   bootstrap's `main`).
+//!   (a function with both triggers), [`stream`] (DynamoDB Streams records
+//!   for the relay), [`sqs_main!`] and [`http_main!`] (a bootstrap's
+//!   `main`).
 //!
 //! Depends on `oms_app` and `oms_domain`.
 
@@ -25,7 +27,9 @@ pub mod mixed;
 pub mod provision;
 pub mod settings;
 pub mod sqs;
+pub mod sqs_sender;
 pub mod sqs_timer;
+pub mod stream;
 pub mod telemetry;
 
 pub use settings::AwsSettings;

@@ -1,10 +1,11 @@
 //! What each function may do on AWS: the IAM actions its code calls, which
 //! the template grants and a test keeps equal.
 
-use oms_app::wiring::Function;
+use oms_app::wiring::{Function, SUBSCRIPTIONS, TIMER_QUEUE};
 
 /// The DynamoDB actions the function's code calls (IAM names; a
-/// `TransactWriteItems` is authorised per contained Put/Update).
+/// `TransactWriteItems` is authorised per contained Put/Update). The relay
+/// reads the table's stream through its event source mapping.
 pub fn table_actions(f: Function) -> &'static [&'static str] {
     const ORDERS: &[&str] = &[
         "dynamodb:GetItem",
@@ -18,7 +19,7 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
         "dynamodb:UpdateItem",
     ];
     match f {
-        Function::Notifications => &[],
+        Function::Notifications | Function::Relay => &[],
         Function::OrderIntake | Function::Payment | Function::Shipment | Function::Returns => {
             ORDERS
         }
@@ -26,13 +27,28 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
     }
 }
 
-/// Whether the function publishes events (`events:PutEvents`).
+/// Whether the function puts events on the bus (`events:PutEvents`): only
+/// the relay; every other function commits its events to the outbox.
 pub fn publishes(f: Function) -> bool {
-    !matches!(f, Function::Inventory | Function::Notifications)
+    f == Function::Relay
 }
 
-/// Whether the function schedules the payment-window timer (an SQS
-/// message with a delay on the payment queue).
-pub fn schedules(f: Function) -> bool {
-    matches!(f, Function::OrderIntake | Function::Payment)
+/// The queues the function sends messages to (`sqs:SendMessage`): the relay
+/// to every OMS consumer's queue and the timers' queue; the payment
+/// function to the timers' queue, to set again a timer that came early.
+pub fn sends_to(f: Function) -> Vec<&'static str> {
+    match f {
+        Function::Relay => {
+            let mut queues: Vec<&'static str> = SUBSCRIPTIONS
+                .iter()
+                .filter(|s| s.is_internal() || !s.timers.is_empty())
+                .map(|s| s.queue)
+                .collect();
+            queues.sort_unstable();
+            queues.dedup();
+            queues
+        }
+        Function::Payment => vec![TIMER_QUEUE],
+        _ => Vec::new(),
+    }
 }

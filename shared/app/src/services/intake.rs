@@ -1,16 +1,16 @@
 //! Order intake: placing an order (validated, deduplicated by its claims,
-//! stored with them in one commit, `OrderPlaced` published, the payment
-//! window started), reading one, and cancelling one.
+//! stored with them and with its events — `OrderPlaced`, the payment
+//! window's timer — in one commit), reading one, cancelling one, releasing
+//! one from a hold.
 
 use crate::Deps;
 use crate::change::{ChangeError, change_order};
 use crate::repo::Created;
 use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
-use oms_domain::events::{DomainEvent, EventData};
 use oms_domain::ids::{IdempotencyKey, OrderId};
 use oms_domain::intake::{ClaimKind, fingerprint};
-use oms_domain::order::{CancelCode, CancelError, Order, OrderStatus, TransitionError};
+use oms_domain::order::{CancelCode, CancelError, Order, TransitionError};
 use oms_domain::validation::{FieldError, PlaceOrderRequest};
 use tracing::instrument;
 
@@ -69,12 +69,7 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
     tracing::Span::current().record("order_id", tracing::field::display(&order.order_id));
     match deps.orders().create(&mut order, &claims).await? {
         Created::New => {
-            tracing::info!("order placed");
-            deps.events
-                .publish(&placed.events)
-                .await
-                .map_err(|e| PlaceError::Unavailable(e.to_string()))?;
-            start_payment_window(deps, &order).await;
+            tracing::info!(events = placed.events.len(), "order placed");
             Ok(Placed::New(order))
         }
         Created::Existing {
@@ -91,36 +86,9 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
                 // Another caller's order under the same claim: not a replay.
                 return Err(PlaceError::Conflict { kind, order_id });
             }
-            // A replay after a failed publish must still get the order
-            // moving: while it is PLACED nothing downstream has acted on it,
-            // so publish its placement again (same event ids).
-            if existing.status == OrderStatus::Placed {
-                deps.events
-                    .publish(&existing.current_events())
-                    .await
-                    .map_err(|e| PlaceError::Unavailable(e.to_string()))?;
-                start_payment_window(deps, &existing).await;
-            }
             Ok(Placed::Replayed(existing))
         }
         Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
-    }
-}
-
-/// Schedules `PaymentWindowExpired` at the order's payment deadline. A
-/// failure is logged, not returned: the order is placed either way.
-async fn start_payment_window(deps: &Deps, order: &Order) {
-    let Some(due_at) = order.payment_due_at else {
-        return;
-    };
-    let timer = DomainEvent {
-        event_id: format!("{}.payment-window", order.order_id),
-        order_id: order.order_id.clone(),
-        occurred_at: order.created_at,
-        data: EventData::PaymentWindowExpired { due_at },
-    };
-    if let Err(e) = deps.scheduler.schedule(due_at, timer).await {
-        tracing::error!(error = %e, "payment window not scheduled");
     }
 }
 
@@ -175,20 +143,12 @@ pub async fn cancel(
     .await;
     match result {
         Ok(order) => Ok(order),
+        // A retried cancel: answered with the order as it is.
         Err(ChangeError::Denied(Hidden::Shown(CancelError::AlreadyAsked))) => {
-            let order = get(deps, caller, order_id)
+            get(deps, caller, order_id)
                 .await
                 .map_err(|e| CancelFailure::Unavailable(e.to_string()))?
-                .ok_or(CancelFailure::NotFound)?;
-            // A retried cancel: the first attempt may have committed without
-            // publishing. Its events, with the same ids, again.
-            if order.last_change_is_a_cancellation() {
-                deps.events
-                    .publish(&order.current_events())
-                    .await
-                    .map_err(|e| CancelFailure::Unavailable(e.to_string()))?;
-            }
-            Ok(order)
+                .ok_or(CancelFailure::NotFound)
         }
         Err(ChangeError::Denied(Hidden::Shown(e))) => Err(CancelFailure::Refused(e)),
         Err(ChangeError::Denied(Hidden::Hidden) | ChangeError::NotFound) => {

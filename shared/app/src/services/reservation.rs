@@ -38,7 +38,7 @@ pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(
         Err(ChangeError::StockShort { index }) => {
             reject_short(deps, order_id, trigger, index).await
         }
-        Err(e) => settle_step(deps, order_id, trigger, e).await,
+        Err(e) => settle_step(e),
     }
 }
 
@@ -64,7 +64,7 @@ async fn reject_short(
             tracing::info!("rejected: insufficient stock");
             Ok(())
         }
-        Err(e) => settle_step(deps, order_id, trigger, e).await,
+        Err(e) => settle_step(e),
     }
 }
 

@@ -2,7 +2,7 @@
 //! returned. Receiving it is a partner fact ([`super::facts`]).
 
 use crate::Deps;
-use crate::change::{ChangeError, change_order, republish_if_made_by};
+use crate::change::{ChangeError, change_order};
 use crate::services::intake::Hidden;
 use oms_domain::access::Caller;
 use oms_domain::ids::{IdempotencyKey, OrderId};
@@ -60,16 +60,13 @@ pub async fn authorize(
             replayed: false,
         }),
         Err(ChangeError::Denied(Hidden::Shown(ReturnError::Exists(_)))) => {
+            // A replay: the return exists (its events were committed with it).
             let order = deps
                 .orders()
                 .get(order_id)
                 .await
                 .map_err(|e| unavailable(&e))?
                 .ok_or(ReturnFailure::NotFound)?;
-            // A replay: the first attempt may have committed without publishing.
-            republish_if_made_by(deps, &order, &trigger)
-                .await
-                .map_err(|e| unavailable(&e))?;
             Ok(Authorized {
                 order,
                 rma_id,

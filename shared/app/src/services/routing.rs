@@ -44,7 +44,7 @@ pub async fn route(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(),
             tracing::info!(status = %order.status, "routing decided");
             Ok(())
         }
-        Err(e) => settle_step(deps, order_id, trigger, e).await,
+        Err(e) => settle_step(e),
     }
 }
 

@@ -319,6 +319,15 @@ impl Order {
         let notify = order.notification(Notice::OrderPlaced { total: order.total });
         let mut change = Change::new(None);
         change.step(&mut order, "OrderPlaced", cause, None, vec![placed, notify]);
+        if let Some(due_at) = payment_due_at {
+            // The payment window's timer: due when the window closes.
+            change.timer(DomainEvent {
+                event_id: format!("{}.payment-window", order.order_id),
+                order_id: order.order_id.clone(),
+                occurred_at: order.created_at,
+                data: EventData::PaymentWindowExpired { due_at },
+            });
+        }
         let outcome = change.finish(&mut order);
         (order, outcome)
     }
@@ -657,27 +666,6 @@ impl Order {
         true
     }
 
-    /// Whether `trigger` made the order's latest change (a refusal is not a
-    /// change).
-    pub fn last_change_made_by(&self, trigger: &str) -> bool {
-        self.history
-            .last()
-            .is_some_and(|h| h.cause == trigger && !h.refused)
-    }
-
-    /// Whether the latest change was a cancellation (done, or asked of the
-    /// warehouse).
-    pub fn last_change_is_a_cancellation(&self) -> bool {
-        self.history
-            .iter()
-            .rev()
-            .find(|h| !h.refused)
-            .is_some_and(|h| {
-                matches!(h.to, OrderStatus::Cancelled | OrderStatus::CancelRequested)
-                    && h.from != Some(h.to)
-            })
-    }
-
     /// Whether a trigger (an event id) was already applied or refused.
     pub fn has_seen(&self, trigger: &str) -> bool {
         self.history.iter().any(|h| h.cause == trigger)
@@ -771,6 +759,11 @@ impl Change {
             first_status: None,
             started: false,
         }
+    }
+
+    /// An event due later (a timer), committed with the change.
+    pub(crate) fn timer(&mut self, event: DomainEvent) {
+        self.events.push(event);
     }
 
     pub(crate) fn add_stock(&mut self, m: StockMove) {

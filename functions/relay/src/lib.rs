@@ -1,0 +1,34 @@
+//! relay: the transactional outbox's delivery on AWS. Triggered by the
+//! table's stream (only records whose new image carries an `outbox`), it
+//! hands each committed change's events to `oms_app::outbox::Relay`: the
+//! OMS's own consumers' queues, timers (delayed messages), and the event
+//! bus for what the business publishes. After a failure the whole batch
+//! comes again (consumers recognise event ids they have seen).
+
+use lambda_runtime::Error;
+use oms_app::outbox::Relay;
+use oms_aws::stream::{ItemFailure, StreamEvent, StreamResponse};
+
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle(relay: &Relay, event: StreamEvent) -> Result<StreamResponse, Error> {
+    let outboxes: Vec<_> = event.records.iter().filter_map(|r| r.outbox()).collect();
+    match relay.forward(&outboxes).await {
+        Ok(sent) => {
+            tracing::info!(sent, "outboxes relayed");
+            Ok(StreamResponse::default())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "relay failed; the batch comes again");
+            let first = event
+                .records
+                .first()
+                .and_then(|r| r.dynamodb.sequence_number.clone());
+            Ok(StreamResponse {
+                batch_item_failures: first
+                    .map(|s| ItemFailure { item_identifier: s })
+                    .into_iter()
+                    .collect(),
+            })
+        }
+    }
+}

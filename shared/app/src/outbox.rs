@@ -1,0 +1,277 @@
+//! The transactional outbox: every change of an order carries its events in
+//! the same item write as its new state (`outbox`), and a relay — DynamoDB
+//! Streams and the relay function on AWS, the embedded store's commit hook
+//! locally — delivers them after the commit: never lost with a crash, never
+//! sent for a change that did not commit. Event ids are derived from the
+//! order and the change, so a redelivered event is still recognised.
+//!
+//! Where each event goes is decided here, once, for both:
+//! - a timer (`PaymentWindowExpired`) to its queue at its due time;
+//! - an event an OMS function consumes straight to that function's queue
+//!   (an SQS message: cheaper than an EventBridge event, and nothing else
+//!   needs it on the bus);
+//! - an event the business publishes (by default the ones partners act
+//!   on: `OrderReleased`, `CancellationRequested`, `RefundIssued`,
+//!   `ReturnAuthorized`) to the event bus.
+
+use crate::inbound::eventbridge_json;
+use crate::ports::{Clock, EventPublisher, PublishError, QueueMessage, QueueSender};
+use crate::store::{Attrs, StoreError, Value};
+use crate::wiring::SUBSCRIPTIONS;
+use oms_domain::events::{DomainEvent, EventData, OMS_SOURCE};
+use oms_domain::time::Timestamp;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The attribute of an item that holds its latest change's events.
+pub const ATTR: &str = "outbox";
+
+/// The events published on the bus unless `OMS_PUBLISH` says otherwise:
+/// what partners act on.
+pub const PUBLISHED_BY_DEFAULT: &[&str] = &[
+    "OrderReleased",
+    "CancellationRequested",
+    "RefundIssued",
+    "ReturnAuthorized",
+];
+
+/// Largest inflated document accepted (a guard against a damaged item).
+const MAX_INFLATED: usize = 4 * 1024 * 1024;
+
+/// `value` as JSON, deflated: what an item stores.
+pub fn pack<T: serde::Serialize>(value: &T) -> Value {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    Value::B(miniz_oxide::deflate::compress_to_vec(&json, 6))
+}
+
+/// The value of a packed attribute (or of a plain JSON string).
+pub fn unpack<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, StoreError> {
+    let corrupt = || StoreError::Unavailable(format!("stored {what} is unreadable"));
+    match v {
+        Value::B(b) => {
+            let json = miniz_oxide::inflate::decompress_to_vec_with_limit(b, MAX_INFLATED)
+                .map_err(|_| corrupt())?;
+            serde_json::from_slice(&json).map_err(|_| corrupt())
+        }
+        Value::S(s) => serde_json::from_str(s).map_err(|_| corrupt()),
+        Value::N(_) => Err(corrupt()),
+    }
+}
+
+/// The events an item's latest change carries, if any.
+pub fn events_of(item: &Attrs) -> Result<Vec<DomainEvent>, StoreError> {
+    match item.get(ATTR) {
+        Some(v) => unpack(v, "outbox"),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Which events go to the event bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publish {
+    All,
+    Only(Vec<String>),
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Publish::Only(PUBLISHED_BY_DEFAULT.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl Publish {
+    /// `all`, or a comma-separated list of event types; empty: the default.
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "" => Self::default(),
+            "all" => Self::All,
+            list => Self::Only(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn includes(&self, event_type: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(types) => types.iter().any(|t| t == event_type),
+        }
+    }
+}
+
+/// Where one event goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// To an OMS function's queue.
+    Queue {
+        queue: &'static str,
+        event: DomainEvent,
+    },
+    /// To a queue when it is due.
+    Timer {
+        queue: &'static str,
+        due: Timestamp,
+        event: DomainEvent,
+    },
+    /// On the event bus, for partners and integrations.
+    Publish(DomainEvent),
+}
+
+/// Every delivery of these events, in order.
+pub fn route(events: &[DomainEvent], publish: &Publish) -> Vec<Delivery> {
+    let mut out = Vec::new();
+    for e in events {
+        let t = e.type_name();
+        if let EventData::PaymentWindowExpired { due_at } = &e.data {
+            if let Some(queue) = crate::wiring::timer_queue(t) {
+                out.push(Delivery::Timer {
+                    queue,
+                    due: *due_at,
+                    event: e.clone(),
+                });
+            }
+            continue;
+        }
+        for s in SUBSCRIPTIONS
+            .iter()
+            .filter(|s| s.is_internal() && s.matches(OMS_SOURCE, t))
+        {
+            out.push(Delivery::Queue {
+                queue: s.queue,
+                event: e.clone(),
+            });
+        }
+        if publish.includes(t) {
+            out.push(Delivery::Publish(e.clone()));
+        }
+    }
+    out
+}
+
+/// The longest delay a queue message may have (SQS's limit); a timer due
+/// later is received early and set again by its consumer.
+pub const MAX_DELAY_SECS: u64 = 900;
+
+/// The relay on AWS: delivers committed outboxes (from the table's stream)
+/// to the OMS's queues and the event bus.
+pub struct Relay {
+    pub queues: Arc<dyn QueueSender>,
+    pub bus: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+    pub publish: Publish,
+    /// The region written in the messages' EventBridge envelope.
+    pub region: String,
+}
+
+impl Relay {
+    /// Delivers the events of committed outboxes (`packed` is an item's
+    /// `outbox` attribute), in order: per queue in as few sends as the
+    /// queue takes, published events in batches. At least once: after a
+    /// failure the caller sends them all again, and consumers recognise
+    /// the event ids they have seen.
+    pub async fn forward(&self, packed: &[Value]) -> Result<usize, PublishError> {
+        let mut events = Vec::new();
+        for p in packed {
+            match unpack::<Vec<DomainEvent>>(p, "outbox") {
+                Ok(e) => events.extend(e),
+                // A damaged outbox cannot get better by retrying.
+                Err(e) => tracing::error!(error = %e, "an outbox that cannot be read; skipped"),
+            }
+        }
+        let now = self.clock.now();
+        let mut by_queue: BTreeMap<&str, Vec<QueueMessage>> = BTreeMap::new();
+        let mut published = Vec::new();
+        for d in route(&events, &self.publish) {
+            let (queue, event, delay_secs) = match d {
+                Delivery::Queue { queue, event } => (queue, event, 0),
+                Delivery::Timer { queue, due, event } => {
+                    let wait = due.millis().saturating_sub(now.millis()).div_ceil(1000);
+                    (queue, event, wait.min(MAX_DELAY_SECS) as u32)
+                }
+                Delivery::Publish(event) => {
+                    published.push(event);
+                    continue;
+                }
+            };
+            let messages = by_queue.entry(queue).or_default();
+            messages.push(QueueMessage {
+                id: messages.len().to_string(),
+                body: eventbridge_json(&event, OMS_SOURCE, &self.region).to_string(),
+                delay_secs,
+            });
+        }
+        let mut sent = 0;
+        for (queue, messages) in &by_queue {
+            self.queues.send(queue, messages).await?;
+            sent += messages.len();
+        }
+        if !published.is_empty() {
+            self.bus.publish(&published).await?;
+            sent += published.len();
+        }
+        Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oms_domain::events::EventData;
+    use oms_domain::ids::OrderId;
+
+    fn event(data: EventData) -> DomainEvent {
+        DomainEvent {
+            event_id: "e".into(),
+            order_id: OrderId::parse("ord_1").unwrap(),
+            occurred_at: Timestamp::from_millis(0),
+            data,
+        }
+    }
+
+    #[test]
+    fn events_go_to_their_consumers_timers_to_their_queue() {
+        let placed = event(EventData::InventoryShort { skus: vec![] });
+        assert!(
+            route(&[placed], &Publish::default()).is_empty(),
+            "nobody consumes it"
+        );
+        let timer = event(EventData::PaymentWindowExpired {
+            due_at: Timestamp::from_millis(5),
+        });
+        assert!(matches!(
+            route(std::slice::from_ref(&timer), &Publish::All)[..],
+            [Delivery::Timer {
+                queue: "payment",
+                ..
+            }]
+        ));
+        let released = event(EventData::OrderReleased {
+            allocations: vec![],
+        });
+        assert!(matches!(
+            route(&[released], &Publish::default())[..],
+            [Delivery::Publish(_)]
+        ));
+        let short = event(EventData::InventoryShort { skus: vec![] });
+        assert!(matches!(
+            route(&[short], &Publish::parse("all"))[..],
+            [Delivery::Publish(_)]
+        ));
+        assert_eq!(Publish::parse(""), Publish::default());
+    }
+
+    #[test]
+    fn packed_values_round_trip_and_are_smaller() {
+        let text: Vec<String> = (0..50).map(|i| format!("history entry {i}")).collect();
+        let packed = pack(&text);
+        let back: Vec<String> = unpack(&packed, "test").unwrap();
+        assert_eq!(back, text);
+        let Value::B(bytes) = &packed else { panic!() };
+        assert!(bytes.len() < serde_json::to_vec(&text).unwrap().len() / 2);
+        assert!(unpack::<Vec<String>>(&Value::B(vec![1, 2, 3]), "x").is_err());
+    }
+}

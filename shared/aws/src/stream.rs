@@ -1,0 +1,74 @@
+//! The DynamoDB Streams edge of the relay function: the records of the
+//! table's stream in (only what the relay reads of them: the new image's
+//! `outbox`), the first record to retry out.
+
+use oms_app::store::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A batch of stream records, as Lambda hands it over.
+#[derive(Debug, Deserialize)]
+pub struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamRecord {
+    pub dynamodb: StreamData,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamData {
+    #[serde(rename = "SequenceNumber", default)]
+    pub sequence_number: Option<String>,
+    #[serde(rename = "NewImage", default)]
+    pub new_image: HashMap<String, serde_json::Value>,
+}
+
+impl StreamRecord {
+    /// The new image's `outbox` (DynamoDB JSON `{"B": "<base64>"}`).
+    pub fn outbox(&self) -> Option<Value> {
+        let b64 = self
+            .dynamodb
+            .new_image
+            .get(oms_app::outbox::ATTR)?
+            .get("B")?
+            .as_str()?;
+        aws_smithy_types::base64::decode(b64).ok().map(Value::B)
+    }
+}
+
+/// What the relay answers: the records to deliver again.
+#[derive(Debug, Default, Serialize)]
+pub struct StreamResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_outbox_of_the_new_image() {
+        let event: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [{
+            "eventID": "1", "eventName": "MODIFY",
+            "dynamodb": {"SequenceNumber": "42", "NewImage": {
+                "pk": {"S": "ORDER#ord_1"}, "outbox": {"B": "AQID"}
+            }}
+        }]}))
+        .unwrap();
+        assert_eq!(event.records[0].outbox(), Some(Value::B(vec![1, 2, 3])));
+        assert_eq!(
+            event.records[0].dynamodb.sequence_number.as_deref(),
+            Some("42")
+        );
+    }
+}
