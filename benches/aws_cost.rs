@@ -3,11 +3,13 @@
 //!
 //! Runs the OMS in `--aws` mode with the emulator behind a counting proxy on
 //! 127.0.0.1, takes orders through the happy lifecycle (place → reserve →
-//! route → pay → ship → deliver, two lines), and prints, per order, the
-//! requests the code really made — EventBridge entries, SQS requests,
+//! route → pay → ship → deliver, two lines) `OMS_COST_CONCURRENCY` (8) at a
+//! time, so that batches form as they do under load, and prints, per order,
+//! the requests the code really made — EventBridge entries, SQS requests,
 //! DynamoDB write and read units (from the items' sizes), Lambda
-//! invocations, API calls — priced at us-east-1 list prices. Lambda
-//! duration is not included (see the invocations column).
+//! invocations (API, SQS batches, stream batches), API calls — priced at
+//! us-east-1 list prices, then the levers that brought it there. Lambda
+//! duration and logs are not included.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -24,6 +26,10 @@ struct Tally {
     write_units: f64,
     read_units: f64,
     sqs_messages_received: u64,
+    /// Stream reads that returned records: each is one relay invocation.
+    stream_batches: u64,
+    /// The largest order item written, in bytes.
+    largest_order: usize,
 }
 
 struct Proxy {
@@ -46,6 +52,10 @@ fn item_size(item: &Value) -> usize {
                         + v.get("N")
                             .and_then(Value::as_str)
                             .map(|n| n.len().div_ceil(2) + 1)
+                            .unwrap_or(0)
+                        + v.get("B")
+                            .and_then(Value::as_str)
+                            .map(|b| b.len() * 3 / 4)
                             .unwrap_or(0)
                 })
                 .sum()
@@ -70,6 +80,25 @@ impl Proxy {
     fn count(&self, target: &str, body: &Value, response: &Value) {
         let mut t = self.tally.lock().expect("tally");
         *t.calls.entry(target.to_owned()).or_default() += 1;
+        let orders = |items: Vec<&Value>| {
+            items
+                .into_iter()
+                .filter(|i| i["sk"]["S"] == "ORDER")
+                .map(item_size)
+                .max()
+                .unwrap_or(0)
+        };
+        let written: Vec<&Value> = match target {
+            "DynamoDB_20120810.PutItem" => vec![&body["Item"]],
+            "DynamoDB_20120810.TransactWriteItems" => body["TransactItems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.get("Put").map(|p| &p["Item"]))
+                .collect(),
+            _ => Vec::new(),
+        };
+        t.largest_order = t.largest_order.max(orders(written));
         match target {
             "AWSEvents.PutEvents" => {
                 t.event_entries += body["Entries"].as_array().map(Vec::len).unwrap_or(0) as u64
@@ -103,6 +132,10 @@ impl Proxy {
             "AmazonSQS.ReceiveMessage" => {
                 t.sqs_messages_received +=
                     response["Messages"].as_array().map(Vec::len).unwrap_or(0) as u64
+            }
+            "DynamoDBStreams_20120810.GetRecords" => {
+                let records = response["Records"].as_array().map_or(0, Vec::len);
+                t.stream_batches += u64::from(records > 0);
             }
             _ => {}
         }
@@ -152,11 +185,16 @@ async fn forward(
     let bytes = resp.bytes().await.unwrap_or_default();
     let request_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let response_json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    // Empty long polls are the poller idling, not work an order caused.
-    let idle_poll = target == "AmazonSQS.ReceiveMessage"
+    // Empty long polls are the poller idling, not work an order caused (on
+    // AWS, Lambda's pollers do them, at a fixed cost per queue).
+    let idle_poll = (target == "AmazonSQS.ReceiveMessage"
         && response_json["Messages"]
             .as_array()
-            .is_none_or(Vec::is_empty);
+            .is_none_or(Vec::is_empty))
+        || (target == "DynamoDBStreams_20120810.GetRecords"
+            && response_json["Records"]
+                .as_array()
+                .is_none_or(Vec::is_empty));
     if status.is_success() && !idle_poll {
         p.count(&target, &request_json, &response_json);
     }
@@ -192,10 +230,14 @@ async fn main() {
         eprintln!("set AWS_ENDPOINT_URL to an emulator (see the README); nothing measured");
         return;
     };
-    let orders: usize = std::env::var("OMS_COST_ORDERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let orders = env("OMS_COST_ORDERS", 40);
+    let concurrency = env("OMS_COST_CONCURRENCY", 8).max(1);
     let direct = oms_aws::env::sdk_config().await;
     let proxy = Arc::new(Proxy {
         upstream,
@@ -292,34 +334,47 @@ async fn main() {
     // Setup traffic is not an order's cost.
     tokio::time::sleep(Duration::from_millis(500)).await;
     *proxy.tally.lock().expect("tally") = Tally::default();
-    let mut api_calls = 0u64;
-    for i in 0..orders {
-        let body = json!({
-            "channel": "web", "customer": {"id": "c-1", "email": "ana@example.com"}, "currency": "BRL",
-            "shipTo": {"country": "BR", "city": "Rio", "line1": "Rua A", "lat": -22.9, "lon": -43.2},
-            "lines": [{"sku": "SKU-1", "quantity": 2, "unitPrice": 1990}, {"sku": "SKU-2", "quantity": 1, "unitPrice": 500}],
-        });
-        let placed: Value = http
-            .post(format!("{base}/orders"))
-            .bearer_auth(&token)
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
-        api_calls += 1;
-        let id = placed["orderId"].as_str().expect("id").to_owned();
-        let order_id = oms_domain::ids::OrderId::parse(&id).expect("order id");
-        wait_for(&orders_direct, &order_id, "ROUTED").await;
-        partner("partner.payments", "PaymentConfirmed", json!({"orderId": id, "paymentId": format!("pay-{i}"), "amount": 4480, "currency": "BRL"})).await;
-        wait_for(&orders_direct, &order_id, "READY_TO_SHIP").await;
-        partner("partner.wms", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "SHIPPED", "carrier": "Correios", "trackingNumber": "BR1"})).await;
-        wait_for(&orders_direct, &order_id, "SHIPPED").await;
-        partner("partner.carrier", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "DELIVERED"})).await;
-        wait_for(&orders_direct, &order_id, "DELIVERED").await;
+    let lifecycle = |i: usize| {
+        let (http, base, token, orders_direct) = (
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            orders_direct.clone(),
+        );
+        let partner = &partner;
+        async move {
+            let body = json!({
+                "channel": "web", "customer": {"id": "c-1", "email": "ana@example.com"}, "currency": "BRL",
+                "shipTo": {"country": "BR", "city": "Rio", "line1": "Rua A", "lat": -22.9, "lon": -43.2},
+                "lines": [{"sku": "SKU-1", "quantity": 2, "unitPrice": 1990}, {"sku": "SKU-2", "quantity": 1, "unitPrice": 500}],
+            });
+            let placed: Value = http
+                .post(format!("{base}/orders"))
+                .bearer_auth(&token)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("post")
+                .json()
+                .await
+                .expect("json");
+            let id = placed["orderId"].as_str().expect("id").to_owned();
+            let order_id = oms_domain::ids::OrderId::parse(&id).expect("order id");
+            wait_for(&orders_direct, &order_id, "ROUTED").await;
+            partner("partner.payments", "PaymentConfirmed", json!({"orderId": id, "paymentId": format!("pay-{i}"), "amount": 4480, "currency": "BRL"})).await;
+            wait_for(&orders_direct, &order_id, "READY_TO_SHIP").await;
+            partner("partner.wms", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "SHIPPED", "carrier": "Correios", "trackingNumber": "BR1"})).await;
+            wait_for(&orders_direct, &order_id, "SHIPPED").await;
+            partner("partner.carrier", "ShipmentStatusChanged", json!({"orderId": id, "shipmentId": format!("S{i}"), "locationId": "wh-sp", "status": "DELIVERED"})).await;
+            wait_for(&orders_direct, &order_id, "DELIVERED").await;
+        }
+    };
+    let started = Instant::now();
+    for wave in (0..orders).collect::<Vec<_>>().chunks(concurrency) {
+        futures::future::join_all(wave.iter().map(|i| lifecycle(*i))).await;
     }
+    let api_calls = orders as u64;
+    let elapsed = started.elapsed();
     // Let the last notifications drain.
     tokio::time::sleep(Duration::from_secs(3)).await;
     running.stop().await;
@@ -334,16 +389,25 @@ async fn main() {
         .filter(|(k, _)| k.starts_with("AmazonSQS."))
         .map(|(_, v)| *v as f64)
         .sum::<f64>();
-    let invocations = calls("AmazonSQS.ReceiveMessage") + api_calls as f64;
-    // Partner events are put by partners; the OMS's own PutEvents entries:
+    // A batch received is an invocation; so is a batch of stream records
+    // (the relay) and an API request.
+    let invocations =
+        calls("AmazonSQS.ReceiveMessage") + t.stream_batches as f64 + api_calls as f64;
+    // The OMS's own PutEvents entries; partners' events are put (and paid)
+    // by the partners, and each is then one SQS send to its queue, done by
+    // EventBridge (not through this proxy).
     let oms_entries = t.event_entries as f64;
     let partner_entries = 3.0 * n;
     let rows = [
         ("EventBridge events (OMS)", per(oms_entries), 1.00),
-        ("EventBridge events (partners)", per(partner_entries), 1.00),
         (
-            "SQS requests (non-empty receives, deletes)",
+            "SQS requests (relay sends, non-empty receives, deletes)",
             per(sqs_requests),
+            0.40,
+        ),
+        (
+            "SQS sends by EventBridge rules (partner events)",
+            per(partner_entries),
             0.40,
         ),
         ("DynamoDB write units", per(t.write_units), 0.625),
@@ -364,6 +428,29 @@ async fn main() {
         println!("| {what} | {count:.1} | {:.2} |", count * price);
     }
     println!("| **total (requests; Lambda duration and logs excluded)** | | **{total:.2}** |");
+    println!(
+        "| partners' own PutEvents (billed to the partners' accounts) | {:.1} | {:.2} |",
+        per(partner_entries),
+        per(partner_entries) * 1.00
+    );
+    println!();
+    println!(
+        "{orders} orders, {concurrency} at a time, in {:.1} s; largest order item written: {} bytes",
+        elapsed.as_secs_f64(),
+        t.largest_order
+    );
+    println!();
+    println!("levers pulled (from $51 per million orders measured before them):");
+    for lever in [
+        "events committed with the change (outbox) and relayed from the table's stream in batches: no PutEvents from the request path",
+        "the OMS's own consumers get their events straight on their queues (SQS batches), not through EventBridge; the bus carries only what partners act on (OMS_PUBLISH)",
+        "the order document and its outbox deflated: about one write unit per order write",
+        "the network stock item keeps only `available`: routing and shipping write location counters only",
+        "a single conditional write wherever one item changes (payment, delivery); transactions only with stock",
+        "SQS batches of 10 (receive, delete) and stream batches of up to 100 records",
+    ] {
+        println!("- {lever}");
+    }
     println!();
     println!("calls by operation through the proxy, all {orders} orders:");
     for (k, v) in &t.calls {

@@ -13,28 +13,47 @@ use oms_domain::order::{Allocation, CancelCode, Cause, Order};
 use oms_embedded::store::EmbeddedItems;
 use std::sync::Arc;
 
-/// The engines to run a case on: embedded always, DynamoDB when an
-/// emulator is configured (required when `OMS_REQUIRE_EMULATOR` is set, as
-/// `scripts/test` does).
+/// A DynamoDB client at `endpoint`.
+async fn dynamodb_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = oms_aws::env::sdk_config().await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// The engines to run a case on: embedded always; moto's DynamoDB when an
+/// emulator is configured (`AWS_ENDPOINT_URL`), and AWS's own DynamoDB
+/// Local (`OMS_DYNAMODB_LOCAL_URL`) — each required when
+/// `OMS_REQUIRE_EMULATOR` / `OMS_REQUIRE_DYNAMODB_LOCAL` is set, as
+/// `scripts/test` does.
 async fn engines() -> Vec<(&'static str, Arc<dyn Items>)> {
     let mut out: Vec<(&'static str, Arc<dyn Items>)> = vec![(
         "embedded",
         Arc::new(EmbeddedItems::in_memory().expect("embedded store")),
     )];
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-        let sdk = oms_aws::env::sdk_config().await;
-        let client = aws_sdk_dynamodb::Client::new(&sdk);
-        let table = format!("contract-{}", uuid::Uuid::new_v4().simple());
-        create_table(&client, &table)
-            .await
-            .expect("table on the emulator");
-        out.push(("dynamodb", Arc::new(DynamoItems::new(client, table))));
-    } else if std::env::var_os("OMS_REQUIRE_EMULATOR").is_some() {
-        panic!("OMS_REQUIRE_EMULATOR is set but AWS_ENDPOINT_URL is not");
-    } else {
-        eprintln!(
-            "no AWS_ENDPOINT_URL: DynamoDB half of the contract skipped (scripts/test runs it)"
-        );
+    for (engine, url_var, required_var) in [
+        ("moto", "AWS_ENDPOINT_URL", "OMS_REQUIRE_EMULATOR"),
+        (
+            "dynamodb-local",
+            "OMS_DYNAMODB_LOCAL_URL",
+            "OMS_REQUIRE_DYNAMODB_LOCAL",
+        ),
+    ] {
+        match std::env::var(url_var) {
+            Ok(url) => {
+                let client = dynamodb_at(&url).await;
+                let table = format!("contract-{}", uuid::Uuid::new_v4().simple());
+                create_table(&client, &table)
+                    .await
+                    .unwrap_or_else(|e| panic!("table on {engine}: {e}"));
+                out.push((engine, Arc::new(DynamoItems::new(client, table))));
+            }
+            Err(_) if std::env::var_os(required_var).is_some() => {
+                panic!("{required_var} is set but {url_var} is not")
+            }
+            Err(_) => eprintln!("no {url_var}: the {engine} half of the contract is skipped"),
+        }
     }
     out
 }

@@ -172,90 +172,11 @@ pub async fn start_relay(
         urls.insert(queue.to_owned(), url);
     }
     let relay = oms_aws::env::relay_on_aws(sdk, names.clone(), urls);
-    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
-    Ok(tokio::spawn(relay_loop(streams, stream_arn, relay)))
-}
-
-/// Reads every shard of the stream from its start, forwarding each batch
-/// of records until it is delivered.
-async fn relay_loop(
-    streams: aws_sdk_dynamodbstreams::Client,
-    stream_arn: String,
-    relay: oms_app::outbox::Relay,
-) {
-    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
-    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
-    loop {
-        // New shards appear over time; closed ones end (no next iterator).
-        if let Ok(described) = streams
-            .describe_stream()
-            .stream_arn(&stream_arn)
-            .send()
-            .await
-        {
-            for shard in described
-                .stream_description()
-                .map(|d| d.shards())
-                .unwrap_or_default()
-            {
-                let Some(id) = shard.shard_id() else { continue };
-                if iterators.contains_key(id) {
-                    continue;
-                }
-                let iterator = streams
-                    .get_shard_iterator()
-                    .stream_arn(&stream_arn)
-                    .shard_id(id)
-                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|o| o.shard_iterator);
-                iterators.insert(id.to_owned(), iterator);
-            }
-        }
-        let mut idle = true;
-        for iterator in iterators.values_mut() {
-            let Some(current) = iterator.clone() else {
-                continue;
-            };
-            let page = match streams
-                .get_records()
-                .shard_iterator(&current)
-                .limit(100)
-                .send()
-                .await
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed");
-                    continue;
-                }
-            };
-            let outboxes: Vec<oms_app::store::Value> = page
-                .records()
-                .iter()
-                .filter_map(|r| r.dynamodb()?.new_image()?.get(oms_app::outbox::ATTR))
-                .filter_map(|v| match v {
-                    AttributeValue::B(b) => Some(oms_app::store::Value::B(b.clone().into_inner())),
-                    _ => None,
-                })
-                .collect();
-            if !page.records().is_empty() {
-                idle = false;
-            }
-            if !outboxes.is_empty()
-                && let Err(e) = relay.forward(&outboxes).await
-            {
-                // Not moving on: the same records are read again.
-                tracing::warn!(error = %e, "relay failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
-            }
-            *iterator = page.next_shard_iterator;
-        }
-        if idle {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    let reader = crate::stream_relay::StreamReader {
+        streams: aws_sdk_dynamodbstreams::Client::new(sdk),
+        dynamo,
+        table: names.table.clone(),
+        stream_arn,
+    };
+    Ok(tokio::spawn(reader.run(relay)))
 }

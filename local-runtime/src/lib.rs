@@ -25,6 +25,7 @@ pub mod partners;
 pub mod secrets;
 pub mod server;
 pub mod sigv4;
+mod stream_relay;
 
 use anyhow::Context;
 use oms_app::Deps;

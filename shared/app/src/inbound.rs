@@ -29,18 +29,36 @@ pub enum DecodeError {
 }
 
 /// The EventBridge event that EventBridge would deliver for an OMS event.
-pub fn eventbridge_json(event: &DomainEvent, source: &str, region: &str) -> serde_json::Value {
-    serde_json::json!({
-        "version": "0",
-        "id": event.event_id,
-        "detail-type": event.type_name(),
-        "source": source,
-        "account": "000000000000",
-        "time": event.occurred_at.to_rfc3339().replace(".000Z", "Z"),
-        "region": region,
-        "resources": [],
-        "detail": event,
-    })
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    version: &'static str,
+    id: &'a str,
+    #[serde(rename = "detail-type")]
+    detail_type: &'static str,
+    source: &'a str,
+    account: &'static str,
+    time: String,
+    region: &'a str,
+    resources: [(); 0],
+    detail: &'a DomainEvent,
+}
+
+/// The EventBridge event (JSON text) that EventBridge would deliver for an
+/// OMS event: what the OMS's own queues carry.
+pub fn eventbridge_json(event: &DomainEvent, source: &str, region: &str) -> String {
+    let envelope = Envelope {
+        version: "0",
+        id: &event.event_id,
+        detail_type: event.type_name(),
+        source,
+        account: "000000000000",
+        time: event.occurred_at.to_rfc3339().replace(".000Z", "Z"),
+        region,
+        resources: [],
+        detail: event,
+    };
+    // Our own plain structs always serialize.
+    serde_json::to_string(&envelope).unwrap_or_default()
 }
 
 impl BusEvent {
@@ -54,7 +72,7 @@ impl BusEvent {
         if self.source != OMS_SOURCE {
             return Err(self.bad("not sent by the OMS".into()));
         }
-        serde_json::from_value(self.detail.clone()).map_err(|e| self.bad(e.to_string()))
+        DomainEvent::deserialize(&self.detail).map_err(|e| self.bad(e.to_string()))
     }
 
     /// The OMS domain event inside; anything else is logged and skipped

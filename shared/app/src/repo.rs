@@ -70,8 +70,7 @@ fn doc<T: serde::de::DeserializeOwned>(attrs: &Attrs, what: &str) -> Result<T, S
     crate::outbox::unpack(v, what)
 }
 fn to_doc<T: serde::Serialize>(v: &T) -> Value {
-    // Serializing our own plain structs cannot fail.
-    Value::S(serde_json::to_string(v).unwrap_or_default())
+    crate::outbox::pack(v)
 }
 /// A stock item's counters, and its stored `available`.
 struct Stored {

@@ -53,6 +53,15 @@ where
     }
 }
 
+/// Strings longer than this are stored deflated (write units are charged
+/// per KB: an order's document shrinks to about a third).
+const COMPRESS_OVER: usize = 400;
+/// The first bytes of a binary attribute that holds a deflated string.
+const DEFLATED: &[u8] = b"\xDEz";
+/// Largest inflated string accepted (a guard against a damaged item).
+const MAX_INFLATED: usize = 4 * 1024 * 1024;
+
+/// A value as a condition compares it: exactly as given.
 fn to_av(v: &Value) -> AttributeValue {
     match v {
         Value::S(s) => AttributeValue::S(s.clone()),
@@ -61,19 +70,48 @@ fn to_av(v: &Value) -> AttributeValue {
     }
 }
 
+/// A value as an item stores it: a long string deflated behind the
+/// [`DEFLATED`] mark, everything else as given. [`from_stored`] undoes it,
+/// so the port's callers never see the difference.
+pub fn to_stored(v: &Value) -> AttributeValue {
+    match v {
+        Value::S(s) if s.len() > COMPRESS_OVER => {
+            let mut b = DEFLATED.to_vec();
+            b.extend(miniz_oxide::deflate::compress_to_vec(s.as_bytes(), 1));
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(b))
+        }
+        v => to_av(v),
+    }
+}
+
+/// A stored attribute as the port hands it back (see [`to_stored`]).
+pub fn from_stored(name: &str, v: AttributeValue) -> Result<Value, StoreError> {
+    match v {
+        AttributeValue::S(s) => Ok(Value::S(s)),
+        AttributeValue::B(b) => {
+            let b = b.into_inner();
+            match b.strip_prefix(DEFLATED) {
+                Some(z) => miniz_oxide::inflate::decompress_to_vec_with_limit(z, MAX_INFLATED)
+                    .ok()
+                    .and_then(|s| String::from_utf8(s).ok())
+                    .map(Value::S)
+                    .ok_or_else(|| unavailable(format!("stored {name} is unreadable"))),
+                None => Ok(Value::B(b)),
+            }
+        }
+        AttributeValue::N(n) => n
+            .parse()
+            .map(Value::N)
+            .map_err(|_| unavailable("non-integer number stored")),
+        _ => Err(unavailable(format!("unexpected attribute type for {name}"))),
+    }
+}
+
 fn from_item(mut item: HashMap<String, AttributeValue>) -> Result<Attrs, StoreError> {
     item.remove("pk");
     item.remove("sk");
     item.into_iter()
-        .map(|(k, v)| match v {
-            AttributeValue::S(s) => Ok((k, Value::S(s))),
-            AttributeValue::B(b) => Ok((k, Value::B(b.into_inner()))),
-            AttributeValue::N(n) => n
-                .parse()
-                .map(|n| (k, Value::N(n)))
-                .map_err(|_| unavailable("non-integer number stored")),
-            _ => Err(unavailable(format!("unexpected attribute type for {k}"))),
-        })
+        .map(|(k, v)| from_stored(&k, v).map(|v| (k, v)))
         .collect()
 }
 
@@ -123,7 +161,7 @@ impl Expr {
         if !set.is_empty() {
             let parts: Vec<String> = set
                 .iter()
-                .map(|(n, v)| format!("{} = {}", self.name(n), self.value(to_av(v))))
+                .map(|(n, v)| format!("{} = {}", self.name(n), self.value(to_stored(v))))
                 .collect();
             out.push_str(&format!("SET {}", parts.join(", ")));
         }
@@ -168,7 +206,7 @@ impl DynamoItems {
 
     fn full_item(key: &Key, attrs: &Attrs) -> HashMap<String, AttributeValue> {
         let mut item = key_map(key);
-        item.extend(attrs.iter().map(|(k, v)| (k.clone(), to_av(v))));
+        item.extend(attrs.iter().map(|(k, v)| (k.clone(), to_stored(v))));
         item
     }
 
@@ -437,4 +475,28 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreErr
         .await
         .map_err(sdk_error)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_strings_are_stored_deflated_and_read_back_as_given() {
+        let long = Value::S("history entry ".repeat(100));
+        let stored = to_stored(&long);
+        let AttributeValue::B(b) = &stored else {
+            panic!("a long string is stored as binary")
+        };
+        assert!(b.as_ref().starts_with(DEFLATED));
+        assert!(b.as_ref().len() < 200, "{} bytes", b.as_ref().len());
+        assert_eq!(from_stored("doc", stored).unwrap(), long);
+
+        let short = Value::S("PLACED".into());
+        assert_eq!(to_stored(&short), AttributeValue::S("PLACED".into()));
+        let raw = Value::B(vec![1, 2, 3]);
+        assert_eq!(from_stored("x", to_stored(&raw)).unwrap(), raw);
+        let damaged = AttributeValue::B([DEFLATED, &[9, 9, 9]].concat().into());
+        assert!(from_stored("doc", damaged).is_err());
+    }
 }

@@ -35,7 +35,7 @@ impl Scheduler for SqsDelayScheduler {
         self.client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(body.to_string())
+            .message_body(body)
             .delay_seconds(delay)
             .send()
             .await

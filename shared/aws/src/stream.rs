@@ -27,15 +27,20 @@ pub struct StreamData {
 }
 
 impl StreamRecord {
-    /// The new image's `outbox` (DynamoDB JSON `{"B": "<base64>"}`).
+    /// The new image's `outbox` (DynamoDB JSON: `{"S": ...}`, or
+    /// `{"B": "<base64>"}` when the store deflated it), as the store port
+    /// hands it back.
     pub fn outbox(&self) -> Option<Value> {
-        let b64 = self
-            .dynamodb
-            .new_image
-            .get(oms_app::outbox::ATTR)?
-            .get("B")?
-            .as_str()?;
-        aws_smithy_types::base64::decode(b64).ok().map(Value::B)
+        let attr = self.dynamodb.new_image.get(oms_app::outbox::ATTR)?;
+        if let Some(s) = attr.get("S").and_then(|s| s.as_str()) {
+            return Some(Value::S(s.to_owned()));
+        }
+        let b = aws_smithy_types::base64::decode(attr.get("B")?.as_str()?).ok()?;
+        crate::dynamo::from_stored(
+            oms_app::outbox::ATTR,
+            aws_sdk_dynamodb::types::AttributeValue::B(b.into()),
+        )
+        .ok()
     }
 }
 
@@ -63,9 +68,13 @@ mod tests {
             "dynamodb": {"SequenceNumber": "42", "NewImage": {
                 "pk": {"S": "ORDER#ord_1"}, "outbox": {"B": "AQID"}
             }}
+        }, {
+            "eventID": "2", "eventName": "MODIFY",
+            "dynamodb": {"SequenceNumber": "43", "NewImage": {"outbox": {"S": "[]"}}}
         }]}))
         .unwrap();
         assert_eq!(event.records[0].outbox(), Some(Value::B(vec![1, 2, 3])));
+        assert_eq!(event.records[1].outbox(), Some(Value::S("[]".into())));
         assert_eq!(
             event.records[0].dynamodb.sequence_number.as_deref(),
             Some("42")

@@ -112,9 +112,7 @@ fn now_ms() -> u64 {
 }
 
 fn message_body(event: &DomainEvent) -> Vec<u8> {
-    eventbridge_json(event, OMS_SOURCE, "local")
-        .to_string()
-        .into_bytes()
+    eventbridge_json(event, OMS_SOURCE, "local").into_bytes()
 }
 
 impl CommitHook for Relay {
