@@ -262,8 +262,10 @@ fn point(lat: Option<f64>, lon: Option<f64>, prefix: &str) -> Result<GeoPoint, F
     let lon_field = format!("{prefix}lon");
     let lat = *required(&lat, &lat_field)?;
     let lon = *required(&lon, &lon_field)?;
+    // Each coordinate checked on its own, so the error names the field.
     GeoPoint::new(lat, 0.0).at(&lat_field)?;
-    GeoPoint::new(0.0, lon).at(&lon_field)
+    GeoPoint::new(0.0, lon).at(&lon_field)?;
+    GeoPoint::new(lat, lon).at(prefix.trim_end_matches('.'))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -433,6 +435,11 @@ mod tests {
         assert_eq!(o.total.currency.as_str(), "BRL");
         assert_eq!(o.lines[0].line_total.amount, 3980);
         assert_eq!(o.lines[1].line_no, 2);
+        assert_eq!(
+            o.ship_to.point,
+            GeoPoint::new(-22.9, -43.2).unwrap(),
+            "the address keeps both coordinates"
+        );
     }
 
     #[test]
@@ -480,7 +487,10 @@ mod tests {
             lon: Some(-46.6),
             ..Default::default()
         };
-        assert!(loc.validate("wh-sp").is_ok());
+        assert_eq!(
+            loc.validate("wh-sp").unwrap().point,
+            GeoPoint::new(-23.5, -46.6).unwrap()
+        );
         assert_eq!(loc.validate("bad id").unwrap_err().field, "locationId");
         let bad_kind = LocationRequest {
             kind: Some("depot".into()),
