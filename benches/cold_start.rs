@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 const FUNCTIONS: &[&str] = &[
     "order-intake",
     "reservation",
-    "routing",
     "payment",
     "shipment",
     "returns",

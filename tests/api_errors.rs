@@ -193,7 +193,7 @@ async fn bad_inventory_and_location_requests_are_refused() {
     let (_, stock) = oms.get("/inventory/A").await;
     assert_eq!(
         stock,
-        json!({"sku": "A", "onHand": 0, "reserved": 0, "available": 0, "locations": []})
+        json!({"sku": "A", "onHand": 0, "reserved": 0, "available": 0, "locations": [], "shards": 1})
     );
     oms.running.stop().await;
 }

@@ -184,11 +184,66 @@ async fn replays_return_the_first_order_and_reserve_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_orders_for_fifty_units_sell_exactly_fifty() {
+    sell_fifty_to_two_hundred(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_sku_split_into_shards_still_sells_exactly_its_stock() {
+    sell_fifty_to_two_hundred(8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_are_added_never_merged() {
+    let oms = Oms::start().await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("HOT", "wh-sp", 10).await;
+    let (s, v) = oms.put("/inventory/HOT", json!({"shards": 4})).await;
+    assert_eq!(
+        (s, v["shards"].as_u64(), v["available"].as_u64()),
+        (200, Some(4), Some(10)),
+        "{v}"
+    );
+    let (s, v) = oms.put("/inventory/HOT", json!({"shards": 2})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("SHARDS_CANNOT_MERGE")),
+        "{v}"
+    );
+    for bad in [json!({"shards": 0}), json!({"shards": 33}), json!({})] {
+        let (s, v) = oms.put("/inventory/HOT", bad).await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("shards")),
+            "{v}"
+        );
+    }
+    // Stock set afterwards is spread over the shards; the total is as set.
+    oms.stock("HOT", "wh-sp", 7).await;
+    let (_, v) = oms.get("/inventory/HOT").await;
+    assert_eq!(
+        (v["onHand"].as_u64(), v["shards"].as_u64()),
+        (Some(7), Some(4)),
+        "{v}"
+    );
+    oms.running.stop().await;
+}
+
+/// Two hundred buyers at once for fifty units at two locations, the sku's
+/// stock split into `shards`: exactly fifty sold, the rest refused.
+async fn sell_fifty_to_two_hundred(shards: u16) {
     let oms = Oms::start().await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
     oms.location("wh-rio", RIO.0, RIO.1).await;
     oms.stock("HOT", "wh-sp", 30).await;
     oms.stock("HOT", "wh-rio", 20).await;
+    if shards > 1 {
+        let (s, v) = oms.put("/inventory/HOT", json!({"shards": shards})).await;
+        assert_eq!(
+            (s, v["shards"].as_u64()),
+            (200, Some(u64::from(shards))),
+            "{v}"
+        );
+    }
 
     let body = order(&[("HOT", 1)]);
     let posts = (0..200).map(|_| oms.post_order(&body, None));

@@ -8,8 +8,9 @@ use oms_aws::dynamo::{DynamoItems, create_table};
 use oms_domain::geo::GeoPoint;
 use oms_domain::ids::{IdempotencyKey, LocationId, OrderId, Quantity, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
-use oms_domain::inventory::{LineQty, Location, LocationKind};
+use oms_domain::inventory::{LineQty, Location, LocationKind, StockMove};
 use oms_domain::order::{Allocation, CancelCode, Cause, Order};
+use oms_domain::routing::Availability;
 use oms_embedded::store::EmbeddedItems;
 use std::sync::Arc;
 
@@ -158,6 +159,18 @@ async fn updates_create_items_and_add_from_zero() {
             .await
             .expect(engine);
         assert_eq!(n_of(&*items, &k, "count").await, Some(3), "{engine}");
+        // Absent: holds for a missing attribute (and a missing item), not
+        // for a present one.
+        for (k, name, holds) in [
+            (k.clone(), "other", true),
+            (key("U", "none"), "count", true),
+            (k.clone(), "count", false),
+        ] {
+            let r = items
+                .write(vec![add(&k, "seen", 1, vec![Cond::Absent(name.into())])])
+                .await;
+            assert_eq!(r.is_ok(), holds, "{engine}: Absent({name}) on {k:?}: {r:?}");
+        }
         // AtLeast holds at equality, fails below.
         items
             .write(vec![add(
@@ -355,7 +368,9 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
             .expect(engine)
             .expect("stored");
         let mut b = a.clone();
-        a.mark_reserved(&cause()).expect("transition");
+        // Nothing in stock: a change (PLACED → REJECTED) without stock moves.
+        a.reserve(&Availability::default(), &cause())
+            .expect("transition");
         orders.save(&mut a, vec![]).await.expect(engine);
         assert_eq!(a.version, 2, "{engine}");
         b.cancel(CancelCode::CustomerRequest, "late".into(), &cause())
@@ -408,27 +423,38 @@ async fn stock_moves_keep_the_counters_consistent() {
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
         }
+        let locations = inv.locations().await.expect(engine);
         inv.set_on_hand(&sku, &l1, 3).await.expect(engine);
         inv.set_on_hand(&sku, &l2, 2).await.expect(engine);
+        let before = inv
+            .availability(std::slice::from_ref(&sku), &locations)
+            .await
+            .expect(engine);
 
-        // Reserve 4 of 5 together with the order's save; a second order for 2 is short.
+        // 4 of 5 taken, split over both locations, with the order's save.
         let mut o = new_order("ord_s1", &[("A", 4)]);
         orders.create(&mut o, &[]).await.expect(engine);
-        o.mark_reserved(&cause()).expect("transition");
-        let writes = InventoryRepo::reserve_writes(&o.demand());
-        orders.save(&mut o, writes).await.expect(engine);
-        let mut short = new_order("ord_s2", &[("A", 2)]);
-        orders.create(&mut short, &[]).await.expect(engine);
-        short.mark_reserved(&cause()).expect("transition");
-        let writes = InventoryRepo::reserve_writes(&short.demand());
+        let out = o.reserve(&before, &cause()).expect("transition");
+        orders
+            .save(&mut o, InventoryRepo::writes(&out.stock))
+            .await
+            .expect(engine);
+        assert_eq!(o.status, oms_domain::order::OrderStatus::Routed, "{engine}");
+        // An order decided on the levels read before: its condition fails
+        // and nothing of it is written.
+        let mut late = new_order("ord_s2", &[("A", 2)]);
+        orders.create(&mut late, &[]).await.expect(engine);
+        let out = late.reserve(&before, &cause()).expect("transition");
         assert_eq!(
-            orders.save(&mut short, writes).await,
+            orders
+                .save(&mut late, InventoryRepo::writes(&out.stock))
+                .await,
             Err(SaveError::Condition(0)),
             "{engine}"
         );
         assert_eq!(
             orders
-                .get(&short.order_id)
+                .get(&late.order_id)
                 .await
                 .expect(engine)
                 .map(|o| o.status),
@@ -442,42 +468,14 @@ async fn stock_moves_keep_the_counters_consistent() {
             (5, 4, 1),
             "{engine}"
         );
-        assert!(
-            matches!(
-                inv.set_on_hand(&sku, &l1, 0).await,
-                Err(StockError::BelowReserved { .. })
-            ),
-            "{engine}"
-        );
-
-        // Allocate 3 at l1 and 1 at l2; more than l2 holds is refused.
-        let alloc = |l: &LocationId, q| Allocation {
-            sku: sku.clone(),
-            location_id: l.clone(),
-            quantity: Quantity::new(q).unwrap(),
-        };
-        let too_much = [alloc(&l2, 3)];
-        assert!(
-            matches!(
-                items.write(InventoryRepo::allocate_writes(&too_much)).await,
-                Err(StoreError::ConditionFailed { index: 0 })
-            ),
-            "{engine}"
-        );
-        let plan = [alloc(&l1, 3), alloc(&l2, 1)];
-        items
-            .write(InventoryRepo::allocate_writes(&plan))
-            .await
-            .expect(engine);
-        let view = inv.levels(&sku).await.expect(engine);
-        let at = |l: &str| {
+        let at = |view: &oms_domain::inventory::StockView, l: &str| {
             view.locations
                 .iter()
                 .find(|s| s.location_id.as_str() == l)
                 .map(|s| (s.on_hand, s.reserved, s.available))
         };
         assert_eq!(
-            (at("l1"), at("l2")),
+            (at(&view, "l1"), at(&view, "l2")),
             (Some((3, 3, 0)), Some((2, 1, 1))),
             "{engine}"
         );
@@ -488,25 +486,72 @@ async fn stock_moves_keep_the_counters_consistent() {
             ),
             "{engine}"
         );
+        let alloc =
+            |l: &LocationId, q| Allocation::new(sku.clone(), l.clone(), Quantity::new(q).unwrap());
+        assert!(
+            matches!(
+                items
+                    .write(InventoryRepo::writes(&[StockMove::Allocate(vec![alloc(
+                        &l2, 2
+                    )])]))
+                    .await,
+                Err(StoreError::ConditionFailed { index: 0 })
+            ),
+            "{engine}: more than l2 has free"
+        );
         inv.set_on_hand(&sku, &l2, 1).await.expect(engine);
 
-        // Release everything: counters return to on-hand only.
+        // One unit ships from l1: it leaves on hand and reserved.
         items
-            .write(InventoryRepo::release_writes(&o.demand(), &plan))
+            .write(InventoryRepo::writes(&[StockMove::Ship(vec![alloc(
+                &l1, 1,
+            )])]))
+            .await
+            .expect(engine);
+        let view = inv.levels(&sku).await.expect(engine);
+        assert_eq!(at(&view, "l1"), Some((2, 2, 0)), "{engine}");
+
+        // The rest goes back: counters return to on-hand only.
+        items
+            .write(InventoryRepo::writes(&[StockMove::Release(vec![
+                alloc(&l1, 2),
+                alloc(&l2, 1),
+            ])]))
             .await
             .expect(engine);
         let view = inv.levels(&sku).await.expect(engine);
         assert_eq!(
             (view.on_hand, view.reserved, view.available),
-            (4, 0, 4),
+            (3, 0, 3),
+            "{engine}"
+        );
+
+        // Split into 3 shards: the same totals, spread; never merged back.
+        let view = inv.split(&sku, 3).await.expect(engine);
+        assert_eq!(
+            (view.shards, view.on_hand, view.available),
+            (3, 3, 3),
             "{engine}"
         );
         assert!(
-            view.locations
-                .iter()
-                .all(|l| l.reserved == 0 && l.available == l.on_hand),
+            matches!(
+                inv.split(&sku, 2).await,
+                Err(StockError::ShardsOutOfRange { current: 3 })
+            ),
             "{engine}"
         );
+        let free = inv
+            .availability(std::slice::from_ref(&sku), &locations)
+            .await
+            .expect(engine);
+        assert_eq!(
+            free.shards().get(&(sku.clone(), l1.clone())),
+            Some(&vec![1, 1, 0]),
+            "{engine}: l1's 2 units over 3 shards"
+        );
+        inv.set_on_hand(&sku, &l1, 5).await.expect(engine);
+        let view = inv.levels(&sku).await.expect(engine);
+        assert_eq!(at(&view, "l1"), Some((5, 0, 5)), "{engine}");
         assert_eq!(inv.locations().await.expect(engine).len(), 2, "{engine}");
     }
 }
@@ -525,6 +570,8 @@ mod interleavings {
         initial: Vec<u64>,
         orders: Vec<(u32, u32, bool)>,
         changes: Vec<(usize, usize, u64)>,
+        /// Sku B's stock split into 3 shards first.
+        split: bool,
     }
 
     fn scenario() -> impl Strategy<Value = Scenario> {
@@ -532,11 +579,13 @@ mod interleavings {
             proptest::collection::vec(0u64..5, SKUS.len() * LOCS.len()),
             proptest::collection::vec((0u32..4, 0u32..4, any::<bool>()), 1..8),
             proptest::collection::vec((0..SKUS.len(), 0..LOCS.len(), 0u64..6), 0..6),
+            any::<bool>(),
         )
-            .prop_map(|(initial, orders, changes)| Scenario {
+            .prop_map(|(initial, orders, changes, split)| Scenario {
                 initial,
                 orders,
                 changes,
+                split,
             })
     }
 
@@ -547,55 +596,62 @@ mod interleavings {
         LocationId::parse(LOCS[i]).unwrap()
     }
 
-    /// Reserve on the network; then allocate greedily from fresh levels
-    /// until the commit's conditions hold; then maybe release. Returns what
-    /// the order still holds: (demand, allocations).
+    /// Takes the order's units where they are free (levels read afresh,
+    /// drawn from the shards as reservation does) until the commit's
+    /// conditions hold, or gives up when the network cannot cover it; then
+    /// maybe gives them back. Returns what the order still holds.
     async fn run_order(
         items: Arc<dyn Items>,
+        id: String,
         demand: Vec<LineQty>,
         release: bool,
-    ) -> Option<(Vec<LineQty>, Vec<Allocation>)> {
-        match items.write(InventoryRepo::reserve_writes(&demand)).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { .. }) => return None,
-            Err(e) => panic!("reserve: {e}"),
-        }
+    ) -> Option<Vec<Allocation>> {
         let inv = InventoryRepo::new(items.clone());
-        let mut allocations = Vec::new();
+        let order = OrderId::parse(&id).unwrap();
+        let skus: Vec<Sku> = demand.iter().map(|l| l.sku.clone()).collect();
         for attempt in 0.. {
-            assert!(attempt < 200, "a reserved order could not be allocated");
-            allocations.clear();
+            assert!(attempt < 200, "the conditions never held");
+            let locations = inv.locations().await.expect("locations");
+            let free = inv.availability(&skus, &locations).await.expect("levels");
+            let mut plan = Vec::new();
             for d in &demand {
                 let mut left = u64::from(d.quantity.get());
-                for l in inv.levels(&d.sku).await.expect("levels").locations {
-                    let take = l.available.min(left);
+                for c in free.candidates() {
+                    let take = c.free.get(&d.sku).copied().unwrap_or(0).min(left);
                     if let Some(quantity) = Quantity::of(take) {
                         left -= take;
-                        allocations.push(Allocation {
-                            sku: d.sku.clone(),
-                            location_id: l.location_id,
+                        plan.push(Allocation::new(
+                            d.sku.clone(),
+                            c.location_id.clone(),
                             quantity,
-                        });
+                        ));
                     }
                 }
+                if left > 0 {
+                    return None;
+                }
             }
+            let taken = oms_domain::inventory::draw(&plan, free.shards(), |sku, n| {
+                oms_domain::inventory::home_shard(&order, sku, n)
+            })
+            .expect("the shards hold the totals");
             match items
-                .write(InventoryRepo::allocate_writes(&allocations))
+                .write(InventoryRepo::writes(&[StockMove::Allocate(taken.clone())]))
                 .await
             {
-                Ok(()) => break,
+                Ok(()) if release => {
+                    items
+                        .write(InventoryRepo::writes(&[StockMove::Release(taken)]))
+                        .await
+                        .expect("release");
+                    return None;
+                }
+                Ok(()) => return Some(taken),
                 Err(StoreError::ConditionFailed { .. }) => tokio::task::yield_now().await,
                 Err(e) => panic!("allocate: {e}"),
             }
         }
-        if release {
-            items
-                .write(InventoryRepo::release_writes(&demand, &allocations))
-                .await
-                .expect("release");
-            return None;
-        }
-        Some((demand, allocations))
+        None
     }
 
     async fn run(items: Arc<dyn Items>, sc: Scenario, engine: &str) {
@@ -618,7 +674,10 @@ mod interleavings {
                 .expect(engine);
         }
         let mut orders = Vec::new();
-        for (a, b, release) in &sc.orders {
+        if sc.split {
+            inv.split(&sku(1), 3).await.expect(engine);
+        }
+        for (i, (a, b, release)) in sc.orders.iter().enumerate() {
             let demand: Vec<LineQty> = [(sku(0), *a), (sku(1), *b)]
                 .into_iter()
                 .filter_map(|(sku, q)| {
@@ -626,7 +685,12 @@ mod interleavings {
                 })
                 .collect();
             if !demand.is_empty() {
-                orders.push(tokio::spawn(run_order(items.clone(), demand, *release)));
+                orders.push(tokio::spawn(run_order(
+                    items.clone(),
+                    format!("ord_{i}"),
+                    demand,
+                    *release,
+                )));
             }
         }
         let mut changes = Vec::new();
@@ -650,40 +714,28 @@ mod interleavings {
         for (si, _) in SKUS.iter().enumerate() {
             let s = sku(si);
             let view = inv.levels(&s).await.expect(engine);
-            let mut on_hand = 0;
-            let mut located = 0;
+            let (mut on_hand, mut reserved) = (0, 0);
             for l in &view.locations {
                 assert!(l.reserved <= l.on_hand, "{engine}: {view:?}");
                 assert_eq!(l.available, l.on_hand - l.reserved, "{engine}: {view:?}");
                 on_hand += l.on_hand;
-                located += l.reserved;
+                reserved += l.reserved;
+                let held: u64 = held
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|a| a.sku == s && a.location_id == l.location_id)
+                    .map(|a| u64::from(a.quantity.get()))
+                    .sum();
+                assert_eq!(
+                    l.reserved, held,
+                    "{engine}: a location's reserved units are what orders hold there: {view:?}"
+                );
             }
             assert_eq!(
-                view.on_hand, on_hand,
-                "{engine}: network onHand is the sum of locations: {view:?}"
-            );
-            assert!(
-                located <= view.reserved && view.reserved <= view.on_hand,
-                "{engine}: {view:?}"
-            );
-            let promised: u64 = held
-                .iter()
-                .flatten()
-                .flat_map(|(d, _)| d)
-                .filter(|l| l.sku == s)
-                .map(|l| u64::from(l.quantity.get()))
-                .sum();
-            let allocated: u64 = held
-                .iter()
-                .flatten()
-                .flat_map(|(_, a)| a)
-                .filter(|a| a.sku == s)
-                .map(|a| u64::from(a.quantity.get()))
-                .sum();
-            assert_eq!(
-                (view.reserved, located),
-                (promised, allocated),
-                "{engine}: counters equal what orders hold: {view:?}"
+                (view.on_hand, view.reserved),
+                (on_hand, reserved),
+                "{engine}: the network is the sum of its locations: {view:?}"
             );
         }
     }

@@ -44,7 +44,6 @@ pub fn http(function: Function, locals: &Locals) -> Option<HttpFn> {
         Function::Inventory => handler!(deps, inventory::handle),
         Function::Returns => handler!(deps, returns::handle_http),
         Function::Reservation
-        | Function::Routing
         | Function::Payment
         | Function::Shipment
         | Function::Notifications
@@ -57,7 +56,6 @@ pub fn sqs(function: Function, locals: &Locals) -> Option<SqsFn> {
     let deps = &locals.deps;
     Some(match function {
         Function::Reservation => handler!(deps, reservation::handle),
-        Function::Routing => handler!(deps, routing::handle),
         Function::Payment => handler!(deps, payment::handle),
         Function::Shipment => handler!(deps, shipment::handle),
         Function::Returns => handler!(deps, returns::handle_sqs),

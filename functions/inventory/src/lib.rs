@@ -2,7 +2,8 @@
 //! `oms_app::services::inventory`.
 //!
 //! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
-//! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`.
+//! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`,
+//! `PUT /inventory/{sku}` (`{"shards": n}`: split a hot sku's stock).
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
@@ -11,7 +12,7 @@ use oms_app::repo::StockError;
 use oms_app::services::inventory;
 use oms_aws::http::{ApiError, caller, json, no_route, parse_body, path_value, respond, segments};
 use oms_domain::ids::{LocationId, Sku};
-use oms_domain::validation::{LocationRequest, StockRequest};
+use oms_domain::validation::{LocationRequest, StockRequest, StockSettingsRequest};
 use tracing::instrument;
 
 #[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
@@ -26,6 +27,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["locations", id]) => get_location(deps, id).await,
         (&Method::PUT, ["locations", id]) => put_location(deps, id, &req).await,
         (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
+        (&Method::PUT, ["inventory", sku]) => put_settings(deps, sku, &req).await,
         (&Method::PUT, ["inventory", sku, location]) => put_stock(deps, sku, location, &req).await,
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
@@ -79,12 +81,30 @@ async fn put_stock(
         .map_err(ApiError::invalid)?;
     match inventory::set_on_hand(deps, &sku, &location, on_hand).await {
         Ok(view) => Ok(json(StatusCode::OK, &view)),
-        Err(StockError::UnknownLocation(l)) => Err(ApiError::not_found(format!(
+        Err(e) => Err(stock_error(e)),
+    }
+}
+
+async fn put_settings(deps: &Deps, sku: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let shards = parse_body::<StockSettingsRequest>(req)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let view = inventory::split(deps, &sku, shards)
+        .await
+        .map_err(stock_error)?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+fn stock_error(e: StockError) -> ApiError {
+    match e {
+        StockError::UnknownLocation(l) => ApiError::not_found(format!(
             "location {l} does not exist; create it with PUT /locations/{l}"
-        ))),
-        Err(e @ StockError::BelowReserved { .. }) => {
-            Err(ApiError::conflict("BELOW_RESERVED", e.to_string()))
+        )),
+        e @ StockError::BelowReserved { .. } => ApiError::conflict("BELOW_RESERVED", e.to_string()),
+        e @ StockError::ShardsOutOfRange { .. } => {
+            ApiError::conflict("SHARDS_CANNOT_MERGE", e.to_string())
         }
-        Err(StockError::Store(e)) => Err(e.into()),
+        StockError::Store(e) => e.into(),
     }
 }

@@ -17,6 +17,10 @@ pub struct Config {
     /// (`OMS_PUBLISH`: `all`, or event types comma-separated; default: the
     /// ones partners act on). Consumers inside the OMS get theirs anyway.
     pub publish: crate::outbox::Publish,
+    /// How long reservation reuses the locations it read
+    /// (`OMS_LOCATIONS_TTL_SECS`, default 30; 0 reads them every time): a
+    /// location added or changed is used by new orders within that time.
+    pub locations_ttl_ms: u64,
 }
 
 impl Default for Config {
@@ -26,6 +30,7 @@ impl Default for Config {
             partner_sources: PartnerSources::default(),
             storefront_channels: Vec::new(),
             publish: crate::outbox::Publish::default(),
+            locations_ttl_ms: 30_000,
         }
     }
 }
@@ -45,6 +50,10 @@ impl Config {
             publish: crate::outbox::Publish::parse(
                 &std::env::var("OMS_PUBLISH").unwrap_or_default(),
             ),
+            locations_ttl_ms: std::env::var("OMS_LOCATIONS_TTL_SECS")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(30_000, |s| s * 1000),
         }
     }
 

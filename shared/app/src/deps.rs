@@ -5,7 +5,10 @@ use crate::config::Config;
 use crate::ports::{Clock, IdGenerator, NoScheduler, Scheduler, SystemClock, UuidIds};
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
+use crate::store::StoreError;
+use oms_domain::inventory::Location;
 use oms_domain::order::Cause;
+use oms_domain::time::Timestamp;
 use std::sync::Arc;
 
 /// A service's ports. Events are not published by the services: they are
@@ -18,7 +21,12 @@ pub struct Deps {
     pub ids: Arc<dyn IdGenerator>,
     pub scheduler: Arc<dyn Scheduler>,
     pub config: Config,
+    /// The locations as last read, shared by every clone of these ports.
+    locations: Arc<std::sync::Mutex<Option<LocationsRead>>>,
 }
+
+/// The locations, and when they were read.
+type LocationsRead = (Timestamp, Arc<Vec<Location>>);
 
 impl Deps {
     /// The ports with the system clock, random ids, no scheduler and the
@@ -30,6 +38,7 @@ impl Deps {
             ids: Arc::new(UuidIds),
             scheduler: Arc::new(NoScheduler),
             config: Config::from_env(),
+            locations: Arc::default(),
         }
     }
 
@@ -44,6 +53,31 @@ impl Deps {
 
     pub fn inventory(&self) -> InventoryRepo {
         InventoryRepo::new(self.items.clone())
+    }
+
+    /// The locations, read again once they are older than
+    /// `config.locations_ttl_ms` (reservation reads them for every order;
+    /// they change rarely).
+    pub async fn locations(&self) -> Result<Arc<Vec<Location>>, StoreError> {
+        let now = self.clock.now();
+        if let Ok(cached) = self.locations.lock()
+            && let Some((at, locations)) = cached.as_ref()
+            && now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms
+        {
+            return Ok(locations.clone());
+        }
+        let fresh = Arc::new(self.inventory().locations().await?);
+        if let Ok(mut cached) = self.locations.lock() {
+            *cached = Some((now, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets the locations read (after this process changed one).
+    pub fn locations_changed(&self) {
+        if let Ok(mut cached) = self.locations.lock() {
+            *cached = None;
+        }
     }
 
     /// A transition's cause: this function, what triggered it, now.

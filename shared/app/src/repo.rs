@@ -6,35 +6,43 @@
 //! |---|---|---|---|
 //! | order | `ORDER#{orderId}` | `ORDER` | `doc` (deflated JSON), `outbox` (deflated JSON of the latest change's events, when it has any), `version`, `status` |
 //! | idempotency claim | `CLAIM#{scope}` | `CLAIM` | `orderId`, `fingerprint`, `expiresAt`? (TTL) |
-//! | network stock | `SKU#{sku}` | `NETWORK` | `available` |
-//! | location stock | `SKU#{sku}` | `LOC#{locationId}` | `onHand`, `reserved`, `available` |
+//! | stock of a sku (shard 0) | `SKU#{sku}` | `STOCK` | per location `a#{locationId}` (available) and `r#{locationId}` (reserved); `shards` when split; `v` (bumped by every absolute set) |
+//! | stock of a sku, shard i > 0 | `SKU#{sku}#{i}` | `STOCK` | per location `a#…`, `r#…` |
 //! | location | `LOCATION` | `{locationId}` | `doc` (JSON) |
 //!
-//! Stock: a location's `available` is `onHand − reserved`; the network's
-//! `available` is what may still be reserved — every location's available
-//! less the reservations not yet allocated. Reserving takes from the
-//! network; allocating moves units to a location's `reserved` (the network
-//! does not move); shipping takes them off the location's `onHand` and
-//! `reserved` (availability does not move, so neither does the network);
-//! a release, a restock or more stock puts them back. The network's
-//! `onHand` and `reserved` are derived when read: onHand = Σ locations,
-//! reserved = onHand − available.
+//! Stock: one item holds a sku's counters at every location — onHand is
+//! `a + r` — so an order commits one stock write per sku whatever the
+//! number of locations: taking units moves them from `a` to `r` on the
+//! condition that `a` has them; shipping takes them off `r`; a release
+//! moves them back; a restock or more stock adds to `a`. The network's
+//! figures are the sums. A hot sku is split into shards, each its own
+//! item under its own partition key holding a share of every location's
+//! units (see `oms_domain::inventory`), so its orders spread over several
+//! partitions.
 //!
 //! Access patterns: an order by id (get); a claim by key (get, conditional
-//! put); all stock of a sku, network and per location (one query); all
-//! locations (one query); reservation, allocation and release as one
-//! transaction with a condition per counter.
+//! put); a sku's stock (one get per shard); all locations (one query); an
+//! order's change and its stock moves as one transaction with a condition
+//! per stock item.
 
 use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write};
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
-use oms_domain::inventory::{Allocation, Counters, LineQty, Location, StockMove, StockView};
+use oms_domain::inventory::{
+    Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
+};
 use oms_domain::order::Order;
+use oms_domain::routing::Availability;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const NETWORK: &str = "NETWORK";
+const STOCK_SK: &str = "STOCK";
 const LOCATIONS_PK: &str = "LOCATION";
+/// Shard 0's count of shards, when the sku is split.
+const SHARDS_ATTR: &str = "shards";
+/// Shard 0's version, bumped by every absolute change (a stock level set,
+/// a new split): two of them never both apply to the same reading.
+const VERSION_ATTR: &str = "v";
 
 fn order_key(id: &OrderId) -> Key {
     Key::new(format!("ORDER#{id}"), "ORDER")
@@ -49,11 +57,18 @@ fn claim_key(kind: &ClaimKind) -> Key {
     };
     Key::new(format!("CLAIM#{scope}"), "CLAIM")
 }
-fn stock_pk(sku: &Sku) -> String {
-    format!("SKU#{sku}")
+/// The item of shard `shard` of a sku's stock.
+fn stock_key(sku: &Sku, shard: u16) -> Key {
+    match shard {
+        0 => Key::new(format!("SKU#{sku}"), STOCK_SK),
+        i => Key::new(format!("SKU#{sku}#{i}"), STOCK_SK),
+    }
 }
-fn location_sk(loc: &LocationId) -> String {
-    format!("LOC#{loc}")
+fn available_attr(loc: &LocationId) -> String {
+    format!("a#{loc}")
+}
+fn reserved_attr(loc: &LocationId) -> String {
+    format!("r#{loc}")
 }
 
 fn s(v: impl Into<String>) -> Value {
@@ -72,20 +87,68 @@ fn doc<T: serde::de::DeserializeOwned>(attrs: &Attrs, what: &str) -> Result<T, S
 fn to_doc<T: serde::Serialize>(v: &T) -> Value {
     crate::outbox::pack(v)
 }
-/// A stock item's counters, and its stored `available`.
-struct Stored {
-    counters: Counters,
-    available_attr: u64,
+/// One shard of a sku's stock: (available, reserved) per location.
+type Shard = BTreeMap<LocationId, (u64, u64)>;
+
+fn shard_of(attrs: &Attrs) -> Shard {
+    let mut out = Shard::new();
+    for (name, v) in attrs {
+        let units = v.as_n().unwrap_or(0).max(0) as u64;
+        let (slot, loc) = match name.split_once('#') {
+            Some(("a", loc)) => (0, loc),
+            Some(("r", loc)) => (1, loc),
+            _ => continue,
+        };
+        if let Ok(loc) = LocationId::parse(loc) {
+            let e = out.entry(loc).or_default();
+            if slot == 0 {
+                e.0 = units;
+            } else {
+                e.1 = units;
+            }
+        }
+    }
+    out
 }
 
-fn counters(attrs: &Attrs) -> Stored {
-    let get = |k: &str| attrs.get(k).and_then(Value::as_n).unwrap_or(0).max(0) as u64;
-    Stored {
-        counters: Counters {
-            on_hand: get("onHand"),
-            reserved: get("reserved"),
-        },
-        available_attr: get("available"),
+/// A sku's stock as read: every shard, and shard 0's version.
+struct SkuStock {
+    shards: Vec<Shard>,
+    /// Shard 0's raw `v`, if it has one.
+    version: Option<Value>,
+}
+
+impl SkuStock {
+    /// Per location: (available, reserved) summed over the shards.
+    fn totals(&self) -> BTreeMap<LocationId, (u64, u64)> {
+        let mut out: BTreeMap<LocationId, (u64, u64)> = BTreeMap::new();
+        for shard in &self.shards {
+            for (loc, (a, r)) in shard {
+                let e = out.entry(loc.clone()).or_default();
+                e.0 += a;
+                e.1 += r;
+            }
+        }
+        out
+    }
+
+    fn at(&self, loc: &LocationId) -> Vec<(u64, u64)> {
+        self.shards
+            .iter()
+            .map(|s| s.get(loc).copied().unwrap_or_default())
+            .collect()
+    }
+
+    /// The condition that shard 0 is as read (no absolute change since).
+    fn unchanged(&self) -> Cond {
+        match &self.version {
+            Some(v) => Cond::Eq(VERSION_ATTR.into(), v.clone()),
+            None => Cond::Absent(VERSION_ATTR.into()),
+        }
+    }
+
+    fn next_version(&self) -> Value {
+        Value::N(self.version.as_ref().and_then(Value::as_n).unwrap_or(0) + 1)
     }
 }
 
@@ -223,6 +286,11 @@ pub enum StockError {
     UnknownLocation(LocationId),
     #[error("{reserved} units are reserved for orders; onHand cannot go below that")]
     BelowReserved { reserved: u64 },
+    /// Shards are only ever added: orders hold units in each.
+    #[error(
+        "the stock is split in {current} shards; it can be split further (up to {MAX_SHARDS}), not merged"
+    )]
+    ShardsOutOfRange { current: u16 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -269,30 +337,82 @@ impl InventoryRepo {
         }
     }
 
-    /// Network counters and every location's counters for a sku.
-    pub async fn levels(&self, sku: &Sku) -> Result<StockView, StoreError> {
-        let mut network_available = 0u64;
-        let mut locations = Vec::new();
-        for (sk, attrs) in self.items.query(&stock_pk(sku)).await? {
-            if sk == NETWORK {
-                network_available = counters(&attrs).available_attr;
-            } else if let Some(loc) = sk
-                .strip_prefix("LOC#")
-                .and_then(|l| LocationId::parse(l).ok())
-            {
-                locations.push((loc, counters(&attrs).counters));
-            }
+    /// Every shard of a sku's stock (shard 0 says how many there are).
+    async fn stock(&self, sku: &Sku) -> Result<SkuStock, StoreError> {
+        let first = self
+            .items
+            .get(&stock_key(sku, 0))
+            .await?
+            .unwrap_or_default();
+        let count = first
+            .get(SHARDS_ATTR)
+            .and_then(Value::as_n)
+            .unwrap_or(1)
+            .clamp(1, i64::from(MAX_SHARDS)) as u16;
+        let version = first.get(VERSION_ATTR).cloned();
+        let mut shards = vec![shard_of(&first)];
+        for i in 1..count {
+            let attrs = self
+                .items
+                .get(&stock_key(sku, i))
+                .await?
+                .unwrap_or_default();
+            shards.push(shard_of(&attrs));
         }
-        let on_hand: u64 = locations.iter().map(|(_, c)| c.on_hand).sum();
-        let network = Counters {
-            on_hand,
-            reserved: on_hand.saturating_sub(network_available),
-        };
-        Ok(StockView::new(sku.clone(), network, locations))
+        Ok(SkuStock { shards, version })
     }
 
-    /// Sets the units on hand at a location; the network counters move by
-    /// the same delta in the same commit. Refuses to go below what is reserved.
+    /// A sku's stock at every location, and for the network (the sums).
+    pub async fn levels(&self, sku: &Sku) -> Result<StockView, StoreError> {
+        let stock = self.stock(sku).await?;
+        let locations: Vec<(LocationId, Counters)> = stock
+            .totals()
+            .into_iter()
+            .map(|(loc, (a, r))| {
+                let c = Counters {
+                    on_hand: a + r,
+                    reserved: r,
+                };
+                (loc, c)
+            })
+            .collect();
+        let network = Counters {
+            on_hand: locations.iter().map(|(_, c)| c.on_hand).sum(),
+            reserved: locations.iter().map(|(_, c)| c.reserved).sum(),
+        };
+        Ok(StockView {
+            shards: stock.shards.len() as u16,
+            ..StockView::new(sku.clone(), network, locations)
+        })
+    }
+
+    /// How many shards a sku's stock is split into.
+    pub async fn shard_count(&self, sku: &Sku) -> Result<u16, StoreError> {
+        Ok(self.stock(sku).await?.shards.len() as u16)
+    }
+
+    /// What reservation decides over for `skus`: the active `locations`
+    /// and what every shard of each sku has free at each.
+    pub async fn availability(
+        &self,
+        skus: &[Sku],
+        locations: &[Location],
+    ) -> Result<Availability, StoreError> {
+        let mut free = ShardFree::new();
+        for sku in skus {
+            let stock = self.stock(sku).await?;
+            for loc in stock.totals().into_keys() {
+                let per_shard = stock.at(&loc).into_iter().map(|(a, _)| a).collect();
+                free.insert((sku.clone(), loc), per_shard);
+            }
+        }
+        Ok(Availability::new(locations, free))
+    }
+
+    /// Sets the units on hand of a sku at a location: what is available
+    /// there moves by the difference, never below what orders hold
+    /// (reserved). More stock is spread over the shards; less is taken from
+    /// the fullest. Two sets never both apply to the same reading.
     pub async fn set_on_hand(
         &self,
         sku: &Sku,
@@ -302,164 +422,178 @@ impl InventoryRepo {
         if self.location(loc).await?.is_none() {
             return Err(StockError::UnknownLocation(loc.clone()));
         }
-        let key = Key::new(stock_pk(sku), location_sk(loc));
-        // Optimistic: read the location counters, write on the condition
-        // that they did not move; retry when a reservation raced us.
         for _ in 0..16 {
-            let current = self.items.get(&key).await?;
-            let old = current
-                .as_ref()
-                .map(|a| counters(a).counters)
-                .unwrap_or_default();
-            if on_hand < old.reserved {
-                return Err(StockError::BelowReserved {
-                    reserved: old.reserved,
-                });
+            let stock = self.stock(sku).await?;
+            let at = stock.at(loc);
+            let reserved: u64 = at.iter().map(|(_, r)| r).sum();
+            let available: u64 = at.iter().map(|(a, _)| a).sum();
+            if on_hand < reserved {
+                return Err(StockError::BelowReserved { reserved });
             }
-            let when = match &current {
-                Some(_) => vec![
-                    Cond::Eq("onHand".into(), n(old.on_hand)),
-                    Cond::Eq("reserved".into(), n(old.reserved)),
-                ],
-                None => vec![Cond::NotExists],
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("onHand".into(), n(on_hand));
-            attrs.insert("reserved".into(), n(old.reserved));
-            attrs.insert("available".into(), n(on_hand - old.reserved));
-            let mut writes = vec![Write::Put {
-                key: key.clone(),
-                attrs,
-                when,
+            let target = on_hand - reserved;
+            let mut deltas = vec![0i64; at.len()];
+            if target >= available {
+                let more = target - available;
+                let k = at.len() as u64;
+                for (i, d) in deltas.iter_mut().enumerate() {
+                    *d = (more / k + u64::from((i as u64) < more % k)) as i64;
+                }
+            } else {
+                let mut less = available - target;
+                let mut fullest: Vec<usize> = (0..at.len()).collect();
+                fullest.sort_by(|x, y| at[*y].0.cmp(&at[*x].0).then(x.cmp(y)));
+                for i in fullest {
+                    let take = at[i].0.min(less);
+                    deltas[i] = -(take as i64);
+                    less -= take;
+                }
+            }
+            let mut writes = vec![Write::Update {
+                key: stock_key(sku, 0),
+                set: vec![(VERSION_ATTR.into(), stock.next_version())],
+                add: vec![(available_attr(loc), deltas[0]), (reserved_attr(loc), 0)],
+                when: floor(stock.unchanged(), loc, deltas[0]),
             }];
-            let delta = on_hand as i64 - old.on_hand as i64;
-            if delta != 0 {
+            for (i, d) in deltas.iter().enumerate().skip(1).filter(|(_, d)| **d != 0) {
                 writes.push(Write::Update {
-                    key: Key::new(stock_pk(sku), NETWORK),
+                    key: stock_key(sku, i as u16),
                     set: vec![],
-                    add: vec![("available".into(), delta)],
-                    when: if delta < 0 {
-                        vec![Cond::AtLeast("available".into(), -delta)]
-                    } else {
-                        vec![]
-                    },
+                    add: vec![(available_attr(loc), *d)],
+                    when: floor_only(loc, *d),
                 });
             }
             match self.items.write(writes).await {
                 Ok(()) => return Ok(self.levels(sku).await?),
-                Err(StoreError::ConditionFailed { index: 0 }) => continue,
-                Err(StoreError::ConditionFailed { .. }) => {
-                    let network = self.levels(sku).await?;
-                    return Err(StockError::BelowReserved {
-                        reserved: network.reserved,
-                    });
-                }
+                // Orders took units, or another set landed: read again.
+                Err(StoreError::ConditionFailed { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
     }
 
-    /// Writes that take `demand` from the network counters, each on the
-    /// condition that enough is available. Write `i` is for `demand[i]`.
-    pub fn reserve_writes(demand: &[LineQty]) -> Vec<Write> {
-        demand
-            .iter()
-            .map(|l| {
-                let q = l.quantity.units();
-                Write::Update {
-                    key: Key::new(stock_pk(&l.sku), NETWORK),
-                    set: vec![],
-                    add: vec![("available".into(), -q)],
-                    when: vec![Cond::AtLeast("available".into(), q)],
+    /// Splits a sku's stock into `shards` items (more than it has; at most
+    /// [`MAX_SHARDS`]): every location's available units are spread evenly
+    /// over them; what orders hold stays in the shard it came from.
+    pub async fn split(&self, sku: &Sku, shards: u16) -> Result<StockView, StockError> {
+        for _ in 0..16 {
+            let stock = self.stock(sku).await?;
+            let current = stock.shards.len() as u16;
+            if shards < current || shards > MAX_SHARDS {
+                return Err(StockError::ShardsOutOfRange { current });
+            }
+            if shards == current {
+                return Ok(self.levels(sku).await?);
+            }
+            let totals = stock.totals();
+            let mut writes = Vec::new();
+            for i in 0..shards {
+                let mut set = Vec::new();
+                let mut when = Vec::new();
+                for (loc, (available, _)) in &totals {
+                    let k = u64::from(shards);
+                    let share = available / k + u64::from(u64::from(i) < available % k);
+                    set.push((available_attr(loc), n(share)));
+                    if i < current {
+                        // Nothing else moved in this shard since it was read.
+                        let was = stock.shards[usize::from(i)].get(loc).map(|c| c.0);
+                        when.push(match was {
+                            Some(a) => Cond::Eq(available_attr(loc), n(a)),
+                            None => Cond::Absent(available_attr(loc)),
+                        });
+                    }
                 }
-            })
-            .collect()
+                if i == 0 {
+                    set.push((SHARDS_ATTR.into(), n(u64::from(shards))));
+                    set.push((VERSION_ATTR.into(), stock.next_version()));
+                    when.push(stock.unchanged());
+                } else if i >= current {
+                    when.push(Cond::NotExists);
+                }
+                writes.push(Write::Update {
+                    key: stock_key(sku, i),
+                    set,
+                    add: vec![],
+                    when,
+                });
+            }
+            match self.items.write(writes).await {
+                Ok(()) => return Ok(self.levels(sku).await?),
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
     }
 
-    /// Writes that move allocated units onto location counters, each on the
-    /// condition that the location still has them free.
-    pub fn allocate_writes(allocations: &[Allocation]) -> Vec<Write> {
-        merge(allocations)
-            .into_iter()
-            .map(|((sku, loc), q)| Write::Update {
-                key: Key::new(stock_pk(&sku), location_sk(&loc)),
+    /// The writes for a change's stock moves, one per stock item: moves of
+    /// the same item are merged (a transaction may name an item once).
+    pub fn writes(moves: &[StockMove]) -> Vec<Write> {
+        let update =
+            |a: &Allocation, add: Vec<(String, i64)>, floor: Option<(String, i64)>| Write::Update {
+                key: stock_key(&a.sku, a.shard),
                 set: vec![],
-                add: vec![("reserved".into(), q), ("available".into(), -q)],
-                when: vec![Cond::AtLeast("available".into(), q)],
-            })
-            .collect()
-    }
-
-    /// Writes that give back a reservation and its allocations.
-    pub fn release_writes(demand: &[LineQty], allocations: &[Allocation]) -> Vec<Write> {
-        let network = demand.iter().map(|l| Write::Update {
-            key: Key::new(stock_pk(&l.sku), NETWORK),
-            set: vec![],
-            add: vec![("available".into(), l.quantity.units())],
-            when: vec![],
-        });
-        let located = merge(allocations)
-            .into_iter()
-            .map(|((sku, loc), q)| Write::Update {
-                key: Key::new(stock_pk(&sku), location_sk(&loc)),
-                set: vec![],
-                add: vec![("reserved".into(), -q), ("available".into(), q)],
-                when: vec![Cond::AtLeast("reserved".into(), q)],
-            });
-        network.chain(located).collect()
+                add,
+                when: floor
+                    .map(|(name, q)| vec![Cond::AtLeast(name, q)])
+                    .unwrap_or_default(),
+            };
+        let mut all = Vec::new();
+        for m in moves {
+            match m {
+                StockMove::Allocate(taken) => all.extend(taken.iter().map(|a| {
+                    let q = a.quantity.units();
+                    let avail = available_attr(&a.location_id);
+                    update(
+                        a,
+                        vec![(avail.clone(), -q), (reserved_attr(&a.location_id), q)],
+                        Some((avail, q)),
+                    )
+                })),
+                StockMove::Release(taken) => all.extend(taken.iter().map(|a| {
+                    let q = a.quantity.units();
+                    let res = reserved_attr(&a.location_id);
+                    update(
+                        a,
+                        vec![(available_attr(&a.location_id), q), (res.clone(), -q)],
+                        Some((res, q)),
+                    )
+                })),
+                StockMove::Ship(taken) => all.extend(taken.iter().map(|a| {
+                    let q = a.quantity.units();
+                    let res = reserved_attr(&a.location_id);
+                    update(a, vec![(res.clone(), -q)], Some((res, q)))
+                })),
+                StockMove::Restock { location_id, lines } => {
+                    all.extend(lines.iter().map(|l| Write::Update {
+                        key: stock_key(&l.sku, 0),
+                        set: vec![],
+                        add: vec![
+                            (available_attr(location_id), l.quantity.units()),
+                            (reserved_attr(location_id), 0),
+                        ],
+                        when: vec![],
+                    }))
+                }
+            }
+        }
+        merge_writes(all)
     }
 }
 
-impl InventoryRepo {
-    /// The writes for a change's stock moves, one per item: moves touching
-    /// the same counter are merged (a transaction may name an item once).
-    pub fn writes(moves: &[StockMove]) -> Vec<Write> {
-        let mut all = Vec::new();
-        for m in moves {
-            all.extend(match m {
-                StockMove::Reserve(demand) => Self::reserve_writes(demand),
-                StockMove::Allocate(allocations) => Self::allocate_writes(allocations),
-                StockMove::Release { network, located } => Self::release_writes(network, located),
-                // Availability does not move: the network item neither.
-                StockMove::Ship { location_id, lines } => lines
-                    .iter()
-                    .map(|l| {
-                        let q = l.quantity.units();
-                        Write::Update {
-                            key: Key::new(stock_pk(&l.sku), location_sk(location_id)),
-                            set: vec![],
-                            add: vec![("onHand".into(), -q), ("reserved".into(), -q)],
-                            when: vec![Cond::AtLeast("reserved".into(), q)],
-                        }
-                    })
-                    .collect(),
-                StockMove::Restock { location_id, lines } => lines
-                    .iter()
-                    .flat_map(|l| {
-                        let q = l.quantity.units();
-                        let on_shelf = Write::Update {
-                            key: Key::new(stock_pk(&l.sku), location_sk(location_id)),
-                            set: vec![],
-                            add: vec![
-                                ("onHand".into(), q),
-                                ("available".into(), q),
-                                ("reserved".into(), 0),
-                            ],
-                            when: vec![],
-                        };
-                        let network = Write::Update {
-                            key: Key::new(stock_pk(&l.sku), NETWORK.to_owned()),
-                            set: vec![],
-                            add: vec![("available".into(), q)],
-                            when: vec![],
-                        };
-                        [on_shelf, network]
-                    })
-                    .collect(),
-            });
-        }
-        merge_writes(all)
+/// Shard 0's conditions for a set: unchanged, and enough available when
+/// units are taken off it.
+fn floor(unchanged: Cond, loc: &LocationId, delta: i64) -> Vec<Cond> {
+    let mut when = vec![unchanged];
+    when.extend(floor_only(loc, delta));
+    when
+}
+
+fn floor_only(loc: &LocationId, delta: i64) -> Vec<Cond> {
+    if delta < 0 {
+        vec![Cond::AtLeast(available_attr(loc), -delta)]
+    } else {
+        vec![]
     }
 }
 
@@ -496,14 +630,4 @@ fn merge_writes(writes: Vec<Write>) -> Vec<Write> {
         }
     }
     out
-}
-
-fn merge(allocations: &[Allocation]) -> BTreeMap<(Sku, LocationId), i64> {
-    let mut by_key = BTreeMap::new();
-    for a in allocations {
-        *by_key
-            .entry((a.sku.clone(), a.location_id.clone()))
-            .or_insert(0) += a.quantity.units();
-    }
-    by_key
 }

@@ -69,6 +69,8 @@ impl Key {
 pub enum Cond {
     Exists,
     NotExists,
+    /// The item has no attribute of this name (or there is no item).
+    Absent(String),
     Eq(String, Value),
     AtLeast(String, i64),
 }
@@ -159,6 +161,7 @@ pub fn conditions_hold(item: Option<&Attrs>, when: &[Cond]) -> bool {
     when.iter().all(|c| match c {
         Cond::Exists => item.is_some(),
         Cond::NotExists => item.is_none(),
+        Cond::Absent(name) => item.is_none_or(|i| !i.contains_key(name)),
         Cond::Eq(name, v) => item.and_then(|i| i.get(name)) == Some(v),
         Cond::AtLeast(name, n) => item
             .and_then(|i| i.get(name))

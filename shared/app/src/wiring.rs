@@ -9,7 +9,6 @@ use oms_domain::events::OMS_SOURCE;
 pub enum Function {
     OrderIntake,
     Reservation,
-    Routing,
     Inventory,
     Payment,
     Shipment,
@@ -20,10 +19,9 @@ pub enum Function {
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 8] = [
         Function::OrderIntake,
         Function::Reservation,
-        Function::Routing,
         Function::Inventory,
         Function::Payment,
         Function::Shipment,
@@ -46,7 +44,6 @@ impl Function {
         match self {
             Function::OrderIntake => "order-intake",
             Function::Reservation => "reservation",
-            Function::Routing => "routing",
             Function::Inventory => "inventory",
             Function::Payment => "payment",
             Function::Shipment => "shipment",
@@ -129,6 +126,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
+        path: "/inventory/{sku}",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "PUT",
         path: "/inventory/{sku}/{locationId}",
         function: Function::Inventory,
         roles: OPERATOR,
@@ -158,13 +161,6 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         function: Function::Reservation,
         sources: &[OMS_SOURCE],
         detail_types: &["OrderPlaced"],
-        timers: &[],
-    },
-    Subscription {
-        queue: "routing",
-        function: Function::Routing,
-        sources: &[OMS_SOURCE],
-        detail_types: &["InventoryReserved"],
         timers: &[],
     },
     Subscription {

@@ -7,13 +7,11 @@ use oms_app::wiring::{Function, SUBSCRIPTIONS};
 use oms_domain::events::{DomainEvent, EVENT_TYPES, EventData};
 use oms_domain::geo::GeoPoint;
 use oms_domain::ids::{ExternalId, LocationId, OrderId, PartnerRef, Quantity, Sku, Text};
-use oms_domain::inventory::LineQty;
+use oms_domain::inventory::{LineQty, Location, LocationKind};
 use oms_domain::money::{Currency, Money};
-use oms_domain::order::{
-    Address, Allocation, CancelCode, Cause, Customer, NewOrder, Order, OrderLine, RejectReason,
-    Rejection,
-};
+use oms_domain::order::{Address, CancelCode, Cause, Customer, NewOrder, Order, OrderLine};
 use oms_domain::partner::{self, PARTNER_EVENTS};
+use oms_domain::routing::Availability;
 use oms_domain::time::Timestamp;
 use serde_json::{Value, json};
 
@@ -22,18 +20,17 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("OrderPlaced", &[Function::OrderIntake]),
     ("InventoryReserved", &[Function::Reservation]),
     ("InventoryShort", &[Function::Reservation]),
-    ("OrderRouted", &[Function::Routing]),
-    ("OrderRejected", &[Function::Reservation, Function::Routing]),
+    ("OrderRouted", &[Function::Reservation]),
+    ("OrderRejected", &[Function::Reservation]),
     ("PaymentCaptured", &[Function::Payment]),
     ("OrderOnHold", &[Function::Payment]),
     ("HoldReleased", &[Function::Payment, Function::OrderIntake]),
-    ("OrderReleased", &[Function::Routing, Function::Payment]),
+    ("OrderReleased", &[Function::Reservation, Function::Payment]),
     (
         "RefundIssued",
         &[
             Function::OrderIntake,
             Function::Reservation,
-            Function::Routing,
             Function::Payment,
             Function::Shipment,
             Function::Returns,
@@ -58,7 +55,6 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
         &[
             Function::OrderIntake,
             Function::Reservation,
-            Function::Routing,
             Function::Payment,
             Function::Shipment,
             Function::Returns,
@@ -183,24 +179,30 @@ pub fn examples() -> Vec<DomainEvent> {
     // Delivered, a cancellation refused by the warehouse, then a return.
     let (mut o, placed) = Order::place(id(0), new("W-1001"), due, &at(0));
     keep(Ok(placed));
-    keep(o.mark_reserved(&at(1)).map_err(|e| e.to_string()));
-    let allocations = vec![
-        Allocation {
-            sku: sku("SKU-1"),
-            location_id: loc("wh-sp"),
-            quantity: qty(2),
-        },
-        Allocation {
-            sku: sku("SKU-2"),
-            location_id: loc("st-rio"),
-            quantity: qty(1),
-        },
+    let place = |id: &str, lat: f64, lon: f64| Location {
+        location_id: loc(id),
+        name: id.into(),
+        kind: LocationKind::Warehouse,
+        point: GeoPoint::new(lat, lon).unwrap_or_else(|_| unreachable!()),
+        country: Some("BR".into()),
+        ships_to: vec![],
+        active: true,
+    };
+    let locations = [
+        place("wh-sp", -23.55, -46.63),
+        place("st-rio", -22.9, -43.2),
     ];
+    let stock = |free: &[(&str, &str, u64)]| {
+        let shards = free
+            .iter()
+            .map(|(s, l, n)| ((sku(s), loc(l)), vec![*n]))
+            .collect();
+        Availability::new(&locations, shards)
+    };
     keep(
-        o.mark_routed(
-            allocations,
-            "no single location holds every line; split across 2".into(),
-            &at(2),
+        o.reserve(
+            &stock(&[("SKU-1", "wh-sp", 2), ("SKU-2", "st-rio", 1)]),
+            &at(1),
         )
         .map_err(|e| e.to_string()),
     );
@@ -267,12 +269,11 @@ pub fn examples() -> Vec<DomainEvent> {
 
     // Rejected for want of stock.
     let (mut short, _) = Order::place(id(1), new("W-1002"), due, &at(0));
-    let rejection = Rejection {
-        reason: RejectReason::InsufficientStock,
-        detail: "not enough stock for SKU-2".into(),
-        skus: vec![sku("SKU-2")],
-    };
-    keep(short.reject(rejection, &at(1)).map_err(|e| e.to_string()));
+    keep(
+        short
+            .reserve(&stock(&[("SKU-1", "wh-sp", 5)]), &at(1))
+            .map_err(|e| e.to_string()),
+    );
 
     // Held for a mismatched payment, then cancelled.
     let (mut held, _) = Order::place(id(2), new("W-1003"), due, &at(0));

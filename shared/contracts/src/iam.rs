@@ -23,7 +23,7 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
         Function::OrderIntake | Function::Payment | Function::Shipment | Function::Returns => {
             ORDERS
         }
-        Function::Reservation | Function::Routing | Function::Inventory => ORDERS_AND_STOCK_QUERIES,
+        Function::Reservation | Function::Inventory => ORDERS_AND_STOCK_QUERIES,
     }
 }
 

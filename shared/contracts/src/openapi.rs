@@ -7,6 +7,7 @@ use oms_domain::inventory::{Location, StockView};
 use oms_domain::order::{Order, ReturnAuth};
 use oms_domain::validation::{
     CancelRequest, LocationRequest, PlaceOrderRequest, ReturnRequest, StockRequest,
+    StockSettingsRequest,
 };
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -185,6 +186,21 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "Not a valid sku", ERR),
             ],
         ),
+        ("PUT", "/inventory/{sku}") => op(
+            "Split a hot sku's stock into more shards (items), so that its orders commit in parallel",
+            false,
+            Some(("StockSettingsRequest", true)),
+            &[
+                (200, "Stock levels after the split", "StockView"),
+                (400, "Malformed JSON", ERR),
+                (
+                    409,
+                    "Fewer shards than it has: shards are never merged",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("PUT", "/inventory/{sku}/{locationId}") => op(
             "Set the units on hand at a location",
             false,
@@ -342,6 +358,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<ReturnRequest>();
     let _ = generator.subschema_for::<LocationRequest>();
     let _ = generator.subschema_for::<StockRequest>();
+    let _ = generator.subschema_for::<StockSettingsRequest>();
     let _ = generator.subschema_for::<Order>();
     let _ = generator.subschema_for::<ReturnResponse>();
     let _ = generator.subschema_for::<Location>();

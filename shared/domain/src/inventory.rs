@@ -1,15 +1,23 @@
-//! Stock by location and for the whole network.
+//! Stock by location, and for the whole network as their sum.
 //!
-//! Per (sku, location): `onHand` and `reserved` (allocated to routed orders).
-//! Per sku, for the network: `onHand` = Σ location onHand and `reserved` =
-//! every unit promised to an order, allocated or not yet. `available` is
-//! always `onHand − reserved`. Invariants: at every location and for the
-//! network, 0 ≤ reserved ≤ onHand, and Σ location reserved ≤ network reserved,
-//! so a reserved order can always be allocated (possibly split).
+//! Per (sku, location): `onHand`, `reserved` (taken by orders not yet
+//! shipped) and `available` = onHand − reserved. An order takes its units
+//! at the locations that will ship them in the same commit that reserves
+//! it ([`StockMove::Allocate`]), so every reserved unit is a located unit:
+//! the network's counters are the sums, never a second count to keep in
+//! step. Invariant: 0 ≤ reserved ≤ onHand at every location.
+//!
+//! A hot sku's stock can be split into shards ([`ShardFree`]): each shard
+//! holds a share of every location's units and is its own item in the
+//! store, so orders for that sku commit on different items (partitions)
+//! instead of queueing on one. An order draws from its home shard first
+//! ([`home_shard`]) and falls back to the fullest others ([`draw`]); its
+//! allocations name the shard, so shipping and releasing go back to it.
 
 use crate::geo::GeoPoint;
 use crate::ids::{LocationId, Quantity, Sku};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -58,7 +66,7 @@ impl Location {
     }
 }
 
-/// Units of one sku taken from one location.
+/// Units of one sku taken from one location (from one shard of its stock).
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -67,6 +75,25 @@ pub struct Allocation {
     pub sku: Sku,
     pub location_id: LocationId,
     pub quantity: Quantity,
+    /// The shard of the sku's stock the units came from (0 unless the sku
+    /// is split into shards).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shard: u16,
+}
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+impl Allocation {
+    pub fn new(sku: Sku, location_id: LocationId, quantity: Quantity) -> Self {
+        Self {
+            sku,
+            location_id,
+            quantity,
+            shard: 0,
+        }
+    }
 }
 
 /// Units of one sku.
@@ -131,6 +158,13 @@ pub struct StockView {
     pub reserved: u64,
     pub available: u64,
     pub locations: Vec<LocationStock>,
+    /// How many items (shards) the sku's stock is split into.
+    #[serde(default = "one")]
+    pub shards: u16,
+}
+
+fn one() -> u16 {
+    1
 }
 
 impl StockView {
@@ -150,6 +184,7 @@ impl StockView {
                     available: c.available(),
                 })
                 .collect(),
+            shards: 1,
         }
     }
 }
@@ -158,23 +193,171 @@ impl StockView {
 /// same commit as the order's new state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StockMove {
-    /// Take units from the network counters (condition: available).
-    Reserve(Demand),
-    /// Put reserved units on location counters (condition: available there).
+    /// Take units at locations: available → reserved (condition: that
+    /// many available in that shard).
     Allocate(Vec<Allocation>),
-    /// Give back a reservation (network) and its allocations (locations).
-    Release {
-        network: Demand,
-        located: Vec<Allocation>,
-    },
-    /// Units left a location: on hand and reserved both drop.
-    Ship {
-        location_id: LocationId,
-        lines: Vec<LineQty>,
-    },
+    /// Give taken units back: reserved → available.
+    Release(Vec<Allocation>),
+    /// Taken units left their location: no longer reserved nor on hand.
+    Ship(Vec<Allocation>),
     /// Returned units back on the shelf at a location.
     Restock {
         location_id: LocationId,
         lines: Vec<LineQty>,
     },
+}
+
+/// Free units of a sku at a location, per shard of the sku's stock (one
+/// entry when it is not split).
+pub type ShardFree = BTreeMap<(Sku, LocationId), Vec<u64>>;
+
+/// Most shards a sku's stock may be split into.
+pub const MAX_SHARDS: u16 = 32;
+
+/// The shard an order draws a sku from first: orders spread evenly over the
+/// shards, and the same order always starts at the same one.
+pub fn home_shard(order: &crate::ids::OrderId, sku: &Sku, shards: usize) -> usize {
+    if shards <= 1 {
+        return 0;
+    }
+    // FNV-1a: stable across builds and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in order
+        .as_str()
+        .bytes()
+        .chain([0])
+        .chain(sku.as_str().bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % shards as u64) as usize
+}
+
+/// Splits each planned allocation over the shards that hold its units: the
+/// order's home shard first, then the fullest (lowest index on ties).
+/// `None` when the shards hold less than the plan takes.
+pub fn draw(
+    plan: &[Allocation],
+    free: &ShardFree,
+    home: impl Fn(&Sku, usize) -> usize,
+) -> Option<Vec<Allocation>> {
+    let mut out = Vec::new();
+    for a in plan {
+        let shards = free.get(&(a.sku.clone(), a.location_id.clone()))?;
+        let first = home(&a.sku, shards.len());
+        let mut order: Vec<usize> = (0..shards.len()).filter(|i| *i != first).collect();
+        order.sort_by(|x, y| shards[*y].cmp(&shards[*x]).then(x.cmp(y)));
+        let mut left = u64::from(a.quantity.get());
+        for i in std::iter::once(first).chain(order) {
+            let take = shards.get(i).copied().unwrap_or(0).min(left);
+            if let Some(quantity) = Quantity::of(take) {
+                left -= take;
+                out.push(Allocation {
+                    shard: u16::try_from(i).ok()?,
+                    quantity,
+                    ..a.clone()
+                });
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        if left > 0 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The allocation slices `lines` consume at `location`, when `before` units
+/// of each sku there have already shipped: allocations are consumed in
+/// their order, so every shipment takes the next units and none twice.
+pub fn consume(
+    allocations: &[Allocation],
+    location: &LocationId,
+    lines: &[LineQty],
+    before: &BTreeMap<Sku, u64>,
+) -> Vec<Allocation> {
+    let mut out = Vec::new();
+    for l in lines {
+        let mut skip = before.get(&l.sku).copied().unwrap_or(0);
+        let mut left = u64::from(l.quantity.get());
+        for a in allocations
+            .iter()
+            .filter(|a| a.sku == l.sku && &a.location_id == location)
+        {
+            let mut have = u64::from(a.quantity.get());
+            let skipped = skip.min(have);
+            skip -= skipped;
+            have -= skipped;
+            let take = have.min(left);
+            if let Some(quantity) = Quantity::of(take) {
+                left -= take;
+                out.push(Allocation {
+                    quantity,
+                    ..a.clone()
+                });
+            }
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(sku: &str, loc: &str, q: u64, shard: u16) -> Allocation {
+        Allocation {
+            shard,
+            ..Allocation::new(
+                Sku::parse(sku).unwrap(),
+                LocationId::parse(loc).unwrap(),
+                Quantity::of(q).unwrap(),
+            )
+        }
+    }
+    fn lq(sku: &str, q: u64) -> LineQty {
+        LineQty {
+            sku: Sku::parse(sku).unwrap(),
+            quantity: Quantity::of(q).unwrap(),
+        }
+    }
+
+    #[test]
+    fn shipments_consume_allocations_in_order_and_never_twice() {
+        let taken = [a("A", "wh", 2, 3), a("A", "wh", 3, 0), a("A", "st", 4, 0)];
+        let wh = LocationId::parse("wh").unwrap();
+        let first = consume(&taken, &wh, &[lq("A", 3)], &BTreeMap::new());
+        assert_eq!(first, [a("A", "wh", 2, 3), a("A", "wh", 1, 0)]);
+        let before = BTreeMap::from([(Sku::parse("A").unwrap(), 3)]);
+        let second = consume(&taken, &wh, &[lq("A", 2)], &before);
+        assert_eq!(second, [a("A", "wh", 2, 0)]);
+    }
+
+    #[test]
+    fn a_sku_spreads_over_its_shards_and_draws_only_what_they_hold() {
+        let order = crate::ids::OrderId::parse("ord_1").unwrap();
+        let sku = Sku::parse("A").unwrap();
+        let homes: std::collections::BTreeSet<usize> = (0..64)
+            .map(|i| {
+                let id = crate::ids::OrderId::parse(&format!("ord_{i}")).unwrap();
+                home_shard(&id, &sku, 4)
+            })
+            .collect();
+        assert_eq!(homes.len(), 4, "orders start on every shard");
+        assert_eq!(home_shard(&order, &sku, 1), 0);
+        let free: ShardFree = [(
+            (sku.clone(), LocationId::parse("wh").unwrap()),
+            vec![1, 0, 2],
+        )]
+        .into();
+        let plan = [a("A", "wh", 3, 0)];
+        let drawn = draw(&plan, &free, |_, _| 1).unwrap();
+        assert_eq!(drawn, [a("A", "wh", 2, 2), a("A", "wh", 1, 0)]);
+        assert!(draw(&[a("A", "wh", 4, 0)], &free, |_, _| 0).is_none());
+    }
 }

@@ -1,4 +1,4 @@
-//! Choosing fulfilment locations for a reserved order. Pure: no I/O.
+//! Choosing fulfilment locations for an order being reserved. Pure: no I/O.
 //!
 //! Rule: one location that can ship everything, nearest to the customer;
 //! otherwise the fewest locations, then the shortest total distance. Exact
@@ -7,7 +7,7 @@
 
 use crate::geo::GeoPoint;
 use crate::ids::{LocationId, Quantity, Sku};
-use crate::inventory::{Allocation, LineQty};
+use crate::inventory::{Allocation, LineQty, Location, ShardFree};
 use crate::validation::{MAX_ITEMS_PER_CHANGE, MAX_LINES};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const EXACT_SPLIT_LIMIT: usize = 3;
 /// Above this many candidate locations, subsets are not enumerated.
 const EXACT_CANDIDATE_LIMIT: usize = 24;
-/// Most (sku, location) allocations one order may have: routing commits them
-/// with the order and its network counters, and so does a cancellation that
-/// gives them back, each in one atomic change.
+/// Most (sku, location) allocations one order may have: reservation commits
+/// them with the order, and so does a cancellation that gives them back,
+/// each in one atomic change.
 pub const MAX_ALLOCATIONS: usize = MAX_ITEMS_PER_CHANGE - 1 - MAX_LINES;
 
 /// A location that may ship, with the units it can still allocate per sku.
@@ -51,6 +51,53 @@ impl Candidate {
     /// Whether it may ship to `country`.
     pub fn serves(&self, country: &str) -> bool {
         self.reach.serves(country)
+    }
+}
+
+/// What reservation decides over: every active location as a
+/// [`Candidate`], free units summed over the shards of each sku's stock,
+/// and those shards. The totals are the shards' sums by construction.
+#[derive(Debug, Clone, Default)]
+pub struct Availability {
+    candidates: Vec<Candidate>,
+    shards: ShardFree,
+}
+
+impl Availability {
+    /// From the locations (inactive ones take no orders and are left out)
+    /// and what each shard of each sku has free at each location.
+    pub fn new(locations: &[Location], shards: ShardFree) -> Self {
+        let candidates = locations
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| Candidate {
+                location_id: l.location_id.clone(),
+                point: l.point,
+                free: shards
+                    .iter()
+                    .filter(|((_, at), _)| at == &l.location_id)
+                    .map(|((sku, _), per_shard)| (sku.clone(), per_shard.iter().sum()))
+                    .collect(),
+                reach: l.reach(),
+            })
+            .collect();
+        Self { candidates, shards }
+    }
+
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    pub fn shards(&self) -> &ShardFree {
+        &self.shards
+    }
+
+    /// Units of `sku` free anywhere an order may be shipped from.
+    pub fn network_free(&self, sku: &Sku) -> u64 {
+        self.candidates
+            .iter()
+            .map(|c| c.free.get(sku).copied().unwrap_or(0))
+            .sum()
     }
 }
 
@@ -226,11 +273,11 @@ fn allocate(demand: &[LineQty], set: &[&Scored], reason: String) -> Plan {
             let take = s.free(&l.sku).min(left);
             if let Some(quantity) = Quantity::of(take) {
                 left -= take;
-                allocations.push(Allocation {
-                    sku: l.sku.clone(),
-                    location_id: s.c.location_id.clone(),
+                allocations.push(Allocation::new(
+                    l.sku.clone(),
+                    s.c.location_id.clone(),
                     quantity,
-                });
+                ));
             }
         }
     }

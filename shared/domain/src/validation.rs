@@ -346,6 +346,25 @@ impl StockRequest {
     }
 }
 
+/// `PUT /inventory/{sku}`: how many shards the sku's stock is split into.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockSettingsRequest {
+    #[schemars(required, range(min = 1, max = 32))]
+    pub shards: Option<i64>,
+}
+
+impl StockSettingsRequest {
+    pub fn validate(&self) -> Result<u16, FieldError> {
+        let n = *required(&self.shards, "shards")?;
+        let max = crate::inventory::MAX_SHARDS;
+        u16::try_from(n)
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| FieldError::new("shards", format!("must be between 1 and {max}")))
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelRequest {

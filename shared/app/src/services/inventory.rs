@@ -18,7 +18,9 @@ pub async fn location(deps: &Deps, id: &LocationId) -> Result<Option<Location>, 
 /// Creates or replaces a location; `true` when it is new.
 #[instrument(skip(deps, location), fields(location_id = %location.location_id))]
 pub async fn put_location(deps: &Deps, location: &Location) -> Result<bool, StoreError> {
-    deps.inventory().put_location(location).await
+    let created = deps.inventory().put_location(location).await?;
+    deps.locations_changed();
+    Ok(created)
 }
 
 pub async fn stock(deps: &Deps, sku: &Sku) -> Result<StockView, StoreError> {
@@ -35,4 +37,11 @@ pub async fn set_on_hand(
     on_hand: u64,
 ) -> Result<StockView, StockError> {
     deps.inventory().set_on_hand(sku, location, on_hand).await
+}
+
+/// Splits a hot sku's stock into `shards` items (see
+/// `oms_domain::inventory`): its orders then commit on different items.
+#[instrument(skip(deps))]
+pub async fn split(deps: &Deps, sku: &Sku, shards: u16) -> Result<StockView, StockError> {
+    deps.inventory().split(sku, shards).await
 }

@@ -9,4 +9,3 @@ pub mod inventory;
 pub mod notify;
 pub mod reservation;
 pub mod returns;
-pub mod routing;

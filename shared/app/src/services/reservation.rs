@@ -1,17 +1,23 @@
-//! Reservation: on `OrderPlaced`, every line is taken from the network
-//! stock in one atomic commit with the order's move to `RESERVED` — or
-//! nothing is, and the order is rejected (`INSUFFICIENT_STOCK`) naming every
-//! short sku.
+//! Reservation: on `OrderPlaced`, the order is reserved *and* routed in one
+//! atomic commit. The domain chooses the location(s) that will ship it
+//! from what each has free (`oms_domain::routing`: one location that ships
+//! everything, nearest; else the fewest, then the shortest distance) and
+//! the units are taken there, each on the condition that its stock item
+//! still has them — `PLACED → RESERVED → ROUTED` — or the order is
+//! rejected: `INSUFFICIENT_STOCK` naming every sku the network cannot
+//! cover, `NO_ELIGIBLE_LOCATION`, `UNROUTABLE`. Nothing is ever oversold,
+//! and an order never holds units that are not at a location.
 //!
-//! Exactly once on at-least-once delivery: the stock moves in the same
-//! commit as the order's versioned save, so a duplicate finds the order no
-//! longer `PLACED` and only publishes the outcome again (same event ids).
+//! Stock that moved between the read and the commit fails its condition:
+//! the levels are read again and the domain decides again. Exactly once on
+//! at-least-once delivery: the stock moves in the same commit as the
+//! order's versioned save, so a duplicate finds the order no longer
+//! `PLACED` and does nothing (its events were committed with the change).
 
 use crate::Deps;
-use crate::change::{ChangeError, StepError, change_order, settle_step};
+use crate::change::{OnStockShort, StepError, change_order_with, settle_step};
 use crate::inbound::BusEvent;
 use oms_domain::ids::{OrderId, Sku};
-use oms_domain::inventory::LineQty;
 use tracing::instrument;
 
 const ACTOR: &str = "reservation";
@@ -26,55 +32,27 @@ pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), StepError> {
 
 #[instrument(skip(deps))]
 pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), StepError> {
-    let reserved = change_order(deps, order_id, ACTOR, trigger, |order, cause| {
-        order.mark_reserved(cause)
-    })
+    let reserved = change_order_with(
+        deps,
+        order_id,
+        ACTOR,
+        trigger,
+        OnStockShort::Retry,
+        |order| {
+            let skus: Vec<Sku> = order.demand().into_iter().map(|l| l.sku).collect();
+            async move {
+                let locations = deps.locations().await?;
+                deps.inventory().availability(&skus, &locations).await
+            }
+        },
+        |order, cause, stock| order.reserve(&stock, cause),
+    )
     .await;
     match reserved {
-        Ok(_) => {
-            tracing::info!("inventory reserved");
-            Ok(())
-        }
-        Err(ChangeError::StockShort { index }) => {
-            reject_short(deps, order_id, trigger, index).await
-        }
-        Err(e) => settle_step(e),
-    }
-}
-
-/// Rejects the order for the skus the network cannot cover now — at least
-/// the one whose condition failed (write `failed` is for the order's
-/// `demand()[failed]`).
-async fn reject_short(
-    deps: &Deps,
-    order_id: &OrderId,
-    trigger: &str,
-    failed: usize,
-) -> Result<(), StepError> {
-    let Some(order) = deps.orders().get(order_id).await? else {
-        return Ok(());
-    };
-    let short = short_skus(deps, &order.demand(), failed).await?;
-    let rejected = change_order(deps, order_id, ACTOR, trigger, |order, cause| {
-        order.reject_for_stock(short.clone(), cause)
-    })
-    .await;
-    match rejected {
-        Ok(_) => {
-            tracing::info!("rejected: insufficient stock");
+        Ok(order) => {
+            tracing::info!(status = %order.status, "reservation decided");
             Ok(())
         }
         Err(e) => settle_step(e),
     }
-}
-
-async fn short_skus(deps: &Deps, demand: &[LineQty], failed: usize) -> Result<Vec<Sku>, StepError> {
-    let mut short = Vec::new();
-    for (i, l) in demand.iter().enumerate() {
-        let view = deps.inventory().levels(&l.sku).await?;
-        if i == failed || view.available < u64::from(l.quantity.get()) {
-            short.push(l.sku.clone());
-        }
-    }
-    Ok(short)
 }

@@ -34,7 +34,7 @@ use crate::ids::{Channel, CustomerId, ExternalId, OrderId, Quantity, Sku};
 use crate::inventory::{Demand, LineQty, StockMove};
 use crate::money::{Currency, Money};
 use crate::notice::Notice;
-use crate::routing::Candidate;
+use crate::routing::{Availability, Candidate};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -332,11 +332,67 @@ impl Order {
         (order, outcome)
     }
 
-    /// `PLACED → RESERVED`: every line is taken from the network stock.
-    pub fn mark_reserved(&mut self, cause: &Cause) -> Result<Outcome, TransitionError> {
+    /// `PLACED → RESERVED → ROUTED`, in one change: the locations that will
+    /// ship the order are chosen over what is free at each (see
+    /// [`crate::routing`]) and its units are taken there, from the shards of
+    /// stock that hold them ([`crate::inventory::draw`]). Or `→ REJECTED`:
+    /// `INSUFFICIENT_STOCK` naming every sku the network cannot cover;
+    /// `NO_ELIGIBLE_LOCATION` when only locations that do not serve the
+    /// destination could; `UNROUTABLE` when no plan fits one change.
+    pub fn reserve(
+        &mut self,
+        stock: &Availability,
+        cause: &Cause,
+    ) -> Result<Outcome, TransitionError> {
         self.require(&[OrderStatus::Placed], "reserve")?;
         let demand = self.demand();
-        let mut change = Change::new(Some(StockMove::Reserve(demand.clone())));
+        let short: Vec<Sku> = demand
+            .iter()
+            .filter(|l| stock.network_free(&l.sku) < u64::from(l.quantity.get()))
+            .map(|l| l.sku.clone())
+            .collect();
+        if !short.is_empty() {
+            return self.reject_for_stock(short, cause);
+        }
+        let country = self.ship_to.country.as_str();
+        let eligible: Vec<Candidate> = stock
+            .candidates()
+            .iter()
+            .filter(|c| c.serves(country))
+            .cloned()
+            .collect();
+        let plan = match crate::routing::plan(&demand, self.ship_to.point, &eligible) {
+            Ok(p) => p,
+            Err(e) => {
+                let elsewhere =
+                    crate::routing::plan(&demand, self.ship_to.point, stock.candidates()).is_ok();
+                let (reason, detail) = if elsewhere {
+                    (
+                        RejectReason::NoEligibleLocation,
+                        format!("no location that serves {country} can ship it ({e})"),
+                    )
+                } else {
+                    (RejectReason::Unroutable, e.to_string())
+                };
+                return self.reject(
+                    Rejection {
+                        reason,
+                        detail,
+                        skus: e.skus(),
+                    },
+                    cause,
+                );
+            }
+        };
+        let order_id = self.order_id.clone();
+        let home = |sku: &Sku, shards: usize| crate::inventory::home_shard(&order_id, sku, shards);
+        let Some(allocations) = crate::inventory::draw(&plan.allocations, stock.shards(), home)
+        else {
+            // Availability's totals are the sums of its shards: unreachable,
+            // and still not a reason to take what is not there.
+            return self.reject_for_stock(demand.into_iter().map(|l| l.sku).collect(), cause);
+        };
+        let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
         self.status = OrderStatus::Reserved;
         self.holds_stock = true;
         change.step(
@@ -346,16 +402,13 @@ impl Order {
             None,
             vec![EventData::InventoryReserved { lines: demand }],
         );
+        self.routed(&mut change, allocations, plan.reason, cause);
         Ok(change.finish(self))
     }
 
-    /// `PLACED | RESERVED → REJECTED`; a reservation, if any, is given back.
-    pub fn reject(
-        &mut self,
-        rejection: Rejection,
-        cause: &Cause,
-    ) -> Result<Outcome, TransitionError> {
-        self.require(&[OrderStatus::Placed, OrderStatus::Reserved], "reject")?;
+    /// `PLACED → REJECTED`.
+    fn reject(&mut self, rejection: Rejection, cause: &Cause) -> Result<Outcome, TransitionError> {
+        self.require(&[OrderStatus::Placed], "reject")?;
         let mut change = Change::new(self.release_stock());
         let mut events = Vec::new();
         if rejection.reason == RejectReason::InsufficientStock {
@@ -383,14 +436,13 @@ impl Order {
 
     /// `RESERVED → ROUTED`: the quantities now sit on these locations. An
     /// order already paid is released to them at once.
-    pub fn mark_routed(
+    fn routed(
         &mut self,
+        change: &mut Change,
         allocations: Vec<Allocation>,
         reason: String,
         cause: &Cause,
-    ) -> Result<Outcome, TransitionError> {
-        self.require(&[OrderStatus::Reserved], "route")?;
-        let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
+    ) {
         self.allocations = allocations.clone();
         self.routing_reason = Some(reason.clone());
         self.status = if self.hold.is_some() {
@@ -408,53 +460,11 @@ impl Order {
                 reason,
             }],
         );
-        self.release_if_paid(&mut change, cause);
-        Ok(change.finish(self))
-    }
-
-    /// `RESERVED → ROUTED` by the best plan over `candidates` (see
-    /// [`crate::routing`]), or `→ REJECTED` (`UNROUTABLE`, reservation given
-    /// back) when no plan exists.
-    pub fn route(
-        &mut self,
-        candidates: &[Candidate],
-        cause: &Cause,
-    ) -> Result<Outcome, TransitionError> {
-        self.require(&[OrderStatus::Reserved], "route")?;
-        let demand = self.demand();
-        let country = self.ship_to.country.as_str();
-        let eligible: Vec<Candidate> = candidates
-            .iter()
-            .filter(|c| c.serves(country))
-            .cloned()
-            .collect();
-        match crate::routing::plan(&demand, self.ship_to.point, &eligible) {
-            Ok(p) => self.mark_routed(p.allocations, p.reason, cause),
-            Err(e) => {
-                let elsewhere =
-                    crate::routing::plan(&demand, self.ship_to.point, candidates).is_ok();
-                let (reason, detail) = if elsewhere {
-                    (
-                        RejectReason::NoEligibleLocation,
-                        format!("no location that serves {country} can ship it ({e})"),
-                    )
-                } else {
-                    (RejectReason::Unroutable, e.to_string())
-                };
-                self.reject(
-                    Rejection {
-                        reason,
-                        detail,
-                        skus: e.skus(),
-                    },
-                    cause,
-                )
-            }
-        }
+        self.release_if_paid(change, cause);
     }
 
     /// `PLACED → REJECTED` because the network cannot cover `short`.
-    pub fn reject_for_stock(
+    fn reject_for_stock(
         &mut self,
         short: Vec<Sku>,
         cause: &Cause,
@@ -623,10 +633,7 @@ impl Order {
             return None;
         }
         self.holds_stock = false;
-        Some(StockMove::Release {
-            network: self.demand(),
-            located: self.allocations.clone(),
-        })
+        Some(StockMove::Release(self.allocations.clone()))
     }
 
     /// `ROUTED → READY_TO_SHIP` when the order is paid and not held.

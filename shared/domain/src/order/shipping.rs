@@ -248,10 +248,22 @@ impl Order {
             return Ok(change.finish(self));
         }
         if !was_shipped {
-            change.add_stock(StockMove::Ship {
-                location_id: shipment.location_id.clone(),
-                lines: shipment.lines.clone(),
-            });
+            // The units this shipment takes: the allocations at its
+            // location after what earlier shipments from there took.
+            let mut before: BTreeMap<Sku, u64> = BTreeMap::new();
+            for (i, other) in self.shipments.iter().enumerate() {
+                if i != index && other.has_shipped() && other.location_id == shipment.location_id {
+                    for l in &other.lines {
+                        *before.entry(l.sku.clone()).or_default() += u64::from(l.quantity.get());
+                    }
+                }
+            }
+            change.add_stock(StockMove::Ship(crate::inventory::consume(
+                &self.allocations,
+                &shipment.location_id,
+                &shipment.lines,
+                &before,
+            )));
             let complete = self.all_shipped();
             self.status = if complete { Shipped } else { PartiallyShipped };
             if complete {

@@ -58,22 +58,48 @@ fn placed() -> Order {
 }
 
 fn alloc(sku: &str, loc: &str, q: i64) -> Allocation {
-    Allocation {
-        sku: Sku::parse(sku).unwrap(),
-        location_id: LocationId::parse(loc).unwrap(),
-        quantity: Quantity::new(q).unwrap(),
+    Allocation::new(
+        Sku::parse(sku).unwrap(),
+        LocationId::parse(loc).unwrap(),
+        Quantity::new(q).unwrap(),
+    )
+}
+
+/// A location at `point`, shipping anywhere (or only within `country`).
+pub fn location(id: &str, point: GeoPoint, country: Option<&str>) -> crate::inventory::Location {
+    crate::inventory::Location {
+        location_id: LocationId::parse(id).unwrap(),
+        name: id.into(),
+        kind: crate::inventory::LocationKind::Warehouse,
+        point,
+        country: country.map(str::to_owned),
+        ships_to: vec![],
+        active: true,
     }
+}
+
+/// Exactly these units free — (sku, location, units), one shard each — at
+/// locations by the customer's door.
+pub fn stock(free: &[(&str, &str, u64)]) -> Availability {
+    let here = GeoPoint::new(-22.9, -43.2).unwrap();
+    let mut locations: Vec<crate::inventory::Location> = Vec::new();
+    let mut shards = crate::inventory::ShardFree::new();
+    for (sku, loc, units) in free {
+        if !locations.iter().any(|l| l.location_id.as_str() == *loc) {
+            locations.push(location(loc, here, None));
+        }
+        shards.insert(
+            (Sku::parse(sku).unwrap(), LocationId::parse(loc).unwrap()),
+            vec![*units],
+        );
+    }
+    Availability::new(&locations, shards)
 }
 
 fn routed() -> Order {
     let mut o = placed();
-    o.mark_reserved(&cause(2)).unwrap();
-    o.mark_routed(
-        vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
-        "r".into(),
-        &cause(3),
-    )
-    .unwrap();
+    o.reserve(&stock(&[("A", "wh", 3), ("B", "st", 1)]), &cause(2))
+        .unwrap();
     o
 }
 
@@ -128,17 +154,13 @@ fn ship(
 fn happy_path_records_every_transition_with_stock_moves() {
     let mut o = placed();
     assert_eq!(o.status, OrderStatus::Placed);
-    let out = o.mark_reserved(&cause(2)).unwrap();
-    assert_eq!(types(&out), ["InventoryReserved"]);
-    assert!(matches!(&out.stock[..], [StockMove::Reserve(d)] if d.len() == 2));
     let out = o
-        .mark_routed(
-            vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
-            "nearest".into(),
-            &cause(3),
-        )
+        .reserve(&stock(&[("A", "wh", 3), ("B", "st", 1)]), &cause(2))
         .unwrap();
-    assert_eq!(types(&out), ["OrderRouted"]);
+    assert_eq!(types(&out), ["InventoryReserved", "OrderRouted"]);
+    assert!(
+        matches!(&out.stock[..], [StockMove::Allocate(a)] if a == &[alloc("A", "wh", 3), alloc("B", "st", 1)])
+    );
     let out = pay(&mut o, "pay-1", 400, "BRL", &cause(4)).unwrap();
     assert_eq!(types(&out), ["PaymentCaptured", "OrderReleased"]);
     assert_eq!(o.status, OrderStatus::ReadyToShip);
@@ -148,7 +170,7 @@ fn happy_path_records_every_transition_with_stock_moves() {
         types(&out),
         ["OrderShipped", "CustomerNotificationRequested"]
     );
-    assert!(matches!(&out.stock[..], [StockMove::Ship { lines, .. }] if lines == &[lq("A", 3)]));
+    assert!(matches!(&out.stock[..], [StockMove::Ship(a)] if a == &[alloc("A", "wh", 3)]));
     ship(&mut o, "s2", "st", ShipmentStatus::Shipped, 6).unwrap();
     assert_eq!(o.status, OrderStatus::Shipped);
     ship(&mut o, "s1", "wh", ShipmentStatus::Delivered, 7).unwrap();
@@ -182,15 +204,13 @@ fn payment_before_routing_releases_as_soon_as_routed() {
     let mut o = placed();
     pay(&mut o, "pay-1", 400, "BRL", &cause(2)).unwrap();
     assert_eq!(o.status, OrderStatus::Placed);
-    o.mark_reserved(&cause(3)).unwrap();
     let out = o
-        .mark_routed(
-            vec![alloc("A", "wh", 3), alloc("B", "wh", 1)],
-            "r".into(),
-            &cause(4),
-        )
+        .reserve(&stock(&[("A", "wh", 3), ("B", "wh", 1)]), &cause(3))
         .unwrap();
-    assert_eq!(types(&out), ["OrderRouted", "OrderReleased"]);
+    assert_eq!(
+        types(&out),
+        ["InventoryReserved", "OrderRouted", "OrderReleased"]
+    );
     assert_eq!(o.status, OrderStatus::ReadyToShip);
 }
 
@@ -267,7 +287,7 @@ fn cancellation_depends_on_how_far_the_order_went() {
         .unwrap();
     assert_eq!(o2.status, OrderStatus::Cancelled);
     assert!(
-        matches!(&out.stock[..], [StockMove::Release { network, located }] if network.len() == 2 && located.len() == 2)
+        matches!(&out.stock[..], [StockMove::Release(a)] if a == &[alloc("A", "wh", 3), alloc("B", "st", 1)])
     );
     // After release: the warehouse is asked.
     let out = o
@@ -353,15 +373,16 @@ fn demand_merges_lines_of_the_same_sku() {
 #[test]
 fn replayed_events_keep_their_ids() {
     let mut o = placed();
-    let first = o.mark_reserved(&cause(2)).unwrap();
+    let first = o
+        .reserve(&stock(&[("A", "wh", 9), ("B", "wh", 9)]), &cause(2))
+        .unwrap();
     assert_eq!(o.current_events(), first.events);
 }
 
 #[derive(Debug, Clone)]
 enum Step {
     Reserve,
-    Route,
-    Reject,
+    Short,
     Cancel,
     Pay(i64, &'static str),
     FailPay,
@@ -377,8 +398,7 @@ fn step() -> impl Strategy<Value = Step> {
     use ShipmentStatus::*;
     prop_oneof![
         Just(Step::Reserve),
-        Just(Step::Route),
-        Just(Step::Reject),
+        Just(Step::Short),
         Just(Step::Cancel),
         (
             prop_oneof![Just(400i64), Just(1), Just(100), Just(300), Just(500)],
@@ -418,9 +438,8 @@ proptest! {
             let c = cause(10 + i as u64);
             let a = |q: u32| lq("A", i64::from(q));
             let result: Result<Outcome, String> = match st {
-                Step::Reserve => o.mark_reserved(&c).map_err(|e| e.to_string()),
-                Step::Route => o.mark_routed(vec![alloc("A", "wh", 3), alloc("B", "st", 1)], "r".into(), &c).map_err(|e| e.to_string()),
-                Step::Reject => o.reject(Rejection { reason: RejectReason::Unroutable, detail: "x".into(), skus: vec![] }, &c).map_err(|e| e.to_string()),
+                Step::Reserve => o.reserve(&stock(&[("A", "wh", 3), ("B", "st", 1)]), &c).map_err(|e| e.to_string()),
+                Step::Short => o.reserve(&stock(&[("A", "wh", 2), ("B", "st", 1)]), &c).map_err(|e| e.to_string()),
                 Step::Cancel => o.cancel(CancelCode::CustomerRequest, "asked".into(), &c).map_err(|e| e.to_string()),
                 Step::Pay(amount, currency) => pay(&mut o, &format!("p{i}"), *amount, currency, &c).map_err(|e| e.to_string()),
                 Step::Release => o.release_hold(&c).map_err(|e| e.to_string()),
@@ -436,10 +455,10 @@ proptest! {
             };
             match result {
                 Ok(out) => {
-                    released += out.stock.iter().filter(|m| matches!(m, StockMove::Release { .. })).count();
+                    released += out.stock.iter().filter(|m| matches!(m, StockMove::Release(_))).count();
                     let allowed = before.status == o.status || matches!(
                         (before.status, o.status),
-                        (Placed, Reserved | Rejected | OnHold | Cancelled)
+                        (Placed, Routed | Rejected | OnHold | Cancelled | ReadyToShip)
                             | (Reserved, Routed | Rejected | OnHold | Cancelled | ReadyToShip)
                             | (Routed, ReadyToShip | OnHold | Cancelled)
                             | (OnHold, Cancelled | Routed | ReadyToShip)
@@ -493,9 +512,7 @@ fn money_captured_before_a_rejection_is_refunded() {
     let mut o = placed();
     pay(&mut o, "pay-1", 400, "BRL", &cause(2)).unwrap();
     assert!(o.is_paid());
-    let out = o
-        .reject_for_stock(vec![Sku::parse("A").unwrap()], &cause(3))
-        .unwrap();
+    let out = o.reserve(&stock(&[("A", "wh", 1)]), &cause(3)).unwrap();
     assert!(types(&out).contains(&"RefundIssued"), "{:?}", types(&out));
     assert_eq!(o.net_paid(), brl(0));
     assert_eq!(o.status, OrderStatus::Rejected);
@@ -594,13 +611,8 @@ fn an_operator_releases_a_hold() {
     let mut early = placed();
     pay(&mut early, "pay-1", 1, "BRL", &cause(2)).unwrap();
     assert_eq!(early.status, OrderStatus::Placed);
-    early.mark_reserved(&cause(3)).unwrap();
     early
-        .mark_routed(
-            vec![alloc("A", "wh", 3), alloc("B", "st", 1)],
-            "r".into(),
-            &cause(4),
-        )
+        .reserve(&stock(&[("A", "wh", 3), ("B", "st", 1)]), &cause(3))
         .unwrap();
     assert_eq!(early.status, OrderStatus::OnHold);
 }
@@ -636,57 +648,87 @@ fn an_rma_stays_open_until_every_unit_is_back_and_each_receipt_refunds_once() {
 
 #[test]
 fn routing_keeps_inside_the_destination_country() {
-    use crate::routing::{Candidate, Reach};
-    let cand = |id: &str, lat: f64, lon: f64, country: Option<&str>| Candidate {
-        location_id: LocationId::parse(id).unwrap(),
-        point: GeoPoint::new(lat, lon).unwrap(),
-        free: [
-            (Sku::parse("A").unwrap(), 10),
-            (Sku::parse("B").unwrap(), 10),
-        ]
-        .into(),
-        reach: Reach {
-            country: country.map(str::to_owned),
-            ships_to: vec![],
-        },
+    let with_stock_at = |locations: Vec<crate::inventory::Location>| {
+        let mut shards = crate::inventory::ShardFree::new();
+        for l in &locations {
+            for sku in ["A", "B"] {
+                shards.insert((Sku::parse(sku).unwrap(), l.location_id.clone()), vec![10]);
+            }
+        }
+        Availability::new(&locations, shards)
     };
+    let near_but_foreign = location("ar", GeoPoint::new(-22.0, -43.0).unwrap(), Some("AR"));
+    let far_but_home = location("br", GeoPoint::new(-3.0, -60.0).unwrap(), Some("BR"));
     // The order ships to BR: a nearer location in AR may not serve it.
     let mut o = placed();
-    o.mark_reserved(&cause(2)).unwrap();
-    let near_but_foreign = cand("ar", -22.0, -43.0, Some("AR"));
-    let far_but_home = cand("br", -3.0, -60.0, Some("BR"));
-    o.route(&[near_but_foreign.clone(), far_but_home], &cause(3))
-        .unwrap();
+    o.reserve(
+        &with_stock_at(vec![near_but_foreign.clone(), far_but_home]),
+        &cause(2),
+    )
+    .unwrap();
     assert!(o.allocations.iter().all(|a| a.location_id.as_str() == "br"));
-    // Only foreign stock: rejected, reservation released.
+    // Only foreign stock: rejected, nothing taken.
     let mut o = placed();
-    o.mark_reserved(&cause(2)).unwrap();
-    let out = o.route(&[near_but_foreign], &cause(3)).unwrap();
+    let out = o
+        .reserve(&with_stock_at(vec![near_but_foreign]), &cause(2))
+        .unwrap();
     assert_eq!(o.status, OrderStatus::Rejected);
     assert_eq!(
         o.rejection.as_ref().map(|r| r.reason),
         Some(RejectReason::NoEligibleLocation)
     );
-    assert!(matches!(&out.stock[..], [StockMove::Release { .. }]));
+    assert!(out.stock.is_empty());
 }
 
 #[test]
-fn scratch_dump_delivered_order() {
+fn a_short_network_rejects_naming_every_short_sku_and_takes_nothing() {
     let mut o = placed();
-    o.mark_reserved(&cause(2)).unwrap();
-    o.mark_routed(
-        vec![alloc("A", "wh", 3), alloc("B", "wh", 1)],
-        "wh-sp ships every line: nearest (360 km) of 2 location(s) that could".into(),
-        &cause(3),
-    )
-    .unwrap();
-    pay(&mut o, "pay_8f2a1c", 400, "BRL", &cause(4)).unwrap();
-    ship(&mut o, "SHP-1", "wh", ShipmentStatus::Shipped, 5).unwrap();
-    ship(&mut o, "SHP-1", "wh", ShipmentStatus::Delivered, 6).unwrap();
-    std::fs::write("/tmp/order.json", serde_json::to_string(&o).unwrap()).unwrap();
-    std::fs::write(
-        "/tmp/outbox.json",
-        serde_json::to_string(&o.outbox).unwrap(),
-    )
-    .unwrap();
+    let out = o
+        .reserve(&stock(&[("A", "wh", 2), ("B", "st", 0)]), &cause(2))
+        .unwrap();
+    assert_eq!(o.status, OrderStatus::Rejected);
+    let rejection = o.rejection.clone().unwrap();
+    assert_eq!(rejection.reason, RejectReason::InsufficientStock);
+    assert_eq!(
+        rejection.skus,
+        [Sku::parse("A").unwrap(), Sku::parse("B").unwrap()]
+    );
+    assert!(out.stock.is_empty());
+    assert_eq!(types(&out)[..2], ["InventoryShort", "OrderRejected"]);
+}
+
+#[test]
+fn a_split_stock_is_drawn_from_the_home_shard_then_the_fullest() {
+    let a = Sku::parse("A").unwrap();
+    let b = Sku::parse("B").unwrap();
+    let wh = LocationId::parse("wh").unwrap();
+    let here = GeoPoint::new(-22.9, -43.2).unwrap();
+    let mut shards = crate::inventory::ShardFree::new();
+    shards.insert((a.clone(), wh.clone()), vec![1, 1, 1, 1]);
+    shards.insert((b.clone(), wh.clone()), vec![0, 5]);
+    let mut o = placed();
+    let home = crate::inventory::home_shard(&o.order_id, &a, 4);
+    let out = o
+        .reserve(
+            &Availability::new(&[location("wh", here, None)], shards),
+            &cause(2),
+        )
+        .unwrap();
+    let StockMove::Allocate(taken) = &out.stock[0] else {
+        panic!("allocated: {:?}", out.stock)
+    };
+    let from_a: Vec<u16> = taken
+        .iter()
+        .filter(|t| t.sku == a)
+        .map(|t| t.shard)
+        .collect();
+    assert_eq!(from_a.len(), 3, "three units from three shards of one each");
+    assert_eq!(usize::from(from_a[0]), home, "the home shard first");
+    assert!(
+        taken
+            .iter()
+            .any(|t| t.sku == b && t.shard == 1 && t.quantity.get() == 1)
+    );
+    // Shipping and cancelling give each unit back to its own shard.
+    assert_eq!(o.allocations, *taken);
 }

@@ -1,1 +1,0 @@
-oms_aws::sqs_main!(routing::handle);
