@@ -168,10 +168,17 @@ impl Proxy {
                     );
                 }
             }
-            // Strongly consistent reads: one unit per 4 KB read.
+            // A strongly consistent read: one unit per 4 KB; an eventually
+            // consistent one: half of that.
             "DynamoDB_20120810.GetItem" => {
+                let strong = body["ConsistentRead"].as_bool() == Some(true);
                 let units = units(response.get("Item").map(item_size).unwrap_or(0), 4096);
-                note(format!("GetItem {}", kind_of(&body["Key"])), units);
+                let (read, units) = if strong {
+                    ("GetItem", units)
+                } else {
+                    ("GetItem (eventual)", units / 2.0)
+                };
+                note(format!("{read} {}", kind_of(&body["Key"])), units);
             }
             "DynamoDB_20120810.Query" => {
                 let bytes: usize = response["Items"]
@@ -512,7 +519,7 @@ async fn main() {
             0.40,
         ),
         ("DynamoDB write units", per(write_units), 0.625),
-        ("DynamoDB read units (strong)", per(read_units), 0.125),
+        ("DynamoDB read units", per(read_units), 0.125),
         ("Lambda invocations", per(invocations), 0.20),
         (
             "HTTP API requests (POST /orders)",
@@ -569,10 +576,12 @@ async fn main() {
         "events committed with the change (outbox) and relayed from the table's stream in batches: no PutEvents from the request path",
         "the OMS's own consumers get their events straight on their queues (SQS batches), not through EventBridge; the bus carries only what partners act on (OMS_PUBLISH)",
         "reservation and routing are one commit: no network counter to move, no second order write, no hop between them",
+        "that commit is the one that places the order: intake reserves as it stores it (no OrderPlaced hop, no second order write)",
+        "the first read of an order for a change is eventually consistent (half price); the save is conditional on its version, so a stale read is read again",
         "one stock item per sku holds every location's counters: one stock write per sku per change",
         "order documents and outboxes deflated with a preset dictionary of the OMS's vocabulary: every order write of the lifecycle fits one write unit",
         "a single conditional write wherever one item changes (intake without keys, payment, delivery); transactions only where stock moves with the order",
-        "the locations cached by reservation for 30 s (OMS_LOCATIONS_TTL_SECS) instead of a query per order",
+        "the locations cached by intake and reservation for 30 s (OMS_LOCATIONS_TTL_SECS) instead of a query per order",
         "SQS batches of 10 (receive, delete) and stream batches of up to 100 records",
     ] {
         println!("- {lever}");

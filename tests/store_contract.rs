@@ -3,7 +3,7 @@
 //! embedded store cannot drift from DynamoDB's semantics.
 
 use oms_app::repo::{Created, InventoryRepo, OrderRepo, SaveError, StockError};
-use oms_app::store::{Cond, Items, Key, StoreError, Value, Write};
+use oms_app::store::{Cond, Items, Key, Read, StoreError, Value, Write};
 use oms_aws::dynamo::{DynamoItems, create_table};
 use oms_domain::geo::GeoPoint;
 use oms_domain::ids::{IdempotencyKey, LocationId, OrderId, Quantity, Sku};
@@ -79,7 +79,7 @@ fn add(k: &Key, name: &str, d: i64, when: Vec<Cond>) -> Write {
 }
 async fn n_of(items: &dyn Items, k: &Key, name: &str) -> Option<i64> {
     items
-        .get(k)
+        .get(k, Read::Strong)
         .await
         .expect("get")
         .and_then(|a| a.get(name).and_then(Value::as_n))
@@ -132,7 +132,11 @@ async fn conditional_puts_and_deletes() {
             }])
             .await
             .expect(engine);
-        assert_eq!(items.get(&k).await.expect(engine), None, "{engine}");
+        assert_eq!(
+            items.get(&k, Read::Strong).await.expect(engine),
+            None,
+            "{engine}"
+        );
     }
 }
 
@@ -193,7 +197,11 @@ async fn updates_create_items_and_add_from_zero() {
             Err(StoreError::ConditionFailed { index: 0 }),
             "{engine}"
         );
-        let attrs = items.get(&k).await.expect(engine).expect("item");
+        let attrs = items
+            .get(&k, Read::Strong)
+            .await
+            .expect(engine)
+            .expect("item");
         assert_eq!(attrs.get("name"), Some(&Value::S("x".into())), "{engine}");
         assert_eq!(attrs.get("count"), Some(&Value::N(0)), "{engine}");
     }
@@ -216,8 +224,16 @@ async fn transactions_are_all_or_nothing_and_name_the_failed_write() {
             Err(StoreError::ConditionFailed { index: 2 }),
             "{engine}"
         );
-        assert_eq!(items.get(&a).await.expect(engine), None, "{engine}");
-        assert_eq!(items.get(&b).await.expect(engine), None, "{engine}");
+        assert_eq!(
+            items.get(&a, Read::Strong).await.expect(engine),
+            None,
+            "{engine}"
+        );
+        assert_eq!(
+            items.get(&b, Read::Strong).await.expect(engine),
+            None,
+            "{engine}"
+        );
         assert_eq!(n_of(&*items, &c, "n").await, Some(1), "{engine}");
 
         let twice = items
@@ -325,13 +341,13 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
         };
         let mut first = new_order("ord_1", &[("A", 1)]);
         assert_eq!(
-            orders.create(&mut first, &[claim("f1")]).await,
+            orders.create(&mut first, &[claim("f1")], vec![]).await,
             Ok(Created::New),
             "{engine}"
         );
         let mut second = new_order("ord_2", &[("A", 1)]);
         let again = orders
-            .create(&mut second, &[claim("f1")])
+            .create(&mut second, &[claim("f1")], vec![])
             .await
             .expect(engine);
         assert_eq!(
@@ -343,7 +359,7 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
             }
         );
         let other = orders
-            .create(&mut second, &[claim("f2")])
+            .create(&mut second, &[claim("f2")], vec![])
             .await
             .expect(engine);
         assert!(
@@ -433,7 +449,7 @@ async fn stock_moves_keep_the_counters_consistent() {
 
         // 4 of 5 taken, split over both locations, with the order's save.
         let mut o = new_order("ord_s1", &[("A", 4)]);
-        orders.create(&mut o, &[]).await.expect(engine);
+        orders.create(&mut o, &[], vec![]).await.expect(engine);
         let out = o.reserve(&before, &cause()).expect("transition");
         orders
             .save(&mut o, InventoryRepo::writes(&out.stock))
@@ -443,7 +459,7 @@ async fn stock_moves_keep_the_counters_consistent() {
         // An order decided on the levels read before: its condition fails
         // and nothing of it is written.
         let mut late = new_order("ord_s2", &[("A", 2)]);
-        orders.create(&mut late, &[]).await.expect(engine);
+        orders.create(&mut late, &[], vec![]).await.expect(engine);
         let out = late.reserve(&before, &cause()).expect("transition");
         assert_eq!(
             orders

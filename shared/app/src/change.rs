@@ -12,7 +12,7 @@ use crate::Deps;
 use crate::inbound::BusEvent;
 use crate::ports::PublishError;
 use crate::repo::{InventoryRepo, SaveError};
-use crate::store::StoreError;
+use crate::store::{Read, StoreError};
 use oms_domain::ids::OrderId;
 use oms_domain::order::{Cause, Order, Outcome, Refusal};
 use std::future::Future;
@@ -95,18 +95,33 @@ where
     Dec: Fn(&mut Order, &Cause, P) -> Result<Outcome, E>,
 {
     let orders = deps.orders();
-    for _ in 0..ATTEMPTS {
-        let mut order = orders.get(order_id).await?.ok_or(ChangeError::NotFound)?;
+    // The first read may be stale (it costs half): whatever it leads to is
+    // either saved under its version — so it was the latest — or read
+    // again strongly: a save that finds a newer version, an order not
+    // found yet, a refusal by a version that may be behind.
+    for attempt in 0..ATTEMPTS {
+        let fresh = attempt > 0;
+        let read = if fresh { Read::Strong } else { Read::Eventual };
+        let Some(mut order) = orders.read(order_id, read).await? else {
+            if fresh {
+                return Err(ChangeError::NotFound);
+            }
+            continue;
+        };
         let input = prepare(&order).await?;
         let cause = deps.cause(actor, trigger);
-        let outcome = decide(&mut order, &cause, input).map_err(ChangeError::Denied)?;
+        let outcome = match decide(&mut order, &cause, input) {
+            Ok(outcome) => outcome,
+            Err(_) if !fresh => continue,
+            Err(why) => return Err(ChangeError::Denied(why)),
+        };
         match orders
             .save(&mut order, InventoryRepo::writes(&outcome.stock))
             .await
         {
             Ok(()) => return Ok(order),
             Err(SaveError::Stale) => continue,
-            Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry => continue,
+            Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry || !fresh => continue,
             Err(SaveError::Condition(index)) => return Err(ChangeError::StockShort { index }),
             Err(SaveError::Store(e)) => return Err(e.into()),
         }

@@ -114,9 +114,14 @@ pub enum Delivery {
     Publish(DomainEvent),
 }
 
-/// Every delivery of these events, in order.
+/// Every delivery of the events of one commit, in order.
 pub fn route(events: &[DomainEvent], publish: &Publish) -> Vec<Delivery> {
     let mut out = Vec::new();
+    let done = |s: &&crate::wiring::Subscription| {
+        s.done_with
+            .iter()
+            .any(|d| events.iter().any(|e| e.type_name() == *d))
+    };
     for e in events {
         let t = e.type_name();
         if let EventData::PaymentWindowExpired { due_at } = &e.data {
@@ -132,6 +137,7 @@ pub fn route(events: &[DomainEvent], publish: &Publish) -> Vec<Delivery> {
         for s in SUBSCRIPTIONS
             .iter()
             .filter(|s| s.is_internal() && s.matches(OMS_SOURCE, t))
+            .filter(|s| !done(s))
         {
             out.push(Delivery::Queue {
                 queue: s.queue,
@@ -167,10 +173,10 @@ impl Relay {
     /// failure the caller sends them all again, and consumers recognise
     /// the event ids they have seen.
     pub async fn forward(&self, packed: &[Value]) -> Result<usize, PublishError> {
-        let mut events = Vec::new();
+        let mut deliveries = Vec::new();
         for p in packed {
             match unpack::<Vec<DomainEvent>>(p, "outbox") {
-                Ok(e) => events.extend(e),
+                Ok(events) => deliveries.extend(route(&events, &self.publish)),
                 // A damaged outbox cannot get better by retrying.
                 Err(e) => tracing::error!(error = %e, "an outbox that cannot be read; skipped"),
             }
@@ -178,7 +184,7 @@ impl Relay {
         let now = self.clock.now();
         let mut by_queue: BTreeMap<&str, Vec<QueueMessage>> = BTreeMap::new();
         let mut published = Vec::new();
-        for d in route(&events, &self.publish) {
+        for d in deliveries {
             let (queue, event, delay_secs) = match d {
                 Delivery::Queue { queue, event } => (queue, event, 0),
                 Delivery::Timer { queue, due, event } => {
@@ -255,6 +261,55 @@ mod tests {
             [Delivery::Publish(_)]
         ));
         assert_eq!(Publish::parse(""), Publish::default());
+    }
+
+    #[test]
+    fn order_placed_goes_to_reservation_unless_its_commit_reserved_it() {
+        let sample: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../events/order-intake/post-orders.json"
+        ))
+        .unwrap();
+        let body = sample["body"].as_str().unwrap();
+        let new = || {
+            serde_json::from_str::<oms_domain::validation::PlaceOrderRequest>(body)
+                .unwrap()
+                .validate()
+                .unwrap()
+        };
+        let cause = oms_domain::order::Cause {
+            actor: "test".into(),
+            trigger: "t".into(),
+            at: Timestamp::from_millis(1),
+        };
+        let id = OrderId::parse("ord_1").unwrap();
+        let to_reservation = |events: &[DomainEvent]| {
+            route(events, &Publish::default())
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d,
+                        Delivery::Queue {
+                            queue: "reservation",
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        let (_, placed) = oms_domain::order::Order::place(id.clone(), new(), None, &cause);
+        assert_eq!(to_reservation(&placed.events), 1);
+        // No stock anywhere: rejected in the same commit.
+        let none = oms_domain::routing::Availability::new(&[], Default::default());
+        let (order, rejected) =
+            oms_domain::order::Order::place_and_reserve(id, new(), None, &none, &cause);
+        assert_eq!(order.status.as_str(), "REJECTED");
+        assert!(
+            rejected
+                .events
+                .iter()
+                .any(|e| e.type_name() == "OrderPlaced")
+        );
+        assert_eq!(to_reservation(&rejected.events), 0);
     }
 
     #[test]

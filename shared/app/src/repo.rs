@@ -25,7 +25,7 @@
 //! order's change and its stock moves as one transaction with a condition
 //! per stock item.
 
-use crate::store::{Attrs, Cond, Items, Key, StoreError, Value, Write};
+use crate::store::{Attrs, Cond, Items, Key, Read, StoreError, Value, Write};
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{
@@ -155,6 +155,8 @@ impl SkuStock {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
     New,
+    /// A condition of the extra (stock) writes failed: nothing was written.
+    StockShort,
     /// A claim was already taken by this order.
     Existing {
         order_id: OrderId,
@@ -186,8 +188,16 @@ impl OrderRepo {
         Self { items }
     }
 
+    /// The order as last committed.
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let Some(attrs) = self.items.get(&order_key(id)).await? else {
+        self.read(id, Read::Strong).await
+    }
+
+    /// The order, read as fresh as `read` says: an eventual read may be an
+    /// older version (or none, for an order just placed) — for decisions
+    /// saved under the version read, which then fail and are read again.
+    pub async fn read(&self, id: &OrderId, read: Read) -> Result<Option<Order>, StoreError> {
+        let Some(attrs) = self.items.get(&order_key(id), read).await? else {
             return Ok(None);
         };
         let mut order: Order = doc(&attrs, "order")?;
@@ -213,9 +223,16 @@ impl OrderRepo {
         }
     }
 
-    /// Stores a new order together with its claims, atomically: either the
-    /// order and every claim are written, or a claim was taken and nothing is.
-    pub async fn create(&self, order: &mut Order, claims: &[Claim]) -> Result<Created, StoreError> {
+    /// Stores a new order together with its claims and `extra` writes (the
+    /// stock moves of a reservation made on placement), atomically: either
+    /// all are written, or a claim was taken or a stock condition failed and
+    /// nothing is.
+    pub async fn create(
+        &self,
+        order: &mut Order,
+        claims: &[Claim],
+        extra: Vec<Write>,
+    ) -> Result<Created, StoreError> {
         order.version = 1;
         let mut writes = vec![Self::put(order, vec![Cond::NotExists])];
         for c in claims {
@@ -231,13 +248,17 @@ impl OrderRepo {
                 when: vec![Cond::NotExists],
             });
         }
+        writes.extend(extra);
         match self.items.write(writes).await {
             Ok(()) => Ok(Created::New),
+            Err(StoreError::ConditionFailed { index }) if index > claims.len() => {
+                Ok(Created::StockShort)
+            }
             Err(StoreError::ConditionFailed { index }) if index >= 1 => {
                 let claim = &claims[index - 1];
                 let taken = self
                     .items
-                    .get(&claim_key(&claim.kind))
+                    .get(&claim_key(&claim.kind), Read::Strong)
                     .await?
                     .ok_or_else(|| StoreError::Unavailable("claim vanished; retry".into()))?;
                 let order_id = taken
@@ -308,7 +329,7 @@ impl InventoryRepo {
     /// Creates or replaces a location; `true` when it is new.
     pub async fn put_location(&self, loc: &Location) -> Result<bool, StoreError> {
         let key = Key::new(LOCATIONS_PK, loc.location_id.as_str());
-        let existed = self.items.get(&key).await?.is_some();
+        let existed = self.items.get(&key, Read::Strong).await?.is_some();
         let mut attrs = Attrs::new();
         attrs.insert("doc".into(), to_doc(loc));
         self.items
@@ -331,7 +352,11 @@ impl InventoryRepo {
     }
 
     pub async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
-        match self.items.get(&Key::new(LOCATIONS_PK, id.as_str())).await? {
+        match self
+            .items
+            .get(&Key::new(LOCATIONS_PK, id.as_str()), Read::Strong)
+            .await?
+        {
             Some(a) => Ok(Some(doc(&a, "location")?)),
             None => Ok(None),
         }
@@ -341,7 +366,7 @@ impl InventoryRepo {
     async fn stock(&self, sku: &Sku) -> Result<SkuStock, StoreError> {
         let first = self
             .items
-            .get(&stock_key(sku, 0))
+            .get(&stock_key(sku, 0), Read::Strong)
             .await?
             .unwrap_or_default();
         let count = first
@@ -354,7 +379,7 @@ impl InventoryRepo {
         for i in 1..count {
             let attrs = self
                 .items
-                .get(&stock_key(sku, i))
+                .get(&stock_key(sku, i), Read::Strong)
                 .await?
                 .unwrap_or_default();
             shards.push(shard_of(&attrs));

@@ -126,9 +126,22 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// How fresh a read must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The latest committed version (DynamoDB's strongly consistent read).
+    Strong,
+    /// Possibly an older version, or nothing for an item just created, at
+    /// half the price on DynamoDB. For reads whose decision is committed
+    /// under a condition on the version read (a stale read then fails its
+    /// condition and is read again, strongly). The embedded engine always
+    /// reads the latest.
+    Eventual,
+}
+
 #[async_trait::async_trait]
 pub trait Items: Send + Sync {
-    async fn get(&self, key: &Key) -> Result<Option<Attrs>, StoreError>;
+    async fn get(&self, key: &Key, read: Read) -> Result<Option<Attrs>, StoreError>;
     /// Every item of a partition, in sort-key order.
     async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError>;
     /// Commits every write or none.

@@ -153,6 +153,10 @@ pub struct Subscription {
     /// Timers the OMS sends straight to this queue (an SQS delay message),
     /// never through the bus: nobody who can put events can forge them.
     pub timers: &'static [&'static str],
+    /// The step was already taken in the commit that made the event when
+    /// that commit also carries one of these: the event is not delivered
+    /// here (intake reserves an order as it places it when it can).
+    pub done_with: &'static [&'static str],
 }
 
 pub const SUBSCRIPTIONS: &[Subscription] = &[
@@ -162,6 +166,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[OMS_SOURCE],
         detail_types: &["OrderPlaced"],
         timers: &[],
+        done_with: &["InventoryReserved", "OrderRejected"],
     },
     Subscription {
         queue: "payment",
@@ -169,6 +174,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[],
         detail_types: &["PaymentConfirmed", "PaymentFailed"],
         timers: &["PaymentWindowExpired"],
+        done_with: &[],
     },
     Subscription {
         queue: "shipment",
@@ -176,6 +182,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[],
         detail_types: &["ShipmentStatusChanged", "CancellationResponse"],
         timers: &[],
+        done_with: &[],
     },
     Subscription {
         queue: "returns",
@@ -183,6 +190,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[],
         detail_types: &["ReturnReceived"],
         timers: &[],
+        done_with: &[],
     },
     Subscription {
         queue: "notifications",
@@ -190,6 +198,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         sources: &[OMS_SOURCE],
         detail_types: &["CustomerNotificationRequested"],
         timers: &[],
+        done_with: &[],
     },
 ];
 

@@ -4,12 +4,13 @@
 //! write unit per KB); several are one `TransactWriteItems` (two units per
 //! KB), used only where atomicity across items is the point. Conditional
 //! failures are read from the typed errors and the per-item cancellation
-//! reasons, never from messages. Reads are strongly consistent.
+//! reasons, never from messages. Reads are strongly consistent unless the caller says
+//! [`Read::Eventual`]; queries always are.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use oms_app::store::{Attrs, Cond, Items, Key, StoreError, Value, Write, check_batch};
+use oms_app::store::{Attrs, Cond, Items, Key, Read, StoreError, Value, Write, check_batch};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -405,13 +406,13 @@ impl DynamoItems {
 
 #[async_trait::async_trait]
 impl Items for DynamoItems {
-    async fn get(&self, key: &Key) -> Result<Option<Attrs>, StoreError> {
+    async fn get(&self, key: &Key, read: Read) -> Result<Option<Attrs>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
-            .consistent_read(true)
+            .consistent_read(read == Read::Strong)
             .send()
             .await
             .map_err(sdk_error)?;

@@ -20,10 +20,11 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
     ];
     match f {
         Function::Notifications | Function::Relay => &[],
-        Function::OrderIntake | Function::Payment | Function::Shipment | Function::Returns => {
-            ORDERS
+        Function::Payment | Function::Shipment | Function::Returns => ORDERS,
+        // Intake reserves as it places: it reads the locations.
+        Function::OrderIntake | Function::Reservation | Function::Inventory => {
+            ORDERS_AND_STOCK_QUERIES
         }
-        Function::Reservation | Function::Inventory => ORDERS_AND_STOCK_QUERIES,
     }
 }
 

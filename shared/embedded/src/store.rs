@@ -16,7 +16,9 @@
 //! with it — what DynamoDB Streams, the relay function and SQS do together
 //! on AWS.
 
-use oms_app::store::{Attrs, Items, Key, StoreError, Write, apply, check_batch, conditions_hold};
+use oms_app::store::{
+    Attrs, Items, Key, Read, StoreError, Write, apply, check_batch, conditions_hold,
+};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -536,7 +538,7 @@ fn apply_commit(
 
 #[async_trait::async_trait]
 impl Items for EmbeddedItems {
-    async fn get(&self, key: &Key) -> Result<Option<Attrs>, StoreError> {
+    async fn get(&self, key: &Key, _read: Read) -> Result<Option<Attrs>, StoreError> {
         let tx = self.db.begin_read().map_err(io)?;
         let table = tx.open_table(ITEMS).map_err(io)?;
         match table.get(encode_key(key).as_str()).map_err(io)? {

@@ -1,16 +1,21 @@
 //! Order intake: placing an order (validated, deduplicated by its claims,
-//! stored with them and with its events — `OrderPlaced`, the payment
+//! reserved and routed from the stock it reads — see
+//! [`crate::services::reservation`] — and stored with its claims, its stock
+//! moves and its events — `OrderPlaced`, the reservation's, the payment
 //! window's timer — in one commit), reading one, cancelling one, releasing
-//! one from a hold.
+//! one from a hold. When the stock cannot be read, or keeps moving under
+//! the order, the order is stored `PLACED` and the reservation step
+//! reserves it from its `OrderPlaced`.
 
 use crate::Deps;
 use crate::change::{ChangeError, change_order};
-use crate::repo::Created;
+use crate::repo::{Created, InventoryRepo};
 use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
-use oms_domain::ids::{IdempotencyKey, OrderId};
+use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
 use oms_domain::order::{CancelCode, CancelError, Order, TransitionError};
+use oms_domain::routing::Availability;
 use oms_domain::validation::{FieldError, PlaceOrderRequest};
 use tracing::instrument;
 
@@ -65,18 +70,56 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
         &request.trigger,
     );
     let due = now.plus_millis(deps.config.payment_window_ms);
-    let (mut order, placed) = Order::place(deps.ids.order_id(), new, Some(due), &cause);
-    tracing::Span::current().record("order_id", tracing::field::display(&order.order_id));
-    match deps.orders().create(&mut order, &claims).await? {
-        Created::New => {
-            tracing::info!(events = placed.events.len(), "order placed");
+    let order_id = deps.ids.order_id();
+    tracing::Span::current().record("order_id", tracing::field::display(&order_id));
+    let mut skus: Vec<Sku> = new.lines.iter().map(|l| l.sku.clone()).collect();
+    skus.sort();
+    skus.dedup();
+    // Reserved in the commit that stores it when the stock can be read and
+    // holds still; otherwise stored `PLACED`, and the reservation step
+    // reserves it from its `OrderPlaced`.
+    let mut attempts = 0;
+    let created = loop {
+        attempts += 1;
+        let stock = if attempts <= PLACEMENT_ATTEMPTS {
+            match availability(deps, &skus).await {
+                Ok(stock) => Some(stock),
+                Err(e) => {
+                    tracing::warn!(error = %e, "stock not read; reserved after placement");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (mut order, outcome) = match &stock {
+            Some(stock) => {
+                Order::place_and_reserve(order_id.clone(), new.clone(), Some(due), stock, &cause)
+            }
+            None => Order::place(order_id.clone(), new.clone(), Some(due), &cause),
+        };
+        let writes = InventoryRepo::writes(&outcome.stock);
+        match deps.orders().create(&mut order, &claims, writes).await? {
+            // The stock moved since it was read: read it again.
+            Created::StockShort => continue,
+            Created::New => break (order, Created::New),
+            existing => break (order, existing),
+        }
+    };
+    match created {
+        (order, Created::New) => {
+            tracing::info!(status = %order.status, "order placed");
             Ok(Placed::New(order))
         }
-        Created::Existing {
-            order_id,
-            same_request: true,
-            kind,
-        } => {
+        (_, Created::StockShort) => Err(PlaceError::Unavailable("stock kept changing".into())),
+        (
+            _,
+            Created::Existing {
+                order_id,
+                same_request: true,
+                kind,
+            },
+        ) => {
             let existing = deps
                 .orders()
                 .get(&order_id)
@@ -88,8 +131,19 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
             }
             Ok(Placed::Replayed(existing))
         }
-        Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
+        (_, Created::Existing { order_id, kind, .. }) => {
+            Err(PlaceError::Conflict { kind, order_id })
+        }
     }
+}
+
+/// Reads of the stock for a reservation on placement before the order is
+/// stored without one.
+const PLACEMENT_ATTEMPTS: usize = 3;
+
+async fn availability(deps: &Deps, skus: &[Sku]) -> Result<Availability, StoreError> {
+    let locations = deps.locations().await?;
+    deps.inventory().availability(skus, &locations).await
 }
 
 /// The order, if it exists for this caller.

@@ -1,5 +1,7 @@
-//! Reservation: on `OrderPlaced`, the order is reserved *and* routed in one
-//! atomic commit. The domain chooses the location(s) that will ship it
+//! Reservation: the order is reserved *and* routed in one atomic commit —
+//! by intake as it places the order, or here, on `OrderPlaced`, for an
+//! order intake stored `PLACED` (its stock could not be read or kept
+//! moving). The domain chooses the location(s) that will ship it
 //! from what each has free (`oms_domain::routing`: one location that ships
 //! everything, nearest; else the fewest, then the shortest distance) and
 //! the units are taken there, each on the condition that its stock item

@@ -288,6 +288,34 @@ impl Order {
         payment_due_at: Option<Timestamp>,
         cause: &Cause,
     ) -> (Order, Outcome) {
+        let (mut order, change) = Self::placing(id, new, payment_due_at, cause);
+        let outcome = change.finish(&mut order);
+        (order, outcome)
+    }
+
+    /// Places a new order and reserves it in the same change, for intake
+    /// that reads the stock before it stores the order: `→ PLACED →
+    /// RESERVED → ROUTED` (or `→ REJECTED`), with the events — and event
+    /// ids — that [`Order::place`] then [`Order::reserve`] would make.
+    pub fn place_and_reserve(
+        id: OrderId,
+        new: NewOrder,
+        payment_due_at: Option<Timestamp>,
+        stock: &Availability,
+        cause: &Cause,
+    ) -> (Order, Outcome) {
+        let (mut order, mut change) = Self::placing(id, new, payment_due_at, cause);
+        order.reserve_into(&mut change, stock, cause);
+        let outcome = change.finish(&mut order);
+        (order, outcome)
+    }
+
+    fn placing(
+        id: OrderId,
+        new: NewOrder,
+        payment_due_at: Option<Timestamp>,
+        cause: &Cause,
+    ) -> (Order, Change) {
         let mut order = Order {
             order_id: id,
             status: OrderStatus::Placed,
@@ -328,8 +356,7 @@ impl Order {
                 data: EventData::PaymentWindowExpired { due_at },
             });
         }
-        let outcome = change.finish(&mut order);
-        (order, outcome)
+        (order, change)
     }
 
     /// `PLACED → RESERVED → ROUTED`, in one change: the locations that will
@@ -345,6 +372,13 @@ impl Order {
         cause: &Cause,
     ) -> Result<Outcome, TransitionError> {
         self.require(&[OrderStatus::Placed], "reserve")?;
+        let mut change = Change::new(None);
+        self.reserve_into(&mut change, stock, cause);
+        Ok(change.finish(self))
+    }
+
+    /// The steps of [`Order::reserve`] on a `PLACED` order, added to `change`.
+    fn reserve_into(&mut self, change: &mut Change, stock: &Availability, cause: &Cause) {
         let demand = self.demand();
         let short: Vec<Sku> = demand
             .iter()
@@ -352,7 +386,7 @@ impl Order {
             .map(|l| l.sku.clone())
             .collect();
         if !short.is_empty() {
-            return self.reject_for_stock(short, cause);
+            return self.reject_for_stock(change, short, cause);
         }
         let country = self.ship_to.country.as_str();
         let eligible: Vec<Candidate> = stock
@@ -375,6 +409,7 @@ impl Order {
                     (RejectReason::Unroutable, e.to_string())
                 };
                 return self.reject(
+                    change,
                     Rejection {
                         reason,
                         detail,
@@ -390,9 +425,13 @@ impl Order {
         else {
             // Availability's totals are the sums of its shards: unreachable,
             // and still not a reason to take what is not there.
-            return self.reject_for_stock(demand.into_iter().map(|l| l.sku).collect(), cause);
+            return self.reject_for_stock(
+                change,
+                demand.into_iter().map(|l| l.sku).collect(),
+                cause,
+            );
         };
-        let mut change = Change::new(Some(StockMove::Allocate(allocations.clone())));
+        change.add_stock(StockMove::Allocate(allocations.clone()));
         self.status = OrderStatus::Reserved;
         self.holds_stock = true;
         change.step(
@@ -402,14 +441,14 @@ impl Order {
             None,
             vec![EventData::InventoryReserved { lines: demand }],
         );
-        self.routed(&mut change, allocations, plan.reason, cause);
-        Ok(change.finish(self))
+        self.routed(change, allocations, plan.reason, cause);
     }
 
     /// `PLACED → REJECTED`.
-    fn reject(&mut self, rejection: Rejection, cause: &Cause) -> Result<Outcome, TransitionError> {
-        self.require(&[OrderStatus::Placed], "reject")?;
-        let mut change = Change::new(self.release_stock());
+    fn reject(&mut self, change: &mut Change, rejection: Rejection, cause: &Cause) {
+        if let Some(m) = self.release_stock() {
+            change.add_stock(m);
+        }
         let mut events = Vec::new();
         if rejection.reason == RejectReason::InsufficientStock {
             events.push(EventData::InventoryShort {
@@ -431,7 +470,6 @@ impl Order {
         let refund_id = format!("reject-{}", self.history.len());
         events.extend(self.refund_rest(&refund_id, RefundReason::OrderRejected, &detail));
         change.step(self, "OrderRejected", cause, Some(detail), events);
-        Ok(change.finish(self))
     }
 
     /// `RESERVED → ROUTED`: the quantities now sit on these locations. An
@@ -464,13 +502,10 @@ impl Order {
     }
 
     /// `PLACED → REJECTED` because the network cannot cover `short`.
-    fn reject_for_stock(
-        &mut self,
-        short: Vec<Sku>,
-        cause: &Cause,
-    ) -> Result<Outcome, TransitionError> {
+    fn reject_for_stock(&mut self, change: &mut Change, short: Vec<Sku>, cause: &Cause) {
         let listed: Vec<String> = short.iter().map(ToString::to_string).collect();
         self.reject(
+            change,
             Rejection {
                 reason: RejectReason::InsufficientStock,
                 detail: format!("not enough stock for {}", listed.join(", ")),

@@ -732,3 +732,32 @@ fn a_split_stock_is_drawn_from_the_home_shard_then_the_fullest() {
     // Shipping and cancelling give each unit back to its own shard.
     assert_eq!(o.allocations, *taken);
 }
+
+#[test]
+fn placing_and_reserving_in_one_change_is_the_two_steps_in_one_commit() {
+    for levels in [
+        &[("A", "wh", 3), ("B", "st", 1)][..],
+        &[("A", "wh", 1), ("B", "st", 1)][..],
+    ] {
+        let new = || sample_new_order(&[("A", 2), ("B", 1), ("A", 1)]);
+        let id = OrderId::parse("ord_1").unwrap();
+        let (mut two, placed) = Order::place(id.clone(), new(), Some(Timestamp(1000)), &cause(1));
+        let reserved = two.reserve(&stock(levels), &cause(1)).unwrap();
+        let (one, outcome) =
+            Order::place_and_reserve(id, new(), Some(Timestamp(1000)), &stock(levels), &cause(1));
+        let ids = |events: &[DomainEvent]| -> Vec<(String, &'static str)> {
+            events
+                .iter()
+                .map(|e| (e.event_id.clone(), e.type_name()))
+                .collect()
+        };
+        let mut both = placed.events.clone();
+        both.extend(reserved.events.clone());
+        assert_eq!(ids(&outcome.events), ids(&both));
+        assert_eq!(one.outbox, outcome.events);
+        assert_eq!(outcome.stock, reserved.stock);
+        assert_eq!(one.status, two.status);
+        assert_eq!(one.history, two.history);
+        assert_eq!(one.allocations, two.allocations);
+    }
+}
