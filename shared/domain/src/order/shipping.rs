@@ -40,7 +40,8 @@ pub struct Shipment {
 }
 
 impl Shipment {
-    fn has_shipped(&self) -> bool {
+    /// The units left the location (their stock was consumed).
+    pub fn has_shipped(&self) -> bool {
         matches!(
             self.status,
             ShipmentStatus::Shipped | ShipmentStatus::Delivered
