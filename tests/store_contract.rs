@@ -565,6 +565,41 @@ async fn stock_moves_keep_the_counters_consistent() {
             Some(&vec![1, 1, 0]),
             "{engine}: l1's 2 units over 3 shards"
         );
+        // An order sees first only its home shard (one read), and says so;
+        // the shard count is learnt from shard 0 or taken as known.
+        let order = OrderId::parse("ord_seen").unwrap();
+        let home = oms_domain::inventory::home_shard(&order, &sku, 3);
+        for known in [None, Some(3)] {
+            let seen = inv
+                .availability_seen_by(&order, std::slice::from_ref(&sku), &locations, |_| known)
+                .await
+                .expect(engine);
+            let mut want = vec![0, 0, 0];
+            want[home] = [1, 1, 0][home];
+            assert_eq!(
+                (
+                    seen.stock.shards().get(&(sku.clone(), l1.clone())),
+                    seen.partial
+                ),
+                (Some(&want), true),
+                "{engine}: known {known:?}"
+            );
+            assert_eq!(seen.split, vec![(sku.clone(), 3)], "{engine}");
+        }
+        let whole = Sku::parse("WHOLE").unwrap();
+        inv.set_on_hand(&whole, &l1, 4).await.expect(engine);
+        let seen = inv
+            .availability_seen_by(&order, std::slice::from_ref(&whole), &locations, |_| None)
+            .await
+            .expect(engine);
+        assert_eq!(
+            (
+                seen.stock.shards().get(&(whole.clone(), l1.clone())),
+                seen.partial
+            ),
+            (Some(&vec![4]), false),
+            "{engine}: a sku in one shard is seen whole"
+        );
         inv.set_on_hand(&sku, &l1, 5).await.expect(engine);
         let view = inv.levels(&sku).await.expect(engine);
         assert_eq!(at(&view, "l1"), Some((5, 0, 5)), "{engine}");

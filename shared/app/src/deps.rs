@@ -6,9 +6,11 @@ use crate::ports::{Clock, IdGenerator, NoScheduler, Scheduler, SystemClock, Uuid
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
 use crate::store::StoreError;
+use oms_domain::ids::Sku;
 use oms_domain::inventory::Location;
 use oms_domain::order::Cause;
 use oms_domain::time::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A service's ports. Events are not published by the services: they are
@@ -23,6 +25,8 @@ pub struct Deps {
     pub config: Config,
     /// The locations as last read, shared by every clone of these ports.
     locations: Arc<std::sync::Mutex<Option<LocationsRead>>>,
+    /// The shard counts of split skus (hot ones, few), as last read.
+    shard_counts: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, u16)>>>,
 }
 
 /// The locations, and when they were read.
@@ -39,6 +43,7 @@ impl Deps {
             scheduler: Arc::new(NoScheduler),
             config: Config::from_env(),
             locations: Arc::default(),
+            shard_counts: Arc::default(),
         }
     }
 
@@ -77,6 +82,28 @@ impl Deps {
     pub fn locations_changed(&self) {
         if let Ok(mut cached) = self.locations.lock() {
             *cached = None;
+        }
+    }
+
+    /// How many shards a split sku has, if read less than
+    /// `config.locations_ttl_ms` ago (shards are only ever added: a count
+    /// that is behind names shards that exist).
+    pub fn known_shards(&self, sku: &Sku) -> Option<u16> {
+        let now = self.clock.now().millis();
+        let counts = self.shard_counts.lock().ok()?;
+        counts
+            .get(sku)
+            .filter(|(at, _)| now.saturating_sub(at.millis()) < self.config.locations_ttl_ms)
+            .map(|(_, n)| *n)
+    }
+
+    /// Remembers shard counts read.
+    pub fn learn_shards(&self, split: &[(Sku, u16)]) {
+        let now = self.clock.now();
+        if let Ok(mut counts) = self.shard_counts.lock() {
+            for (sku, n) in split {
+                counts.insert(sku.clone(), (now, *n));
+            }
         }
     }
 

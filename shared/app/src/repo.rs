@@ -301,6 +301,16 @@ impl OrderRepo {
     }
 }
 
+/// The stock as one order sees it first ([`InventoryRepo::availability_seen_by`]).
+pub struct SeenBy {
+    pub stock: Availability,
+    /// Some sku was seen in part (one of its shards): a decision that
+    /// finds too little must be made again over the whole stock.
+    pub partial: bool,
+    /// The shard counts of the split skus seen.
+    pub split: Vec<(Sku, u16)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StockError {
     #[error("location {0} is not registered")]
@@ -432,6 +442,67 @@ impl InventoryRepo {
             }
         }
         Ok(Availability::new(locations, free))
+    }
+
+    /// What one order sees first of the stock of `skus`: of a sku split in
+    /// shards, only the shard the order draws from first (its home shard),
+    /// the others counted as empty — a view that may under-state what is
+    /// free, never over-state it, at one read per sku however many shards
+    /// it has, so that a hot sku's reads spread over its shards as its
+    /// writes do. `known` gives shard counts already known; a sku not in it
+    /// is read at shard 0, which tells its count (and is the whole stock of
+    /// a sku in one shard).
+    pub async fn availability_seen_by(
+        &self,
+        order: &OrderId,
+        skus: &[Sku],
+        locations: &[Location],
+        known: impl Fn(&Sku) -> Option<u16>,
+    ) -> Result<SeenBy, StoreError> {
+        let mut free = ShardFree::new();
+        let mut partial = false;
+        let mut split = Vec::new();
+        for sku in skus {
+            let (count, first) = match known(sku) {
+                Some(count) if count > 1 => (count, None),
+                _ => {
+                    let first = self
+                        .items
+                        .get(&stock_key(sku, 0), Read::Strong)
+                        .await?
+                        .unwrap_or_default();
+                    let count = first
+                        .get(SHARDS_ATTR)
+                        .and_then(Value::as_n)
+                        .unwrap_or(1)
+                        .clamp(1, i64::from(MAX_SHARDS)) as u16;
+                    (count, Some(first))
+                }
+            };
+            let home = oms_domain::inventory::home_shard(order, sku, usize::from(count));
+            let attrs = match first {
+                Some(first) if home == 0 => first,
+                _ => self
+                    .items
+                    .get(&stock_key(sku, home as u16), Read::Strong)
+                    .await?
+                    .unwrap_or_default(),
+            };
+            if count > 1 {
+                partial = true;
+                split.push((sku.clone(), count));
+            }
+            for (loc, (available, _)) in shard_of(&attrs) {
+                let mut per_shard = vec![0; usize::from(count)];
+                per_shard[home] = available;
+                free.insert((sku.clone(), loc), per_shard);
+            }
+        }
+        Ok(SeenBy {
+            stock: Availability::new(locations, free),
+            partial,
+            split,
+        })
     }
 
     /// Sets the units on hand of a sku at a location: what is available

@@ -10,11 +10,12 @@
 use crate::Deps;
 use crate::change::{ChangeError, change_order};
 use crate::repo::{Created, InventoryRepo};
+use crate::services::reservation::{stock_seen_by, whole_stock};
 use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
 use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
-use oms_domain::order::{CancelCode, CancelError, Order, TransitionError};
+use oms_domain::order::{CancelCode, CancelError, Order, OrderStatus, TransitionError};
 use oms_domain::routing::Availability;
 use oms_domain::validation::{FieldError, PlaceOrderRequest};
 use tracing::instrument;
@@ -81,9 +82,15 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
     let mut attempts = 0;
     let created = loop {
         attempts += 1;
-        let stock = if attempts <= PLACEMENT_ATTEMPTS {
-            match availability(deps, &skus).await {
-                Ok(stock) => Some(stock),
+        let placing = |stock: Option<&Availability>| match stock {
+            Some(stock) => {
+                Order::place_and_reserve(order_id.clone(), new.clone(), Some(due), stock, &cause)
+            }
+            None => Order::place(order_id.clone(), new.clone(), Some(due), &cause),
+        };
+        let seen = if attempts <= PLACEMENT_ATTEMPTS {
+            match stock_seen_by(deps, &order_id, &skus).await {
+                Ok(seen) => Some(seen),
                 Err(e) => {
                     tracing::warn!(error = %e, "stock not read; reserved after placement");
                     None
@@ -92,12 +99,18 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
         } else {
             None
         };
-        let (mut order, outcome) = match &stock {
-            Some(stock) => {
-                Order::place_and_reserve(order_id.clone(), new.clone(), Some(due), stock, &cause)
+        let (mut order, mut outcome) = placing(seen.as_ref().map(|s| &s.stock));
+        if seen.as_ref().is_some_and(|s| s.partial) && order.status == OrderStatus::Rejected {
+            // Too little in the order's shards of a split sku: decide over
+            // the whole stock.
+            match whole_stock(deps, &skus).await {
+                Ok(stock) => (order, outcome) = placing(Some(&stock)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "stock not read; reserved after placement");
+                    (order, outcome) = placing(None);
+                }
             }
-            None => Order::place(order_id.clone(), new.clone(), Some(due), &cause),
-        };
+        }
         let writes = InventoryRepo::writes(&outcome.stock);
         match deps.orders().create(&mut order, &claims, writes).await? {
             // The stock moved since it was read: read it again.
@@ -140,11 +153,6 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
 /// Reads of the stock for a reservation on placement before the order is
 /// stored without one.
 const PLACEMENT_ATTEMPTS: usize = 3;
-
-async fn availability(deps: &Deps, skus: &[Sku]) -> Result<Availability, StoreError> {
-    let locations = deps.locations().await?;
-    deps.inventory().availability(skus, &locations).await
-}
 
 /// The order, if it exists for this caller.
 #[instrument(skip(deps, caller))]

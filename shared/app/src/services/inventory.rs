@@ -43,5 +43,7 @@ pub async fn set_on_hand(
 /// `oms_domain::inventory`): its orders then commit on different items.
 #[instrument(skip(deps))]
 pub async fn split(deps: &Deps, sku: &Sku, shards: u16) -> Result<StockView, StockError> {
-    deps.inventory().split(sku, shards).await
+    let view = deps.inventory().split(sku, shards).await?;
+    deps.learn_shards(&[(sku.clone(), view.shards)]);
+    Ok(view)
 }

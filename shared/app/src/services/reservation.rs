@@ -10,6 +10,12 @@
 //! cover, `NO_ELIGIBLE_LOCATION`, `UNROUTABLE`. Nothing is ever oversold,
 //! and an order never holds units that are not at a location.
 //!
+//! A hot sku split into shards is read one shard per order: the order's
+//! home shard (orders spread evenly over them), the others counted as
+//! empty, so that its reads spread as its writes do. A view that finds too
+//! little is never the last word: the rejection is decided again over every
+//! shard.
+//!
 //! Stock that moved between the read and the commit fails its condition:
 //! the levels are read again and the domain decides again. Exactly once on
 //! at-least-once delivery: the stock moves in the same commit as the
@@ -17,9 +23,13 @@
 //! `PLACED` and does nothing (its events were committed with the change).
 
 use crate::Deps;
-use crate::change::{OnStockShort, StepError, change_order_with, settle_step};
+use crate::change::{ChangeError, OnStockShort, StepError, change_order_with, settle_step};
 use crate::inbound::BusEvent;
+use crate::repo::SeenBy;
+use crate::store::StoreError;
 use oms_domain::ids::{OrderId, Sku};
+use oms_domain::order::{Order, OrderStatus, TransitionError};
+use oms_domain::routing::Availability;
 use tracing::instrument;
 
 const ACTOR: &str = "reservation";
@@ -32,24 +42,60 @@ pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), StepError> {
     }
 }
 
+/// Why a reservation was not decided.
+#[derive(Debug, thiserror::Error)]
+enum Undecided {
+    #[error(transparent)]
+    Refused(TransitionError),
+    /// Decided over part of a split sku's stock, the order would be
+    /// rejected: decide again over the whole.
+    #[error("decide again over the whole stock")]
+    WholeStockNeeded,
+}
+
 #[instrument(skip(deps))]
 pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), StepError> {
-    let reserved = change_order_with(
+    let skus = |order: &Order| -> Vec<Sku> { order.demand().into_iter().map(|l| l.sku).collect() };
+    let first = change_order_with(
         deps,
         order_id,
         ACTOR,
         trigger,
         OnStockShort::Retry,
         |order| {
-            let skus: Vec<Sku> = order.demand().into_iter().map(|l| l.sku).collect();
-            async move {
-                let locations = deps.locations().await?;
-                deps.inventory().availability(&skus, &locations).await
-            }
+            let skus = skus(order);
+            let id = order.order_id.clone();
+            async move { stock_seen_by(deps, &id, &skus).await }
         },
-        |order, cause, stock| order.reserve(&stock, cause),
+        |order, cause, seen: SeenBy| {
+            let outcome = order
+                .reserve(&seen.stock, cause)
+                .map_err(Undecided::Refused)?;
+            if seen.partial && order.status == OrderStatus::Rejected {
+                return Err(Undecided::WholeStockNeeded);
+            }
+            Ok(outcome)
+        },
     )
     .await;
+    let reserved = match first {
+        Err(ChangeError::Denied(Undecided::WholeStockNeeded)) => {
+            change_order_with(
+                deps,
+                order_id,
+                ACTOR,
+                trigger,
+                OnStockShort::Retry,
+                |order| {
+                    let skus = skus(order);
+                    async move { whole_stock(deps, &skus).await }
+                },
+                |order, cause, stock| order.reserve(&stock, cause).map_err(Undecided::Refused),
+            )
+            .await
+        }
+        other => other,
+    };
     match reserved {
         Ok(order) => {
             tracing::info!(status = %order.status, "reservation decided");
@@ -57,4 +103,28 @@ pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(
         }
         Err(e) => settle_step(e),
     }
+}
+
+/// The stock an order is decided over first: as the order sees it, one
+/// read per sku (see [`crate::repo::InventoryRepo::availability_seen_by`]).
+/// When it is `partial`, a rejection over it is confirmed over
+/// [`whole_stock`].
+pub(crate) async fn stock_seen_by(
+    deps: &Deps,
+    order_id: &OrderId,
+    skus: &[Sku],
+) -> Result<SeenBy, StoreError> {
+    let locations = deps.locations().await?;
+    let seen = deps
+        .inventory()
+        .availability_seen_by(order_id, skus, &locations, |sku| deps.known_shards(sku))
+        .await?;
+    deps.learn_shards(&seen.split);
+    Ok(seen)
+}
+
+/// Every shard of every sku's stock.
+pub(crate) async fn whole_stock(deps: &Deps, skus: &[Sku]) -> Result<Availability, StoreError> {
+    let locations = deps.locations().await?;
+    deps.inventory().availability(skus, &locations).await
 }
