@@ -70,6 +70,28 @@ enum Command {
         #[arg(long, value_enum)]
         kind: KindArg,
     },
+    /// Send an event to the running OMS as a partner sends it: `PutEvents`
+    /// signed with that partner kind's key from --data-dir. Either a sample
+    /// (`--file events/partner/payment-confirmed.entries.json`, the kind
+    /// taken from its source) or `--kind`, `--detail-type` and `--detail`;
+    /// `--order-id` fills in the detail's `orderId`. Prints the answer.
+    PartnerEvent {
+        /// A `PutEvents` entries file (`[{"Source","DetailType","Detail"}]`).
+        #[arg(long, conflicts_with_all = ["kind", "detail_type", "detail"])]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, required_unless_present = "file")]
+        kind: Option<KindArg>,
+        #[arg(long, required_unless_present = "file")]
+        detail_type: Option<String>,
+        /// The event's detail, a JSON object.
+        #[arg(long, default_value = "{}")]
+        detail: String,
+        #[arg(long)]
+        order_id: Option<String>,
+        /// Where the OMS listens.
+        #[arg(long, env = "OMS_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -85,6 +107,15 @@ enum KindArg {
     Wms,
     Carrier,
     Marketplace,
+}
+
+fn partner_kind(kind: KindArg) -> PartnerKind {
+    match kind {
+        KindArg::Payments => PartnerKind::Payments,
+        KindArg::Wms => PartnerKind::Wms,
+        KindArg::Carrier => PartnerKind::Carrier,
+        KindArg::Marketplace => PartnerKind::Marketplace,
+    }
 }
 
 /// Runs the command line: `cargo run` at the root calls this.
@@ -123,12 +154,7 @@ pub async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::PartnerKey { kind }) => {
-            let kind = match kind {
-                KindArg::Payments => PartnerKind::Payments,
-                KindArg::Wms => PartnerKind::Wms,
-                KindArg::Carrier => PartnerKind::Carrier,
-                KindArg::Marketplace => PartnerKind::Marketplace,
-            };
+            let kind = partner_kind(kind);
             let keys = crate::partners::PartnerKeys::open(&cli.data_dir)?;
             let key = keys
                 .of(kind)
@@ -136,6 +162,42 @@ pub async fn main() -> anyhow::Result<()> {
             println!("AWS_ACCESS_KEY_ID={}", key.access_key_id);
             println!("AWS_SECRET_ACCESS_KEY={}", key.secret);
             Ok(())
+        }
+        Some(Command::PartnerEvent {
+            file,
+            kind,
+            detail_type,
+            detail,
+            order_id,
+            url,
+        }) => {
+            let entries = match file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let entries: Vec<serde_json::Value> =
+                        serde_json::from_str(&text).map_err(|e| {
+                            anyhow::anyhow!("{}: not an entries list: {e}", path.display())
+                        })?;
+                    entries
+                        .into_iter()
+                        .map(|e| {
+                            let field =
+                                |name: &str| e[name].as_str().unwrap_or_default().to_owned();
+                            (field("Source"), field("DetailType"), field("Detail"))
+                        })
+                        .collect()
+                }
+                None => {
+                    let kind = partner_kind(kind.unwrap_or(KindArg::Payments));
+                    vec![(
+                        kind.default_source(),
+                        detail_type.unwrap_or_default(),
+                        detail,
+                    )]
+                }
+            };
+            crate::partners::send(&cli.data_dir, &url, entries, order_id.as_deref()).await
         }
         None => serve(cli).await,
     }

@@ -1,0 +1,98 @@
+//! The README's quick start, verbatim: its second-terminal block runs
+//! against a freshly started `oms` (on a free port and a data directory of
+//! its own; `cargo run -q --` stands for the binary under test), and what
+//! it prints is exactly the `#=>` lines the README shows.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// The second `sh` block of the section `## Quick start`.
+fn quick_start() -> String {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("\n## Quick start\n")
+        .nth(1)
+        .expect("a Quick start section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .split("```sh\n")
+        .nth(2)
+        .and_then(|b| b.split("\n```").next())
+        .expect("the quick start's second sh block")
+        .to_owned()
+}
+
+#[test]
+fn the_quick_start_runs_verbatim_and_prints_what_it_shows() {
+    let block = quick_start();
+    let expected: Vec<&str> = block
+        .lines()
+        .filter_map(|l| l.strip_prefix("#=> "))
+        .collect();
+    assert!(expected.len() >= 5, "the block shows its outputs");
+
+    let dir = std::env::temp_dir().join(format!("oms-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("bin")).expect("dir");
+    let bin = env!("CARGO_BIN_EXE_oms");
+    // `cargo run -q -- ARGS` in the block runs the binary under test.
+    let shim = dir.join("bin/cargo");
+    std::fs::write(
+        &shim,
+        format!("#!/bin/sh\n[ \"$1 $2 $3\" = \"run -q --\" ] && shift 3\nexec {bin} \"$@\"\n"),
+    )
+    .expect("shim");
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&shim)
+        .status()
+        .expect("chmod");
+
+    let data = dir.join("data");
+    let mut server = Command::new(bin)
+        .args(["--port", "0", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("oms starts");
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("address")
+        .to_owned();
+
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &block])
+        .env("PATH", path)
+        .env("OMS_URL", &url)
+        .env("OMS_DATA_DIR", &data)
+        .output()
+        .expect("bash runs");
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the block failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        printed,
+        expected,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
