@@ -343,3 +343,66 @@ async fn the_relay_sample_delivers_each_event_where_it_goes() {
         "nothing here is published for partners"
     );
 }
+
+/// Records what is scheduled.
+#[derive(Default)]
+struct RecordingScheduler(std::sync::Mutex<Vec<oms_domain::events::DomainEvent>>);
+
+#[async_trait::async_trait]
+impl oms_app::ports::Scheduler for RecordingScheduler {
+    async fn schedule(
+        &self,
+        _due: Timestamp,
+        event: oms_domain::events::DomainEvent,
+    ) -> Result<(), oms_app::ports::PublishError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_early_payment_timer_is_set_again_only_while_the_order_is_unpaid() {
+    let scheduled = Arc::new(RecordingScheduler::default());
+    let mut deps = Deps::new(Arc::new(EmbeddedItems::in_memory().expect("store")))
+        .with_scheduler(scheduled.clone());
+    // Before the sample timer's due time (10:30): it arrived early.
+    deps.clock = Arc::new(FixedClock(
+        Timestamp::parse_rfc3339("2026-11-23T10:10:00Z").expect("time"),
+    ));
+    let sample: serde_json::Value =
+        serde_json::from_str(&read("order-intake/get-order.json")).unwrap();
+    let id = OrderId::parse(sample["pathParameters"]["orderId"].as_str().unwrap()).unwrap();
+    let new =
+        serde_json::from_str::<serde_json::Value>(&read("order-intake/post-orders.json")).unwrap();
+    let request: oms_domain::validation::PlaceOrderRequest =
+        serde_json::from_str(new["body"].as_str().unwrap()).unwrap();
+    let cause = Cause {
+        actor: "test".into(),
+        trigger: "sample".into(),
+        at: Timestamp(1),
+    };
+    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
+    deps.orders()
+        .create(&mut order, &[], vec![])
+        .await
+        .expect("seeded order");
+
+    let timer = || sqs("payment/payment-window-expired.sqs.json");
+    let resp = payment::handle(&deps, timer()).await.expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(scheduled.0.lock().unwrap().len(), 1, "unpaid: set again");
+
+    let resp = payment::handle(&deps, sqs("payment/payment-confirmed.sqs.json"))
+        .await
+        .expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    assert!(deps.orders().get(&id).await.unwrap().unwrap().is_paid());
+    let resp = payment::handle(&deps, timer()).await.expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(scheduled.0.lock().unwrap().len(), 1, "paid: not set again");
+    assert_eq!(
+        deps.orders().get(&id).await.unwrap().map(|o| o.status),
+        Some(OrderStatus::Placed),
+        "an early timer changes nothing"
+    );
+}

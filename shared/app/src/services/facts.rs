@@ -6,6 +6,7 @@
 use crate::Deps;
 use crate::change::{StepError, apply_fact, record_refusal};
 use crate::inbound::BusEvent;
+use crate::store::Read;
 use crate::wiring::Function;
 use oms_domain::events::{EventData, OMS_SOURCE};
 use oms_domain::partner::{FactError, PartnerFact};
@@ -92,7 +93,16 @@ async fn payment_window(deps: &Deps, event: &BusEvent) -> Result<(), StepError> 
         return Ok(());
     };
     if deps.clock.now() < due_at {
-        deps.scheduler.schedule(due_at, timer).await?;
+        // Set again only while the order may still need it: most orders
+        // are paid long before their window closes.
+        let waiting = deps
+            .orders()
+            .read(&timer.order_id, Read::Eventual)
+            .await?
+            .is_some_and(|o| o.awaits_payment());
+        if waiting {
+            deps.scheduler.schedule(due_at, timer).await?;
+        }
         return Ok(());
     }
     apply_fact(

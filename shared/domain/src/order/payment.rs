@@ -234,7 +234,7 @@ impl Order {
     /// The payment window closed: an order not paid in full is cancelled
     /// (what was paid in part is refunded).
     pub fn payment_window_closed(&mut self, cause: &Cause) -> Result<Outcome, Refusal> {
-        if self.is_paid() || !self.status.before_release() || self.status.is_closed() {
+        if !self.awaits_payment() {
             return Err(Refusal::Duplicate);
         }
         Ok(self.close_cancelled(
@@ -242,6 +242,12 @@ impl Order {
             "PAYMENT_TIMEOUT: not paid within the payment window".into(),
             cause,
         ))
+    }
+
+    /// Whether the payment window still matters: the order is open, not
+    /// released and not paid.
+    pub fn awaits_payment(&self) -> bool {
+        !self.is_paid() && self.status.before_release() && !self.status.is_closed()
     }
 
     /// Gives back up to `limit` of one payment, once per `refund_id`, with a
