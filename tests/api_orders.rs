@@ -329,3 +329,51 @@ async fn orders_survive_a_restart_on_the_same_data_dir() {
     again.running.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_without_coordinates_is_located_by_its_postal_code_or_country() {
+    let oms = Oms::start().await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.location("wh-recife", RECIFE.0, RECIFE.1).await;
+    oms.stock("A", "wh-sp", 5).await;
+    oms.stock("A", "wh-recife", 5).await;
+    let mut body = order(&[("A", 1)]);
+    let to = body["shipTo"].as_object_mut().unwrap();
+    to.remove("lat");
+    to.remove("lon");
+    // A CEP in Pernambuco: Recife is nearer than São Paulo.
+    to.insert("postalCode".into(), json!("50030-000"));
+    let (s, placed) = oms.post_order(&body, None).await;
+    assert_eq!(s, 201, "{placed}");
+    assert_eq!(placed["status"], "ROUTED", "{placed}");
+    assert_eq!(
+        placed["allocations"][0]["locationId"], "wh-recife",
+        "{placed}"
+    );
+    assert!(placed["shipTo"]["lat"].is_number(), "{placed}");
+
+    // No postal code: the country's centre.
+    body["shipTo"].as_object_mut().unwrap().remove("postalCode");
+    let (s, placed) = oms.post_order(&body, None).await;
+    assert_eq!(
+        (s, placed["status"].as_str()),
+        (201, Some("ROUTED")),
+        "{placed}"
+    );
+
+    // A country the table does not know: a clear 422 naming what to send.
+    body["shipTo"]["country"] = json!("ZZ");
+    let (s, err) = oms.post_order(&body, None).await;
+    assert_eq!(
+        (s, err["error"]["field"].as_str()),
+        (422, Some("shipTo.lat")),
+        "{err}"
+    );
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("send shipTo.lat and shipTo.lon")
+    );
+    oms.running.stop().await;
+}

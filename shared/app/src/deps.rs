@@ -2,7 +2,9 @@
 //! runtime that hosts it (`oms_aws::env` on Lambda, the local runtime).
 
 use crate::config::Config;
-use crate::ports::{Clock, IdGenerator, NoScheduler, Scheduler, SystemClock, UuidIds};
+use crate::ports::{
+    Clock, Geocoder, IdGenerator, NoScheduler, Scheduler, SystemClock, TableGeocoder, UuidIds,
+};
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
 use crate::store::StoreError;
@@ -22,6 +24,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub scheduler: Arc<dyn Scheduler>,
+    /// Locates addresses sent without coordinates.
+    pub geocoder: Arc<dyn Geocoder>,
     pub config: Config,
     /// The locations as last read, shared by every clone of these ports.
     locations: Arc<std::sync::Mutex<Option<LocationsRead>>>,
@@ -41,6 +45,7 @@ impl Deps {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidIds),
             scheduler: Arc::new(NoScheduler),
+            geocoder: Arc::new(TableGeocoder),
             config: Config::from_env(),
             locations: Arc::default(),
             shard_counts: Arc::default(),

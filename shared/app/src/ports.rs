@@ -4,6 +4,7 @@
 //! the ids are injected so that tests can pin them.
 
 use oms_domain::events::DomainEvent;
+use oms_domain::geo::GeoPoint;
 use oms_domain::ids::OrderId;
 use oms_domain::time::Timestamp;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -101,5 +102,25 @@ mod tests {
         let b = ids.order_id();
         assert!(a.as_str().starts_with("ord_") && a.as_str().len() == 36);
         assert!(a <= b);
+    }
+}
+
+/// Where an address is, when it comes without coordinates.
+#[async_trait::async_trait]
+pub trait Geocoder: Send + Sync {
+    /// A point for an address in `country` (ISO 3166 alpha-2) with this
+    /// postal code, or `None` when it cannot be located.
+    async fn locate(&self, country: &str, postal_code: Option<&str>) -> Option<GeoPoint>;
+}
+
+/// The bundled table of postal-region and country centres
+/// ([`oms_domain::geo::centroids`]): no network, rough but enough to rank
+/// locations by distance.
+pub struct TableGeocoder;
+
+#[async_trait::async_trait]
+impl Geocoder for TableGeocoder {
+    async fn locate(&self, country: &str, postal_code: Option<&str>) -> Option<GeoPoint> {
+        oms_domain::geo::centroids::locate(country, postal_code).map(|(p, _)| p)
     }
 }

@@ -1,5 +1,7 @@
 //! Coordinates and great-circle distance, used to pick the nearest location.
 
+pub mod centroids;
+
 use crate::ids::InvalidValue;
 use serde::{Deserialize, Serialize};
 

@@ -124,9 +124,11 @@ pub struct AddressRequest {
     #[schemars(required, length(min = 1, max = 256))]
     pub line1: Option<String>,
     pub line2: Option<String>,
-    #[schemars(required, range(min = -90.0, max = 90.0))]
+    /// Optional: without `lat` and `lon` the address is located from its
+    /// country and postal code (the centre of its postal region or country).
+    #[schemars(range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
-    #[schemars(required, range(min = -180.0, max = 180.0))]
+    #[schemars(range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
 }
 

@@ -57,7 +57,8 @@ impl From<StoreError> for PlaceError {
 
 /// Places an order, or finds the one the same request placed before.
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
-pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceError> {
+pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
+    locate_ship_to(deps, &mut request.body).await?;
     let new = request.body.validate().map_err(PlaceError::Invalid)?;
     request
         .caller
@@ -147,6 +148,35 @@ pub async fn place(deps: &Deps, request: PlaceOrder) -> Result<Placed, PlaceErro
         (_, Created::Existing { order_id, kind, .. }) => {
             Err(PlaceError::Conflict { kind, order_id })
         }
+    }
+}
+
+/// An address without coordinates gets those of its postal region or
+/// country from the geocoder; one it cannot locate is refused, naming what
+/// to send.
+async fn locate_ship_to(deps: &Deps, body: &mut PlaceOrderRequest) -> Result<(), PlaceError> {
+    let Some(to) = body.ship_to.as_mut() else {
+        return Ok(());
+    };
+    let (Some(country), None, None) = (to.country.as_deref(), to.lat, to.lon) else {
+        return Ok(());
+    };
+    match deps
+        .geocoder
+        .locate(country, to.postal_code.as_deref())
+        .await
+    {
+        Some(p) => {
+            to.lat = Some(p.lat);
+            to.lon = Some(p.lon);
+            Ok(())
+        }
+        None => Err(PlaceError::Invalid(FieldError::new(
+            "shipTo.lat",
+            format!(
+                "no coordinates, and an address in {country} cannot be located: send shipTo.lat and shipTo.lon"
+            ),
+        ))),
     }
 }
 
