@@ -122,3 +122,61 @@ async fn tokens_and_partner_keys_come_from_the_data_directory() {
     assert_eq!(with.expect("answer"), 200);
     assert_eq!(without.expect("answer"), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_plays_whole_lifecycles_against_the_running_oms() {
+    let dir = std::env::temp_dir().join(format!("oms-cli-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
+        .args(["--port", "0", "--in-memory", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("oms starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("address")
+        .to_owned();
+    let demo = Command::new(env!("CARGO_BIN_EXE_oms"))
+        .args([
+            "demo",
+            "--rate",
+            "10",
+            "--duration",
+            "2s",
+            "--url",
+            &url,
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("demo runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.status.success(), "{out}");
+    let summary = out.lines().last().unwrap_or_default();
+    let count = |name: &str| -> u64 {
+        summary
+            .split(" · ")
+            .find_map(|part| part.strip_prefix(&format!("{name} ")))
+            .and_then(|n| n.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {summary:?}"))
+    };
+    assert_eq!(count("placed") + count("rejected"), 20, "{summary}");
+    assert_eq!(count("errors"), 0, "{summary}");
+    assert!(count("delivered") > 0, "{summary}");
+    assert_eq!(
+        count("delivered") + count("cancelled"),
+        count("placed"),
+        "{summary}"
+    );
+}

@@ -92,6 +92,24 @@ enum Command {
         #[arg(long, env = "OMS_URL", default_value = "http://127.0.0.1:3000")]
         url: String,
     },
+    /// Fill the running OMS with a living business: locations, stock, and
+    /// orders at --rate for --duration, each paid, shipped and delivered by
+    /// simulated partners (some cancelled, some returned), with a progress
+    /// bar.
+    Demo {
+        /// Orders per second.
+        #[arg(long, default_value_t = 20)]
+        rate: u32,
+        #[arg(long, default_value = "60s")]
+        duration: humantime::Duration,
+        /// Where the OMS listens.
+        #[arg(long, env = "OMS_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// `--aws` mode: put the partners' events on this EventBridge bus
+        /// (OMS_BUS), at the environment's endpoint and credentials.
+        #[arg(long, env = "OMS_BUS")]
+        bus: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -198,6 +216,32 @@ pub async fn main() -> anyhow::Result<()> {
                 }
             };
             crate::partners::send(&cli.data_dir, &url, entries, order_id.as_deref()).await
+        }
+        Some(Command::Demo {
+            rate,
+            duration,
+            url,
+            bus,
+        }) => {
+            let issuer = crate::auth::Issuer::open(&cli.data_dir)?;
+            let token = issuer.mint(
+                Role::Operator,
+                "demo",
+                None,
+                std::time::Duration::from_secs(24 * 3600),
+            )?;
+            let partners = match bus {
+                Some(bus) => crate::partners::PartnerSender::on_bus(&bus).await,
+                None => crate::partners::PartnerSender::local(&cli.data_dir, &url)?,
+            };
+            crate::demo::run(crate::demo::DemoOptions {
+                url,
+                token,
+                partners,
+                rate,
+                duration: duration.into(),
+            })
+            .await
         }
         None => serve(cli).await,
     }

@@ -64,18 +64,109 @@ impl PartnerKeys {
     }
 }
 
+/// Puts events as partners do: locally, `PutEvents` to the OMS signed
+/// with each partner kind's key; in `--aws` mode, on the bus (an
+/// emulator's or AWS's) with the credentials of the environment.
+pub struct PartnerSender {
+    clients: Vec<(PartnerKind, aws_sdk_eventbridge::Client)>,
+    bus: Option<String>,
+}
+
+impl PartnerSender {
+    /// Signed with the keys in `data_dir`, to the OMS at `url`.
+    pub fn local(data_dir: &Path, url: &str) -> anyhow::Result<Self> {
+        let keys = PartnerKeys::open(data_dir)?;
+        let mut clients = Vec::new();
+        for kind in PartnerKind::ALL {
+            let key = keys
+                .of(kind)
+                .ok_or_else(|| anyhow::anyhow!("no key for {}", kind.name()))?;
+            let credentials = aws_sdk_eventbridge::config::Credentials::new(
+                &key.access_key_id,
+                &key.secret,
+                None,
+                None,
+                "oms-partner",
+            );
+            let config = aws_sdk_eventbridge::Config::builder()
+                .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+                .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(credentials)
+                .http_client(oms_aws::env::http_client())
+                .build();
+            clients.push((kind, aws_sdk_eventbridge::Client::from_conf(config)));
+        }
+        Ok(Self { clients, bus: None })
+    }
+
+    /// On the bus `bus`, with the environment's endpoint and credentials.
+    pub async fn on_bus(bus: &str) -> Self {
+        let client = aws_sdk_eventbridge::Client::new(&oms_aws::env::sdk_config().await);
+        Self {
+            clients: PartnerKind::ALL
+                .into_iter()
+                .map(|k| (k, client.clone()))
+                .collect(),
+            bus: Some(bus.to_owned()),
+        }
+    }
+
+    /// Puts one event from `kind`'s default source; the answer as
+    /// `PutEvents` gives it (`{"FailedEntryCount","Entries"}`).
+    pub async fn put(
+        &self,
+        kind: PartnerKind,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let client = self
+            .clients
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, c)| c)
+            .ok_or_else(|| anyhow::anyhow!("no client for {}", kind.name()))?;
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source(kind.default_source())
+            .detail_type(detail_type)
+            .detail(detail.to_string())
+            .set_event_bus_name(self.bus.clone())
+            .build();
+        let out = client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "PutEvents: {}",
+                    aws_sdk_eventbridge::error::DisplayErrorContext(e)
+                )
+            })?;
+        let answers: Vec<serde_json::Value> = out
+            .entries()
+            .iter()
+            .map(|e| match e.event_id() {
+                Some(id) => serde_json::json!({"EventId": id}),
+                None => serde_json::json!({"ErrorCode": e.error_code(), "ErrorMessage": e.error_message()}),
+            })
+            .collect();
+        Ok(serde_json::json!({"FailedEntryCount": out.failed_entry_count, "Entries": answers}))
+    }
+}
+
 /// Sends `(source, detail type, detail)` entries to the OMS at `url` as
-/// their partners would: one signed `PutEvents` per partner kind (the kind
-/// whose default source each entry names), `orderId` set in each detail
-/// when `order_id` is given. Prints each answer as one line of JSON; an
-/// entry the OMS failed makes the command fail.
+/// their partners would: signed with the key of the partner kind whose
+/// default source each entry names, `orderId` set in each detail when
+/// `order_id` is given. Prints each answer as one line of JSON; an entry
+/// the OMS failed makes the command fail.
 pub async fn send(
     data_dir: &Path,
     url: &str,
     entries: Vec<(String, String, String)>,
     order_id: Option<&str>,
 ) -> anyhow::Result<()> {
-    let keys = PartnerKeys::open(data_dir)?;
+    let sender = PartnerSender::local(data_dir, url)?;
     let mut failed = 0;
     for (source, detail_type, detail) in entries {
         let kind = PartnerKind::ALL
@@ -91,52 +182,9 @@ pub async fn send(
         if let (Some(id), Some(obj)) = (order_id, detail.as_object_mut()) {
             obj.insert("orderId".into(), serde_json::Value::String(id.to_owned()));
         }
-        let key = keys
-            .of(kind)
-            .ok_or_else(|| anyhow::anyhow!("no key for {}", kind.name()))?;
-        let credentials = aws_sdk_eventbridge::config::Credentials::new(
-            &key.access_key_id,
-            &key.secret,
-            None,
-            None,
-            "oms-partner",
-        );
-        let config = aws_sdk_eventbridge::Config::builder()
-            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
-            .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(credentials)
-            .http_client(oms_aws::env::http_client())
-            .build();
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(&source)
-            .detail_type(&detail_type)
-            .detail(detail.to_string())
-            .build();
-        let out = aws_sdk_eventbridge::Client::from_conf(config)
-            .put_events()
-            .entries(entry)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "PutEvents to {url}: {}",
-                    aws_sdk_eventbridge::error::DisplayErrorContext(e)
-                )
-            })?;
-        let answers: Vec<serde_json::Value> = out
-            .entries()
-            .iter()
-            .map(|e| match e.event_id() {
-                Some(id) => serde_json::json!({"EventId": id}),
-                None => serde_json::json!({"ErrorCode": e.error_code(), "ErrorMessage": e.error_message()}),
-            })
-            .collect();
-        failed += out.failed_entry_count;
-        println!(
-            "{}",
-            serde_json::json!({"FailedEntryCount": out.failed_entry_count, "Entries": answers})
-        );
+        let answer = sender.put(kind, &detail_type, &detail).await?;
+        failed += answer["FailedEntryCount"].as_i64().unwrap_or(0);
+        println!("{answer}");
     }
     if failed > 0 {
         anyhow::bail!("{failed} entries failed");
