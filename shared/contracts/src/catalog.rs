@@ -18,10 +18,23 @@ use serde_json::{Value, json};
 /// The functions whose handlers emit each OMS event.
 pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("OrderPlaced", &[Function::OrderIntake]),
-    ("InventoryReserved", &[Function::Reservation]),
-    ("InventoryShort", &[Function::Reservation]),
-    ("OrderRouted", &[Function::Reservation]),
-    ("OrderRejected", &[Function::Reservation]),
+    // Intake reserves as it places; reservation when intake could not.
+    (
+        "InventoryReserved",
+        &[Function::OrderIntake, Function::Reservation],
+    ),
+    (
+        "InventoryShort",
+        &[Function::OrderIntake, Function::Reservation],
+    ),
+    (
+        "OrderRouted",
+        &[Function::OrderIntake, Function::Reservation],
+    ),
+    (
+        "OrderRejected",
+        &[Function::OrderIntake, Function::Reservation],
+    ),
     ("PaymentCaptured", &[Function::Payment]),
     ("OrderOnHold", &[Function::Payment]),
     ("HoldReleased", &[Function::Payment, Function::OrderIntake]),
