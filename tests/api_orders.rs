@@ -377,3 +377,28 @@ async fn an_address_without_coordinates_is_located_by_its_postal_code_or_country
     );
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_may_be_given_by_its_address() {
+    let oms = Oms::start().await;
+    let (s, v) = oms
+        .put(
+            "/locations/wh-recife",
+            json!({"name": "Recife DC", "kind": "warehouse", "country": "BR", "postalCode": "50030-000"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let lat = v["lat"].as_f64().unwrap();
+    assert!((lat - RECIFE.0).abs() < 1.0, "{v}");
+    for (body, field) in [
+        (json!({"name": "x", "kind": "store"}), "lat"),
+        (
+            json!({"name": "x", "kind": "store", "country": "ZZ"}),
+            "lat",
+        ),
+    ] {
+        let (s, v) = oms.put("/locations/st-x", body).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some(field)), "{v}");
+    }
+    oms.running.stop().await;
+}

@@ -53,8 +53,12 @@ async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError>
 
 async fn put_location(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: LocationRequest = parse_body(req)?;
-    let location = body.validate(id).map_err(ApiError::invalid)?;
-    let created = inventory::put_location(deps, &location).await?;
+    let (location, created) = inventory::put_location_request(deps, id, body)
+        .await
+        .map_err(|e| match e {
+            inventory::LocationError::Invalid(e) => ApiError::invalid(e),
+            inventory::LocationError::Store(e) => e.into(),
+        })?;
     let status = if created {
         StatusCode::CREATED
     } else {

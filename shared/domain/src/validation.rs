@@ -277,13 +277,19 @@ pub struct LocationRequest {
     pub name: Option<String>,
     #[schemars(required, extend("enum" = ["warehouse", "store"]))]
     pub kind: Option<String>,
-    #[schemars(required, range(min = -90.0, max = 90.0))]
+    /// Optional with a `country`: without `lat` and `lon` the location is
+    /// placed at the centre of its postal region (`postalCode`) or country.
+    #[schemars(range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
-    #[schemars(required, range(min = -180.0, max = 180.0))]
+    #[schemars(range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
     /// ISO 3166 alpha-2: the location then ships only there and to `shipsTo`.
     #[schemars(pattern(r"^[A-Z]{2}$"))]
     pub country: Option<String>,
+    /// Used, with `country`, only to locate a location sent without `lat`
+    /// and `lon`.
+    #[schemars(length(max = 32))]
+    pub postal_code: Option<String>,
     /// Other countries it may ship to (ISO 3166 alpha-2).
     #[schemars(length(max = 250))]
     pub ships_to: Option<Vec<String>>,

@@ -5,6 +5,7 @@ use crate::repo::StockError;
 use crate::store::StoreError;
 use oms_domain::ids::{LocationId, Sku};
 use oms_domain::inventory::{Location, StockView};
+use oms_domain::validation::{FieldError, LocationRequest};
 use tracing::instrument;
 
 pub async fn locations(deps: &Deps) -> Result<Vec<Location>, StoreError> {
@@ -13,6 +14,41 @@ pub async fn locations(deps: &Deps) -> Result<Vec<Location>, StoreError> {
 
 pub async fn location(deps: &Deps, id: &LocationId) -> Result<Option<Location>, StoreError> {
     deps.inventory().location(id).await
+}
+
+/// Why a location was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    #[error(transparent)]
+    Invalid(FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates or replaces the location a request describes — located from its
+/// country and postal code when it has no coordinates; `true` when new.
+pub async fn put_location_request(
+    deps: &Deps,
+    id: &str,
+    mut request: LocationRequest,
+) -> Result<(Location, bool), LocationError> {
+    if let (Some(country), None, None) = (request.country.as_deref(), request.lat, request.lon) {
+        let found = deps
+            .geocoder
+            .locate(country, request.postal_code.as_deref())
+            .await
+            .ok_or_else(|| {
+                LocationError::Invalid(FieldError::new(
+                    "lat",
+                    format!("no coordinates, and a location in {country} cannot be located: send lat and lon"),
+                ))
+            })?;
+        request.lat = Some(found.lat);
+        request.lon = Some(found.lon);
+    }
+    let location = request.validate(id).map_err(LocationError::Invalid)?;
+    let created = put_location(deps, &location).await?;
+    Ok((location, created))
 }
 
 /// Creates or replaces a location; `true` when it is new.
