@@ -1,29 +1,15 @@
 //! The `oms` binary as a user runs it: `--port 0 --in-memory` serves the API.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 #[tokio::test]
 async fn the_binary_serves_on_the_port_it_prints() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args(["--port", "0", "--in-memory"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("an address on 127.0.0.1")
-        .to_owned();
+    let server = common::Process::start(&["--in-memory"]);
+    let url = server.url.clone();
     let health = reqwest::get(format!("{url}/health")).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let body: serde_json::Value = health.expect("health answers").json().await.expect("json");
     assert_eq!(body["status"], "ok");
 }
@@ -83,27 +69,8 @@ async fn tokens_and_partner_keys_come_from_the_data_directory() {
         "a customer token needs --customer-id"
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args([
-            "--port",
-            "0",
-            "--in-memory",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
+    let server = common::Process::start(&["--in-memory", "--data-dir", dir.to_str().unwrap()]);
+    let url = server.url.clone();
     let http = reqwest::Client::new();
     let with = http
         .get(format!("{url}/locations"))
@@ -116,8 +83,7 @@ async fn tokens_and_partner_keys_come_from_the_data_directory() {
         .send()
         .await
         .map(|r| r.status().as_u16());
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(with.expect("answer"), 200);
     assert_eq!(without.expect("answer"), 401);
@@ -127,22 +93,8 @@ async fn tokens_and_partner_keys_come_from_the_data_directory() {
 async fn the_demo_plays_whole_lifecycles_against_the_running_oms() {
     let dir = std::env::temp_dir().join(format!("oms-cli-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args(["--port", "0", "--in-memory", "--data-dir"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
+    let server = common::Process::start(&["--in-memory", "--data-dir", dir.to_str().unwrap()]);
+    let url = server.url.clone();
     let demo = Command::new(env!("CARGO_BIN_EXE_oms"))
         .args([
             "demo",
@@ -157,8 +109,7 @@ async fn the_demo_plays_whole_lifecycles_against_the_running_oms() {
         .arg(&dir)
         .output()
         .expect("demo runs");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let out = String::from_utf8_lossy(&demo.stdout);
     assert!(demo.status.success(), "{out}");

@@ -7,8 +7,7 @@
 mod common;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,23 +21,8 @@ fn oms(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args(["--port", "0", "--data-dir", dir.to_str().expect("path")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
-    (child, url)
+fn start(dir: &std::path::Path) -> common::Process {
+    common::Process::start(&["--data-dir", dir.to_str().expect("path")])
 }
 
 fn order_body(i: usize) -> String {
@@ -65,7 +49,8 @@ async fn a_crash_loses_nothing_acknowledged_and_strands_nothing() {
             .to_owned()
     };
     let (akid, secret) = (key("AWS_ACCESS_KEY_ID"), key("AWS_SECRET_ACCESS_KEY"));
-    let (mut child, url) = start(&dir);
+    let mut server = start(&dir);
+    let url = server.url.clone();
     let http = reqwest::Client::new();
     let put = |path: &str, body: Value| {
         http.put(format!("{url}{path}"))
@@ -153,8 +138,7 @@ async fn a_crash_loses_nothing_acknowledged_and_strands_nothing() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    child.kill().expect("kill -9");
-    child.wait().expect("killed");
+    server.kill();
     for c in clients {
         let _ = c.await;
     }
@@ -168,7 +152,8 @@ async fn a_crash_loses_nothing_acknowledged_and_strands_nothing() {
         acked.len()
     );
 
-    let (mut child, url) = start(&dir);
+    let mut server = start(&dir);
+    let url = server.url.clone();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut pending: Vec<String> = acked.clone();
     let mut last_seen: Vec<Value> = Vec::new();
@@ -233,8 +218,7 @@ async fn a_crash_loses_nothing_acknowledged_and_strands_nothing() {
         acked.len()
     );
     assert_eq!(at_wh, reserved, "every reservation allocated: {stock}");
-    let _ = child.kill();
-    let _ = child.wait();
+    server.kill();
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
         "crash: {} orders acknowledged ({} paid) before kill -9, all settled after the restart; {reserved} units reserved",

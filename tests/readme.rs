@@ -3,8 +3,9 @@
 //! its own; `cargo run -q --` stands for the binary under test), and what
 //! it prints is exactly the `#=>` lines the README shows.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 /// The second `sh` block of the section `## Quick start`.
 fn quick_start() -> String {
@@ -49,22 +50,8 @@ fn the_quick_start_runs_verbatim_and_prints_what_it_shows() {
         .expect("chmod");
 
     let data = dir.join("data");
-    let mut server = Command::new(bin)
-        .args(["--port", "0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
+    let server = common::Process::start(&["--data-dir", data.to_str().expect("path")]);
+    let url = server.url.clone();
 
     let path = format!(
         "{}:{}",
@@ -78,8 +65,7 @@ fn the_quick_start_runs_verbatim_and_prints_what_it_shows() {
         .env("OMS_DATA_DIR", &data)
         .output()
         .expect("bash runs");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -41,6 +41,29 @@ async fn http(deps: &Deps, path: &str) -> (u16, serde_json::Value) {
     (resp.status().as_u16(), body)
 }
 
+/// The order the SQS samples talk about, stored `PLACED` as intake stores
+/// one it could not reserve.
+async fn seed_sample_order(deps: &Deps) -> OrderId {
+    let sample: serde_json::Value =
+        serde_json::from_str(&read("order-intake/get-order.json")).unwrap();
+    let id = OrderId::parse(sample["pathParameters"]["orderId"].as_str().unwrap()).unwrap();
+    let new =
+        serde_json::from_str::<serde_json::Value>(&read("order-intake/post-orders.json")).unwrap();
+    let request: oms_domain::validation::PlaceOrderRequest =
+        serde_json::from_str(new["body"].as_str().unwrap()).unwrap();
+    let cause = Cause {
+        actor: "test".into(),
+        trigger: "sample".into(),
+        at: Timestamp(1),
+    };
+    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
+    deps.orders()
+        .create(&mut order, &[], vec![])
+        .await
+        .expect("seeded order");
+    id
+}
+
 fn sqs(path: &str) -> SqsEvent {
     serde_json::from_str(&read(path)).expect("an SQS event")
 }
@@ -145,23 +168,7 @@ async fn lifecycle(items: Arc<dyn Items>) {
     // The order the SQS samples talk about, as intake would have stored it.
     let (status, placed) = http(&deps, "order-intake/post-orders.json").await;
     assert_eq!(status, 201, "{placed}");
-    let sample: serde_json::Value =
-        serde_json::from_str(&read("order-intake/get-order.json")).unwrap();
-    let id = OrderId::parse(sample["pathParameters"]["orderId"].as_str().unwrap()).unwrap();
-    let new =
-        serde_json::from_str::<serde_json::Value>(&read("order-intake/post-orders.json")).unwrap();
-    let request: oms_domain::validation::PlaceOrderRequest =
-        serde_json::from_str(new["body"].as_str().unwrap()).unwrap();
-    let cause = Cause {
-        actor: "test".into(),
-        trigger: "sample".into(),
-        at: Timestamp(1),
-    };
-    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
-    deps.orders()
-        .create(&mut order, &[], vec![])
-        .await
-        .expect("seeded order");
+    let id = seed_sample_order(&deps).await;
 
     let resp = reservation::handle(&deps, sqs("reservation/order-placed.sqs.json"))
         .await
@@ -369,23 +376,7 @@ async fn an_early_payment_timer_is_set_again_only_while_the_order_is_unpaid() {
     deps.clock = Arc::new(FixedClock(
         Timestamp::parse_rfc3339("2026-11-23T10:10:00Z").expect("time"),
     ));
-    let sample: serde_json::Value =
-        serde_json::from_str(&read("order-intake/get-order.json")).unwrap();
-    let id = OrderId::parse(sample["pathParameters"]["orderId"].as_str().unwrap()).unwrap();
-    let new =
-        serde_json::from_str::<serde_json::Value>(&read("order-intake/post-orders.json")).unwrap();
-    let request: oms_domain::validation::PlaceOrderRequest =
-        serde_json::from_str(new["body"].as_str().unwrap()).unwrap();
-    let cause = Cause {
-        actor: "test".into(),
-        trigger: "sample".into(),
-        at: Timestamp(1),
-    };
-    let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
-    deps.orders()
-        .create(&mut order, &[], vec![])
-        .await
-        .expect("seeded order");
+    let id = seed_sample_order(&deps).await;
 
     let timer = || sqs("payment/payment-window-expired.sqs.json");
     let resp = payment::handle(&deps, timer()).await.expect("handled");
