@@ -372,8 +372,8 @@ impl InventoryRepo {
         }
     }
 
-    /// Every shard of a sku's stock (shard 0 says how many there are).
-    async fn stock(&self, sku: &Sku) -> Result<SkuStock, StoreError> {
+    /// Shard 0 of a sku's stock, and how many shards it says there are.
+    async fn first_shard(&self, sku: &Sku) -> Result<(u16, Attrs), StoreError> {
         let first = self
             .items
             .get(&stock_key(sku, 0), Read::Strong)
@@ -384,6 +384,12 @@ impl InventoryRepo {
             .and_then(Value::as_n)
             .unwrap_or(1)
             .clamp(1, i64::from(MAX_SHARDS)) as u16;
+        Ok((count, first))
+    }
+
+    /// Every shard of a sku's stock (shard 0 says how many there are).
+    async fn stock(&self, sku: &Sku) -> Result<SkuStock, StoreError> {
+        let (count, first) = self.first_shard(sku).await?;
         let version = first.get(VERSION_ATTR).cloned();
         let mut shards = vec![shard_of(&first)];
         for i in 1..count {
@@ -419,11 +425,6 @@ impl InventoryRepo {
             shards: stock.shards.len() as u16,
             ..StockView::new(sku.clone(), network, locations)
         })
-    }
-
-    /// How many shards a sku's stock is split into.
-    pub async fn shard_count(&self, sku: &Sku) -> Result<u16, StoreError> {
-        Ok(self.stock(sku).await?.shards.len() as u16)
     }
 
     /// What reservation decides over for `skus`: the active `locations`
@@ -466,16 +467,7 @@ impl InventoryRepo {
             let (count, first) = match known(sku) {
                 Some(count) if count > 1 => (count, None),
                 _ => {
-                    let first = self
-                        .items
-                        .get(&stock_key(sku, 0), Read::Strong)
-                        .await?
-                        .unwrap_or_default();
-                    let count = first
-                        .get(SHARDS_ATTR)
-                        .and_then(Value::as_n)
-                        .unwrap_or(1)
-                        .clamp(1, i64::from(MAX_SHARDS)) as u16;
+                    let (count, first) = self.first_shard(sku).await?;
                     (count, Some(first))
                 }
             };
