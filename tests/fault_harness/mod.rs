@@ -419,6 +419,11 @@ pub async fn run(settings: Settings, bin: &str) -> Option<Report> {
             ("OMS_TABLE".into(), names.table.clone()),
             ("OMS_BUS".into(), names.bus.clone()),
             ("OMS_QUEUE_PREFIX".into(), names.queue_prefix.clone()),
+            // Unpaid orders time out within the run (cancellations and
+            // refunds of late payments in the mix), and the payment queue
+            // holds a minute of timers, not half an hour: moto looks at
+            // every delayed message on each receive.
+            ("OMS_PAYMENT_WINDOW_SECS".into(), "60".into()),
         ],
         child: None,
         url: String::new(),
