@@ -91,20 +91,6 @@ impl Clock for SystemClock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn order_ids_sort_by_creation_time() {
-        let ids = UuidIds;
-        let a = ids.order_id();
-        let b = ids.order_id();
-        assert!(a.as_str().starts_with("ord_") && a.as_str().len() == 36);
-        assert!(a <= b);
-    }
-}
-
 /// Where an address is, when it comes without coordinates.
 #[async_trait::async_trait]
 pub trait Geocoder: Send + Sync {
@@ -122,5 +108,19 @@ pub struct TableGeocoder;
 impl Geocoder for TableGeocoder {
     async fn locate(&self, country: &str, postal_code: Option<&str>) -> Option<GeoPoint> {
         oms_domain::geo::centroids::locate(country, postal_code).map(|(p, _)| p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_sort_by_creation_time() {
+        let ids = UuidIds;
+        let a = ids.order_id();
+        let b = ids.order_id();
+        assert!(a.as_str().starts_with("ord_") && a.as_str().len() == 36);
+        assert!(a <= b);
     }
 }
