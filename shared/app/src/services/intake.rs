@@ -15,8 +15,11 @@ use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
 use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
-use oms_domain::order::{CancelCode, CancelError, Order, OrderStatus, TransitionError};
+use oms_domain::order::{
+    CancelCode, CancelError, Cause, NewOrder, Order, OrderStatus, Outcome, TransitionError,
+};
 use oms_domain::routing::Availability;
+use oms_domain::time::Timestamp;
 use oms_domain::validation::{FieldError, PlaceOrderRequest};
 use tracing::instrument;
 
@@ -81,59 +84,30 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     // holds still; otherwise stored `PLACED`, and the reservation step
     // reserves it from its `OrderPlaced`.
     let mut attempts = 0;
-    let created = loop {
+    let (order, created) = loop {
         attempts += 1;
-        let placing = |stock: Option<&Availability>| match stock {
-            Some(stock) => {
-                Order::place_and_reserve(order_id.clone(), new.clone(), Some(due), stock, &cause)
-            }
-            None => Order::place(order_id.clone(), new.clone(), Some(due), &cause),
-        };
-        let seen = if attempts <= PLACEMENT_ATTEMPTS {
-            match stock_seen_by(deps, &order_id, &skus).await {
-                Ok(seen) => Some(seen),
-                Err(e) => {
-                    tracing::warn!(error = %e, "stock not read; reserved after placement");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let (mut order, mut outcome) = placing(seen.as_ref().map(|s| &s.stock));
-        if seen.as_ref().is_some_and(|s| s.partial) && order.status == OrderStatus::Rejected {
-            // Too little in the order's shards of a split sku: decide over
-            // the whole stock.
-            match whole_stock(deps, &skus).await {
-                Ok(stock) => (order, outcome) = placing(Some(&stock)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "stock not read; reserved after placement");
-                    (order, outcome) = placing(None);
-                }
-            }
-        }
+        let reserve = attempts <= PLACEMENT_ATTEMPTS;
+        let (mut order, outcome) =
+            placement(deps, &order_id, &new, due, &cause, &skus, reserve).await;
         let writes = InventoryRepo::writes(&outcome.stock);
         match deps.orders().create(&mut order, &claims, writes).await? {
             // The stock moved since it was read: read it again.
             Created::StockShort => continue,
-            Created::New => break (order, Created::New),
-            existing => break (order, existing),
+            created => break (order, created),
         }
     };
     match created {
-        (order, Created::New) => {
+        Created::New => {
             tracing::info!(status = %order.status, "order placed");
             Ok(Placed::New(order))
         }
-        (_, Created::StockShort) => Err(PlaceError::Unavailable("stock kept changing".into())),
-        (
-            _,
-            Created::Existing {
-                order_id,
-                same_request: true,
-                kind,
-            },
-        ) => {
+        // Not met: the last attempt moves no stock.
+        Created::StockShort => Err(PlaceError::Unavailable("stock kept changing".into())),
+        Created::Existing {
+            order_id,
+            same_request: true,
+            kind,
+        } => {
             let existing = deps
                 .orders()
                 .get(&order_id)
@@ -145,8 +119,46 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
             }
             Ok(Placed::Replayed(existing))
         }
-        (_, Created::Existing { order_id, kind, .. }) => {
-            Err(PlaceError::Conflict { kind, order_id })
+        Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
+    }
+}
+
+/// The new order as it will be stored: reserved and routed over the stock
+/// as the order sees it — over the whole stock when that view, partial for
+/// a split sku, would reject it — or only placed, when `reserve` is false
+/// or the stock cannot be read.
+async fn placement(
+    deps: &Deps,
+    id: &OrderId,
+    new: &NewOrder,
+    due: Timestamp,
+    cause: &Cause,
+    skus: &[Sku],
+    reserve: bool,
+) -> (Order, Outcome) {
+    let place = |stock: Option<&Availability>| match stock {
+        Some(stock) => Order::place_and_reserve(id.clone(), new.clone(), Some(due), stock, cause),
+        None => Order::place(id.clone(), new.clone(), Some(due), cause),
+    };
+    if !reserve {
+        return place(None);
+    }
+    let seen = match stock_seen_by(deps, id, skus).await {
+        Ok(seen) => seen,
+        Err(e) => {
+            tracing::warn!(error = %e, "stock not read; reserved after placement");
+            return place(None);
+        }
+    };
+    let (order, outcome) = place(Some(&seen.stock));
+    if !(seen.partial && order.status == OrderStatus::Rejected) {
+        return (order, outcome);
+    }
+    match whole_stock(deps, skus).await {
+        Ok(stock) => place(Some(&stock)),
+        Err(e) => {
+            tracing::warn!(error = %e, "stock not read; reserved after placement");
+            place(None)
         }
     }
 }
