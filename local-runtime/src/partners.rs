@@ -75,7 +75,11 @@ pub struct PartnerSender {
 impl PartnerSender {
     /// Signed with the keys in `data_dir`, to the OMS at `url`.
     pub fn local(data_dir: &Path, url: &str) -> anyhow::Result<Self> {
-        let keys = PartnerKeys::open(data_dir)?;
+        Self::with_keys(&PartnerKeys::open(data_dir)?, url)
+    }
+
+    /// Signed with `keys`, to the OMS at `url`.
+    pub fn with_keys(keys: &PartnerKeys, url: &str) -> anyhow::Result<Self> {
         let mut clients = Vec::new();
         for kind in PartnerKind::ALL {
             let key = keys
@@ -120,6 +124,19 @@ impl PartnerSender {
         detail_type: &str,
         detail: &serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
+        self.put_as(kind, &kind.default_source(), detail_type, detail)
+            .await
+    }
+
+    /// [`PartnerSender::put`] claiming `source` (which the OMS checks
+    /// against what `kind` may send).
+    pub async fn put_as(
+        &self,
+        kind: PartnerKind,
+        source: &str,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
         let client = self
             .clients
             .iter()
@@ -127,7 +144,7 @@ impl PartnerSender {
             .map(|(_, c)| c)
             .ok_or_else(|| anyhow::anyhow!("no client for {}", kind.name()))?;
         let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(kind.default_source())
+            .source(source)
             .detail_type(detail_type)
             .detail(detail.to_string())
             .set_event_bus_name(self.bus.clone())

@@ -186,55 +186,18 @@ impl Oms {
         detail_type: &str,
         detail: Value,
     ) -> Value {
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(source)
-            .detail_type(detail_type)
-            .detail(detail.to_string());
-        let (client, entry) = match &self.aws_bus {
-            Some(bus) => {
-                let sdk = oms_aws::env::sdk_config().await;
-                (
-                    aws_sdk_eventbridge::Client::new(&sdk),
-                    entry.event_bus_name(bus).build(),
-                )
-            }
-            None => {
-                let key = self.running.partner_keys.of(kind).expect("partner key");
-                let credentials = aws_sdk_eventbridge::config::Credentials::new(
-                    &key.access_key_id,
-                    &key.secret,
-                    None,
-                    None,
-                    "oms-partner",
-                );
-                let config = aws_sdk_eventbridge::Config::builder()
-                    .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
-                    .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
-                    .endpoint_url(self.running.url())
-                    .credentials_provider(credentials)
-                    .http_client(oms_aws::env::http_client())
-                    .build();
-                (
-                    aws_sdk_eventbridge::Client::from_conf(config),
-                    entry.build(),
-                )
-            }
+        let sender = match &self.aws_bus {
+            Some(bus) => oms_local_runtime::partners::PartnerSender::on_bus(bus).await,
+            None => oms_local_runtime::partners::PartnerSender::with_keys(
+                &self.running.partner_keys,
+                &self.running.url(),
+            )
+            .expect("partner keys"),
         };
-        let out = client
-            .put_events()
-            .entries(entry)
-            .send()
+        sender
+            .put_as(kind, source, detail_type, &detail)
             .await
-            .expect("PutEvents");
-        let entries: Vec<Value> = out
-            .entries()
-            .iter()
-            .map(|e| match e.event_id() {
-                Some(id) => json!({"EventId": id}),
-                None => json!({"ErrorCode": e.error_code(), "ErrorMessage": e.error_message()}),
-            })
-            .collect();
-        json!({"FailedEntryCount": out.failed_entry_count, "Entries": entries})
+            .expect("PutEvents")
     }
 
     /// A raw `PutEvents` request with this body, signed (by the AWS SDK's
