@@ -28,7 +28,7 @@ use crate::inbound::BusEvent;
 use crate::repo::SeenBy;
 use crate::store::StoreError;
 use oms_domain::ids::{OrderId, Sku};
-use oms_domain::order::{Order, OrderStatus, TransitionError};
+use oms_domain::order::{OrderStatus, TransitionError};
 use oms_domain::routing::Availability;
 use tracing::instrument;
 
@@ -55,54 +55,52 @@ enum Undecided {
 
 #[instrument(skip(deps))]
 pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(), StepError> {
-    let skus = |order: &Order| -> Vec<Sku> { order.demand().into_iter().map(|l| l.sku).collect() };
-    let first = change_order_with(
-        deps,
-        order_id,
-        ACTOR,
-        trigger,
-        OnStockShort::Retry,
-        |order| {
-            let skus = skus(order);
-            let id = order.order_id.clone();
-            async move { stock_seen_by(deps, &id, &skus).await }
-        },
-        |order, cause, seen: SeenBy| {
-            let outcome = order
-                .reserve(&seen.stock, cause)
-                .map_err(Undecided::Refused)?;
-            if seen.partial && order.status == OrderStatus::Rejected {
-                return Err(Undecided::WholeStockNeeded);
+    // First over the stock as the order sees it; again over the whole stock
+    // when that view, partial for a split sku, would reject it.
+    for whole in [false, true] {
+        let decided = change_order_with(
+            deps,
+            order_id,
+            ACTOR,
+            trigger,
+            OnStockShort::Retry,
+            |order| {
+                let skus: Vec<Sku> = order.demand().into_iter().map(|l| l.sku).collect();
+                let id = order.order_id.clone();
+                async move {
+                    if whole {
+                        whole_stock(deps, &skus).await.map(|stock| SeenBy {
+                            stock,
+                            partial: false,
+                            split: Vec::new(),
+                        })
+                    } else {
+                        stock_seen_by(deps, &id, &skus).await
+                    }
+                }
+            },
+            |order, cause, seen: SeenBy| {
+                let outcome = order
+                    .reserve(&seen.stock, cause)
+                    .map_err(Undecided::Refused)?;
+                if seen.partial && order.status == OrderStatus::Rejected {
+                    return Err(Undecided::WholeStockNeeded);
+                }
+                Ok(outcome)
+            },
+        )
+        .await;
+        match decided {
+            Err(ChangeError::Denied(Undecided::WholeStockNeeded)) => continue,
+            Ok(order) => {
+                tracing::info!(status = %order.status, "reservation decided");
+                return Ok(());
             }
-            Ok(outcome)
-        },
-    )
-    .await;
-    let reserved = match first {
-        Err(ChangeError::Denied(Undecided::WholeStockNeeded)) => {
-            change_order_with(
-                deps,
-                order_id,
-                ACTOR,
-                trigger,
-                OnStockShort::Retry,
-                |order| {
-                    let skus = skus(order);
-                    async move { whole_stock(deps, &skus).await }
-                },
-                |order, cause, stock| order.reserve(&stock, cause).map_err(Undecided::Refused),
-            )
-            .await
+            Err(e) => return settle_step(e),
         }
-        other => other,
-    };
-    match reserved {
-        Ok(order) => {
-            tracing::info!(status = %order.status, "reservation decided");
-            Ok(())
-        }
-        Err(e) => settle_step(e),
     }
+    // The whole stock is never partial: the second pass always decides.
+    Err(StepError::Retry("reservation undecided".into()))
 }
 
 /// The stock an order is decided over first: as the order sees it, one
