@@ -13,7 +13,7 @@
 
 use oms_app::Deps;
 use oms_app::services::intake::{PlaceOrder, place};
-use oms_app::store::{Attrs, Items, Key, Read, StoreError, Write};
+use oms_app::store::{Attrs, Items, Key, Query, Read, StoreError, Write};
 use oms_domain::access::Caller;
 use oms_domain::ids::{LocationId, Sku};
 use oms_embedded::store::EmbeddedItems;
@@ -45,8 +45,8 @@ impl Items for Counting {
         }
         self.inner.get(key, read).await
     }
-    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError> {
-        self.inner.query(pk).await
+    async fn query(&self, q: &Query) -> Result<Vec<(String, Attrs)>, StoreError> {
+        self.inner.query(q).await
     }
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let stock: Vec<String> = writes

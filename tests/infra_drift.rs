@@ -480,4 +480,17 @@ fn the_table_matches_the_one_the_code_provisions() {
             ("sk".to_owned(), "RANGE".to_owned())
         ]
     );
+    let indexes = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("indexes");
+    assert_eq!(indexes.len(), oms_app::store::INDEXES.len());
+    for ix in oms_app::store::INDEXES {
+        let declared = indexes
+            .iter()
+            .find(|i| i["IndexName"] == ix.name)
+            .unwrap_or_else(|| panic!("index {} is not in the template", ix.name));
+        assert_eq!(declared["Projection"]["ProjectionType"], "KEYS_ONLY");
+        assert_eq!(declared["KeySchema"][0]["AttributeName"], ix.pk);
+        assert_eq!(declared["KeySchema"][1]["AttributeName"], ix.sk);
+    }
 }

@@ -4,7 +4,7 @@
 
 use aws_lambda_events::sqs::SqsEvent;
 use oms_app::Deps;
-use oms_app::store::{Attrs, Items, Key, Read, StoreError, Write};
+use oms_app::store::{Attrs, Items, Key, Query, Read, StoreError, Write};
 use oms_domain::ids::OrderId;
 use oms_domain::order::{Cause, Order, OrderStatus};
 use oms_domain::time::Timestamp;
@@ -95,8 +95,8 @@ impl Items for OneWriteBehind {
         }
         self.inner.get(key, Read::Strong).await
     }
-    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError> {
-        self.inner.query(pk).await
+    async fn query(&self, q: &Query) -> Result<Vec<(String, Attrs)>, StoreError> {
+        self.inner.query(q).await
     }
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut before = Vec::with_capacity(writes.len());

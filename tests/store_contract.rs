@@ -3,7 +3,9 @@
 //! embedded store cannot drift from DynamoDB's semantics.
 
 use oms_app::repo::{Created, InventoryRepo, OrderRepo, SaveError, StockError};
-use oms_app::store::{Cond, Items, Key, Read, StoreError, Value, Write};
+use oms_app::store::{
+    BY_CUSTOMER, BY_DAY, Cond, Items, Key, Query, Read, StoreError, Value, Write, listed,
+};
 use oms_aws::dynamo::{DynamoItems, create_table};
 use oms_domain::geo::GeoPoint;
 use oms_domain::ids::{IdempotencyKey, LocationId, OrderId, Quantity, Sku};
@@ -254,7 +256,7 @@ async fn transactions_are_all_or_nothing_and_name_the_failed_write() {
             .await
             .expect(engine);
         let listed: Vec<String> = items
-            .query("T")
+            .query(&Query::partition("T"))
             .await
             .expect(engine)
             .into_iter()
@@ -262,7 +264,11 @@ async fn transactions_are_all_or_nothing_and_name_the_failed_write() {
             .collect();
         assert_eq!(listed, ["a", "b", "c"], "{engine}");
         assert!(
-            items.query("T-other").await.expect(engine).is_empty(),
+            items
+                .query(&Query::partition("T-other"))
+                .await
+                .expect(engine)
+                .is_empty(),
             "{engine}"
         );
     }
@@ -802,5 +808,137 @@ mod interleavings {
                 }
             });
         }
+    }
+}
+
+fn sort_keys(found: &[(String, oms_app::store::Attrs)]) -> Vec<&str> {
+    found.iter().map(|(sk, _)| sk.as_str()).collect()
+}
+
+#[tokio::test]
+async fn queries_take_a_range_either_way_with_a_limit() {
+    for (engine, items) in engines().await {
+        for sk in ["a", "b", "b1", "c", "d"] {
+            items
+                .write(vec![put(&key("Q", sk), 1, vec![])])
+                .await
+                .expect(engine);
+        }
+        let q = |from: Option<&str>, to: Option<&str>, descending, limit| Query {
+            index: None,
+            pk: "Q".into(),
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+            descending,
+            limit,
+        };
+        let found = items.query(&q(Some("b"), Some("c"), false, None)).await;
+        assert_eq!(
+            sort_keys(&found.expect(engine)),
+            ["b", "b1", "c"],
+            "{engine}"
+        );
+        let found = items.query(&q(None, Some("c"), true, Some(2))).await;
+        assert_eq!(sort_keys(&found.expect(engine)), ["c", "b1"], "{engine}");
+        let found = items.query(&q(Some("b1"), None, true, None)).await;
+        assert_eq!(
+            sort_keys(&found.expect(engine)),
+            ["d", "c", "b1"],
+            "{engine}"
+        );
+        let found = items.query(&q(Some("e"), None, false, None)).await;
+        assert!(found.expect(engine).is_empty(), "{engine}");
+    }
+}
+
+#[tokio::test]
+async fn an_index_lists_items_that_have_its_keys_and_follows_their_changes() {
+    for (engine, items) in engines().await {
+        let indexed = |pk: &str, csk: &str, dpk: Option<&str>| {
+            let mut attrs = oms_app::store::Attrs::new();
+            attrs.insert("cpk".into(), Value::S(pk.into()));
+            attrs.insert("csk".into(), Value::S(csk.into()));
+            if let Some(d) = dpk {
+                attrs.insert("dpk".into(), Value::S(d.into()));
+                attrs.insert("dsk".into(), Value::S(csk.into()));
+            }
+            attrs.insert("n".into(), Value::N(1));
+            attrs
+        };
+        let write = |k: Key, attrs| Write::Put {
+            key: k,
+            attrs,
+            when: vec![],
+        };
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let c = format!("C#{suffix}");
+        let d = format!("D#{suffix}");
+        items
+            .write(vec![
+                write(key("O#1", "ORDER"), indexed(&c, "001#1", Some(&d))),
+                write(key("O#2", "ORDER"), indexed(&c, "002#2", None)),
+                write(key("O#3", "ORDER"), indexed("C#other", "003#3", Some(&d))),
+                put(&key("O#4", "ORDER"), 1, vec![]),
+            ])
+            .await
+            .expect(engine);
+        let by = |ix, pk: &str, descending| Query {
+            index: Some(ix),
+            pk: pk.to_owned(),
+            descending,
+            ..Query::default()
+        };
+        // Indexes are read eventually: DynamoDB's may lag a moment.
+        let mut found = Vec::new();
+        for _ in 0..50 {
+            found = listed(items.query(&by(BY_CUSTOMER, &c, true)).await.expect(engine));
+            if found.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let keys: Vec<(&str, &str)> = found
+            .iter()
+            .map(|l| (l.key.pk.as_str(), l.sk.as_str()))
+            .collect();
+        assert_eq!(keys, [("O#2", "002#2"), ("O#1", "001#1")], "{engine}");
+        let day = listed(items.query(&by(BY_DAY, &d, false)).await.expect(engine));
+        let keys: Vec<&str> = day.iter().map(|l| l.key.pk.as_str()).collect();
+        assert_eq!(keys, ["O#1", "O#3"], "{engine}");
+        let ranged = Query {
+            from: Some("002".into()),
+            ..by(BY_CUSTOMER, &c, false)
+        };
+        let keys = listed(items.query(&ranged).await.expect(engine));
+        assert_eq!(keys.len(), 1, "{engine}");
+        assert_eq!(keys[0].key.pk, "O#2", "{engine}");
+
+        // An item that loses the index's keys leaves it; a deleted one too.
+        items
+            .write(vec![
+                put(&key("O#1", "ORDER"), 2, vec![]),
+                Write::Delete {
+                    key: key("O#3", "ORDER"),
+                    when: vec![],
+                },
+            ])
+            .await
+            .expect(engine);
+        let mut day = vec![];
+        for _ in 0..50 {
+            day = listed(items.query(&by(BY_DAY, &d, false)).await.expect(engine));
+            if day.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(day.is_empty(), "{engine}: {day:?}");
+        let left = listed(
+            items
+                .query(&by(BY_CUSTOMER, &c, false))
+                .await
+                .expect(engine),
+        );
+        assert_eq!(left.len(), 1, "{engine}");
     }
 }

@@ -25,7 +25,7 @@
 //! order's change and its stock moves as one transaction with a condition
 //! per stock item.
 
-use crate::store::{Attrs, Cond, Items, Key, Read, StoreError, Value, Write};
+use crate::store::{Attrs, Cond, Items, Key, Query, Read, StoreError, Value, Write};
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{
@@ -354,7 +354,7 @@ impl InventoryRepo {
 
     pub async fn locations(&self) -> Result<Vec<Location>, StoreError> {
         self.items
-            .query(LOCATIONS_PK)
+            .query(&Query::partition(LOCATIONS_PK))
             .await?
             .iter()
             .map(|(_, a)| doc(a, "location"))

@@ -139,11 +139,80 @@ pub enum Read {
     Eventual,
 }
 
+/// A global secondary index: an item that has both attributes (strings)
+/// is listed in it under them, with its keys only (DynamoDB's `KEYS_ONLY`
+/// projection). An index is read eventually: an item written a moment
+/// ago may not be listed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Orders by customer, newest first (`cpk` = `C#{customerId}`).
+pub const BY_CUSTOMER: Index = Index {
+    name: "byCustomer",
+    pk: "cpk",
+    sk: "csk",
+};
+/// Orders by day of placement, in a few shards (`dpk` = `D#{day}#{shard}`).
+pub const BY_DAY: Index = Index {
+    name: "byDay",
+    pk: "dpk",
+    sk: "dsk",
+};
+/// Every index of the table (both engines keep them; the template and
+/// `oms_aws::dynamo::create_table` declare them).
+pub const INDEXES: &[Index] = &[BY_CUSTOMER, BY_DAY];
+
+/// Items of one partition of the table or of an index, by sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Query {
+    /// `None`: the table (read strongly); else the index (read eventually).
+    pub index: Option<Index>,
+    pub pk: String,
+    /// Sort keys from (inclusive).
+    pub from: Option<String>,
+    /// Sort keys up to (inclusive).
+    pub to: Option<String>,
+    /// Highest sort key first.
+    pub descending: bool,
+    /// At most this many items; `None`: all of them.
+    pub limit: Option<usize>,
+}
+
+impl Query {
+    /// The whole partition `pk` of the table, in sort-key order.
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `sk` lies in the query's range.
+    pub fn covers(&self, sk: &str) -> bool {
+        self.from.as_deref().is_none_or(|f| sk >= f) && self.to.as_deref().is_none_or(|t| sk <= t)
+    }
+}
+
+/// The keys of an item found in an index: its table key and its sort key in
+/// the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: Key,
+    pub sk: String,
+}
+
 #[async_trait::async_trait]
 pub trait Items: Send + Sync {
     async fn get(&self, key: &Key, read: Read) -> Result<Option<Attrs>, StoreError>;
-    /// Every item of a partition, in sort-key order.
-    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError>;
+    /// Items of a partition in sort-key order (or reversed), within the
+    /// query's range and limit. From the table: each item's sort key and
+    /// attributes. From an index: the index's sort key and, as attributes,
+    /// the table's `pk` and `sk` (see [`listed`]).
+    async fn query(&self, query: &Query) -> Result<Vec<(String, Attrs)>, StoreError>;
     /// Commits every write or none.
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 }
@@ -200,4 +269,25 @@ pub fn apply(item: Option<Attrs>, write: &Write) -> Option<Attrs> {
             Some(item)
         }
     }
+}
+
+/// The table keys of items an index query returned.
+pub fn listed(found: Vec<(String, Attrs)>) -> Vec<Listed> {
+    found
+        .into_iter()
+        .filter_map(|(sk, attrs)| {
+            let pk = attrs.get("pk")?.as_s()?.to_owned();
+            let table_sk = attrs.get("sk")?.as_s()?.to_owned();
+            Some(Listed {
+                key: Key::new(pk, table_sk),
+                sk,
+            })
+        })
+        .collect()
+}
+
+/// An item's entry in `index`, if it has both of the index's attributes:
+/// (index pk, index sk).
+pub fn index_entry<'a>(index: &Index, item: &'a Attrs) -> Option<(&'a str, &'a str)> {
+    Some((item.get(index.pk)?.as_s()?, item.get(index.sk)?.as_s()?))
 }

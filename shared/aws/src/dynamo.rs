@@ -10,7 +10,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use oms_app::store::{Attrs, Cond, Items, Key, Read, StoreError, Value, Write, check_batch};
+use oms_app::store::{
+    Attrs, Cond, INDEXES, Items, Key, Query, Read, StoreError, Value, Write, check_batch,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -419,27 +421,68 @@ impl Items for DynamoItems {
         out.item.map(from_item).transpose()
     }
 
-    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError> {
+    async fn query(&self, q: &Query) -> Result<Vec<(String, Attrs)>, StoreError> {
+        let (pk_name, sk_name) = match q.index {
+            Some(ix) => (ix.pk, ix.sk),
+            None => ("pk", "sk"),
+        };
+        let condition = match (&q.from, &q.to) {
+            (Some(_), Some(_)) => "#p = :p AND #s BETWEEN :from AND :to",
+            (Some(_), None) => "#p = :p AND #s >= :from",
+            (None, Some(_)) => "#p = :p AND #s <= :to",
+            (None, None) => "#p = :p",
+        };
+        let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let page = self
+            let mut request = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
+                .set_index_name(q.index.map(|ix| ix.name.to_owned()))
+                .key_condition_expression(condition)
+                .expression_attribute_names("#p", pk_name)
+                .expression_attribute_values(":p", AttributeValue::S(q.pk.clone()))
+                .scan_index_forward(!q.descending)
+                // An index cannot be read strongly.
+                .consistent_read(q.index.is_none())
+                .set_exclusive_start_key(start);
+            if q.from.is_some() || q.to.is_some() {
+                request = request.expression_attribute_names("#s", sk_name);
+            }
+            if let Some(from) = &q.from {
+                request =
+                    request.expression_attribute_values(":from", AttributeValue::S(from.clone()));
+            }
+            if let Some(to) = &q.to {
+                request = request.expression_attribute_values(":to", AttributeValue::S(to.clone()));
+            }
+            if let Some(n) = q.limit {
+                let left = n.saturating_sub(out.len()).clamp(1, 1000);
+                request = request.limit(i32::try_from(left).unwrap_or(1000));
+            }
+            let page = request.send().await.map_err(sdk_error)?;
             for item in page.items.unwrap_or_default() {
-                let sk = match item.get("sk") {
+                let sk = match item.get(sk_name) {
                     Some(AttributeValue::S(s)) => s.clone(),
                     _ => return Err(unavailable("item without sort key")),
                 };
-                out.push((sk, from_item(item)?));
+                let attrs = if q.index.is_some() {
+                    let mut keys = Attrs::new();
+                    for name in ["pk", "sk"] {
+                        if let Some(AttributeValue::S(v)) = item.get(name) {
+                            keys.insert(name.to_owned(), Value::S(v.clone()));
+                        }
+                    }
+                    keys
+                } else {
+                    from_item(item)?
+                };
+                out.push((sk, attrs));
+                if out.len() >= limit {
+                    return Ok(out);
+                }
             }
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -462,8 +505,9 @@ impl Items for DynamoItems {
 /// in `infra/template.yaml`; a test keeps them equal.
 pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreError> {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        StreamSpecification, StreamViewType, TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+        TimeToLiveSpecification,
     };
     let attr = |name: &str| {
         AttributeDefinition::builder()
@@ -479,14 +523,33 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreErr
             .build()
             .map_err(unavailable)
     };
-    let created = client
+    let mut create = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr("pk")?)
         .attribute_definitions(attr("sk")?)
         .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
+        .key_schema(key("sk", KeyType::Range)?);
+    for ix in INDEXES {
+        create = create
+            .attribute_definitions(attr(ix.pk)?)
+            .attribute_definitions(attr(ix.sk)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(ix.name)
+                    .key_schema(key(ix.pk, KeyType::Hash)?)
+                    .key_schema(key(ix.sk, KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(unavailable)?,
+            );
+    }
+    let created = create
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)

@@ -17,7 +17,8 @@
 //! on AWS.
 
 use oms_app::store::{
-    Attrs, Items, Key, Read, StoreError, Write, apply, check_batch, conditions_hold,
+    Attrs, INDEXES, Items, Key, Query, Read, StoreError, Value, Write, apply, check_batch,
+    conditions_hold, index_entry,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 const QUEUE: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue");
 /// Timers: (due, sequence) → (queue, body).
 const TIMERS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("timers");
+/// Index entries: `{index}\0{index pk}\0{index sk}\0{pk}\0{sk}` → nothing.
+const INDEX: TableDefinition<&str, ()> = TableDefinition::new("index");
 /// Dead letters: sequence → what they were.
 const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead");
 
@@ -173,6 +176,7 @@ impl EmbeddedItems {
     fn start(db: Database) -> Result<Self, StoreError> {
         let tx = db.begin_write().map_err(io)?;
         tx.open_table(ITEMS).map_err(io)?;
+        tx.open_table(INDEX).map_err(io)?;
         let mut next = 0;
         {
             let queue = tx.open_table(QUEUE).map_err(io)?;
@@ -387,17 +391,19 @@ fn commit_group(
         let mut results = Vec::with_capacity(group.len());
         {
             let mut items = tx.open_table(ITEMS).map_err(io)?;
+            let mut index = tx.open_table(INDEX).map_err(io)?;
             let mut queue = tx.open_table(QUEUE).map_err(io)?;
             let mut timers = tx.open_table(TIMERS).map_err(io)?;
             let mut dead = tx.open_table(DEAD).map_err(io)?;
             for op in group {
                 let result = match op {
-                    Op::Commit { writes, rows, .. } => match apply_commit(&mut items, writes)? {
-                        Ok(()) => {
-                            put_rows(rows, &mut queue, &mut timers, seq, &mut pending).map(|()| 0)
+                    Op::Commit { writes, rows, .. } => {
+                        match apply_commit(&mut items, &mut index, writes)? {
+                            Ok(()) => put_rows(rows, &mut queue, &mut timers, seq, &mut pending)
+                                .map(|()| 0),
+                            Err(e) => Err(e),
                         }
-                        Err(e) => Err(e),
-                    },
+                    }
                     Op::Enqueue { rows, .. } => {
                         put_rows(rows, &mut queue, &mut timers, seq, &mut pending)?;
                         Ok(0)
@@ -505,24 +511,33 @@ fn put_rows(
 /// commit's own outcome.
 fn apply_commit(
     table: &mut redb::Table<&str, &[u8]>,
+    index: &mut redb::Table<&str, ()>,
     writes: &[Write],
 ) -> Result<Result<(), StoreError>, StoreError> {
     if let Err(e) = check_batch(writes) {
         return Ok(Err(e));
     }
     let mut next = Vec::with_capacity(writes.len());
-    for (index, w) in writes.iter().enumerate() {
+    for (i, w) in writes.iter().enumerate() {
         let k = encode_key(w.key());
         let current = match table.get(k.as_str()).map_err(io)? {
             Some(bytes) => Some(decode_item(bytes.value())?),
             None => None,
         };
         if !conditions_hold(current.as_ref(), w.conditions()) {
-            return Ok(Err(StoreError::ConditionFailed { index }));
+            return Ok(Err(StoreError::ConditionFailed { index: i }));
         }
-        next.push((k, apply(current, w)));
+        let old_entries = index_keys(w.key(), current.as_ref());
+        let item = apply(current, w);
+        next.push((k, old_entries, index_keys(w.key(), item.as_ref()), item));
     }
-    for (k, item) in next {
+    for (k, old_entries, new_entries, item) in next {
+        for e in old_entries.iter().filter(|e| !new_entries.contains(e)) {
+            index.remove(e.as_str()).map_err(io)?;
+        }
+        for e in new_entries.iter().filter(|e| !old_entries.contains(e)) {
+            index.insert(e.as_str(), ()).map_err(io)?;
+        }
         match item {
             Some(attrs) => {
                 let bytes = encode_item(&attrs)?;
@@ -536,6 +551,36 @@ fn apply_commit(
     Ok(Ok(()))
 }
 
+/// The index entries of an item (none for no item).
+fn index_keys(key: &Key, item: Option<&Attrs>) -> Vec<String> {
+    let Some(item) = item else {
+        return Vec::new();
+    };
+    INDEXES
+        .iter()
+        .filter_map(|ix| {
+            let (ipk, isk) = index_entry(ix, item)?;
+            Some(format!(
+                "{}\u{0}{ipk}\u{0}{isk}\u{0}{}\u{0}{}",
+                ix.name, key.pk, key.sk
+            ))
+        })
+        .collect()
+}
+
+/// The range of encoded keys under `prefix` (ending in `\0`) whose sort
+/// key lies in the query's range: (from, to) with `to` exclusive.
+fn key_range(prefix: &str, q: &Query) -> (String, String) {
+    let from = format!("{prefix}{}", q.from.as_deref().unwrap_or(""));
+    // Every key with sort key ≤ `to` sorts before `to` followed by \u{1}
+    // (an index entry continues with \0 and the item's keys).
+    let to = match &q.to {
+        Some(to) => format!("{prefix}{to}\u{1}"),
+        None => format!("{}\u{1}", &prefix[..prefix.len() - 1]),
+    };
+    (from, to)
+}
+
 #[async_trait::async_trait]
 impl Items for EmbeddedItems {
     async fn get(&self, key: &Key, _read: Read) -> Result<Option<Attrs>, StoreError> {
@@ -547,15 +592,52 @@ impl Items for EmbeddedItems {
         }
     }
 
-    async fn query(&self, pk: &str) -> Result<Vec<(String, Attrs)>, StoreError> {
+    async fn query(&self, q: &Query) -> Result<Vec<(String, Attrs)>, StoreError> {
         let tx = self.db.begin_read().map_err(io)?;
-        let table = tx.open_table(ITEMS).map_err(io)?;
-        let (start, end) = (format!("{pk}\u{0}"), format!("{pk}\u{1}"));
+        let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        for entry in table.range(start.as_str()..end.as_str()).map_err(io)? {
-            let (k, v) = entry.map_err(io)?;
-            let sk = k.value()[start.len()..].to_owned();
-            out.push((sk, decode_item(v.value())?));
+        match q.index {
+            None => {
+                let table = tx.open_table(ITEMS).map_err(io)?;
+                let prefix = format!("{}\u{0}", q.pk);
+                let (from, to) = key_range(&prefix, q);
+                let range = table.range(from.as_str()..to.as_str()).map_err(io)?;
+                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                for entry in entries.take(limit) {
+                    let (k, v) = entry.map_err(io)?;
+                    let sk = k.value()[prefix.len()..].to_owned();
+                    out.push((sk, decode_item(v.value())?));
+                }
+            }
+            Some(ix) => {
+                let table = tx.open_table(INDEX).map_err(io)?;
+                let prefix = format!("{}\u{0}{}\u{0}", ix.name, q.pk);
+                let (from, to) = key_range(&prefix, q);
+                let range = table.range(from.as_str()..to.as_str()).map_err(io)?;
+                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                for entry in entries.take(limit) {
+                    let (k, _) = entry.map_err(io)?;
+                    let rest = &k.value()[prefix.len()..];
+                    let mut parts = rest.splitn(3, '\u{0}');
+                    let (Some(isk), Some(pk), Some(sk)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(io("an index entry is unreadable"));
+                    };
+                    let mut attrs = Attrs::new();
+                    attrs.insert("pk".into(), Value::S(pk.to_owned()));
+                    attrs.insert("sk".into(), Value::S(sk.to_owned()));
+                    out.push((isk.to_owned(), attrs));
+                }
+            }
         }
         Ok(out)
     }
