@@ -347,10 +347,10 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
         .uri
         .query()
         .map(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+            // Decoded, as API Gateway hands them to a function.
+            form_urlencoded::parse(q.as_bytes())
                 .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect()
         })
         .unwrap_or_default();

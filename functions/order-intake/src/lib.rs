@@ -1,4 +1,4 @@
-//! order-intake: `POST /orders`, `GET /orders/{orderId}`,
+//! order-intake: `POST /orders`, `GET /orders` (search), `GET /orders/{orderId}`,
 //! `POST /orders/{orderId}/cancel`, `POST /orders/{orderId}/release`. The edge: parse the request, call the
 //! intake service (`oms_app::services::intake`), map its answer.
 
@@ -9,7 +9,8 @@ use oms_app::services::intake::{
     self, CancelFailure, PlaceError, PlaceOrder, Placed, ReleaseFailure,
 };
 use oms_aws::http::{
-    ApiError, caller, idempotency_key, json, no_route, parse_body, request_id, respond, segments,
+    ApiError, caller, idempotency_key, json, no_route, parse_body, query_params, request_id,
+    respond, segments,
 };
 use oms_domain::ids::OrderId;
 use oms_domain::order::{CancelError, Order, OrderStatus};
@@ -22,12 +23,20 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let result = match (req.method(), path.as_slice()) {
         (&Method::POST, ["orders"]) => place(deps, &req).await,
+        (&Method::GET, ["orders"]) => search(deps, &req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, &req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, &req).await,
         (&Method::POST, ["orders", id, "release"]) => release(deps, id, &req).await,
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
+}
+
+async fn search(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let query = query_params(req).validate().map_err(ApiError::invalid)?;
+    let page = oms_app::services::search::orders(deps, &caller, query).await?;
+    Ok(json(StatusCode::OK, &page))
 }
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {

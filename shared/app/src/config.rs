@@ -21,6 +21,9 @@ pub struct Config {
     /// (`OMS_LOCATIONS_TTL_SECS`, default 30; 0 reads them every time): a
     /// location added or changed is used by new orders within that time.
     pub locations_ttl_ms: u64,
+    /// Service levels (`OMS_SLA_ROUTE_SECS`, `OMS_SLA_SHIP_SECS`,
+    /// `OMS_SLA_DELIVER_SECS`, `OMS_SLA_RISK_PERCENT`).
+    pub sla: oms_domain::search::Sla,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             storefront_channels: Vec::new(),
             publish: crate::outbox::Publish::default(),
             locations_ttl_ms: 30_000,
+            sla: oms_domain::search::Sla::default(),
         }
     }
 }
@@ -54,6 +58,7 @@ impl Config {
                 .ok()
                 .and_then(|v| v.parse::<u64>().ok())
                 .map_or(30_000, |s| s * 1000),
+            sla: sla_from_env(),
         }
     }
 
@@ -89,4 +94,21 @@ fn partner_sources_from_env() -> PartnerSources {
             .collect();
         Some((*k, list))
     }))
+}
+
+fn sla_from_env() -> oms_domain::search::Sla {
+    let d = oms_domain::search::Sla::default();
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .unwrap_or(default)
+    };
+    oms_domain::search::Sla {
+        route_secs: var("OMS_SLA_ROUTE_SECS", d.route_secs),
+        ship_secs: var("OMS_SLA_SHIP_SECS", d.ship_secs),
+        deliver_secs: var("OMS_SLA_DELIVER_SECS", d.deliver_secs),
+        risk_percent: var("OMS_SLA_RISK_PERCENT", d.risk_percent).min(100),
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | order | `ORDER#{orderId}` | `ORDER` | `doc` (deflated JSON), `outbox` (deflated JSON of the latest change's events, when it has any), `version`, `status` |
+//! | order | `ORDER#{orderId}` | `ORDER` | `doc` (deflated JSON), `outbox` (deflated JSON of the latest change's events, when it has any), `version`, `status`; search keys `cpk` = `C#{customerId}`, `dpk` = `D#{yyyy-mm-dd}#{shard}`, `csk` = `dsk` = `{placedAt ms, 13 digits}#{orderId}` (indexes `byCustomer`, `byDay`) |
 //! | idempotency claim | `CLAIM#{scope}` | `CLAIM` | `orderId`, `fingerprint`, `expiresAt`? (TTL) |
 //! | stock of a sku (shard 0) | `SKU#{sku}` | `STOCK` | per location `a#{locationId}` (available) and `r#{locationId}` (reserved); `shards` when split; `v` (bumped by every absolute set) |
 //! | stock of a sku, shard i > 0 | `SKU#{sku}#{i}` | `STOCK` | per location `a#…`, `r#…` |
@@ -20,12 +20,16 @@
 //! units (see `oms_domain::inventory`), so its orders spread over several
 //! partitions.
 //!
-//! Access patterns: an order by id (get); a claim by key (get, conditional
+//! Access patterns: an order by id (get); a customer's orders, or a day's,
+//! newest first (query of an index, keys only, then a get per order); a claim by key (get, conditional
 //! put); a sku's stock (one get per shard); all locations (one query); an
 //! order's change and its stock moves as one transaction with a condition
 //! per stock item.
 
-use crate::store::{Attrs, Cond, Items, Key, Query, Read, StoreError, Value, Write};
+use crate::store::{
+    Attrs, BY_CUSTOMER, BY_DAY, Cond, Items, Key, Query, Read, StoreError, Value, Write,
+};
+use oms_domain::ids::CustomerId;
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{
@@ -33,6 +37,8 @@ use oms_domain::inventory::{
 };
 use oms_domain::order::Order;
 use oms_domain::routing::Availability;
+use oms_domain::search::Position;
+use oms_domain::time::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -183,9 +189,78 @@ pub struct OrderRepo {
     items: Arc<dyn Items>,
 }
 
+/// The orders of a day are spread over this many index partitions, so a
+/// busy day does not load one partition of the index.
+pub const DAY_SHARDS: u16 = 4;
+
+fn day_shard(id: &OrderId) -> u16 {
+    // FNV-1a: stable across processes and versions.
+    let h = id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (h % u64::from(DAY_SHARDS)) as u16
+}
+
+fn day_partition(at: Timestamp, shard: u16) -> String {
+    let day = at.to_rfc3339();
+    format!("D#{}#{shard}", &day[..10.min(day.len())])
+}
+
+/// Which orders a listing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// A customer's orders.
+    Customer(CustomerId),
+    /// The orders placed on the day of this time (UTC).
+    Day(Timestamp),
+}
+
 impl OrderRepo {
     pub fn new(items: Arc<dyn Items>) -> Self {
         Self { items }
+    }
+
+    /// Up to `limit` orders of a listing placed between `from` and `to`
+    /// (positions, inclusive), newest first: their positions and ids, as
+    /// the index has them (a moment behind the orders).
+    pub async fn list(
+        &self,
+        listing: &Listing,
+        from: &Position,
+        to: &Position,
+        limit: usize,
+    ) -> Result<Vec<(Position, OrderId)>, StoreError> {
+        let (index, partitions) = match listing {
+            Listing::Customer(c) => (BY_CUSTOMER, vec![format!("C#{c}")]),
+            Listing::Day(t) => (
+                BY_DAY,
+                (0..DAY_SHARDS).map(|i| day_partition(*t, i)).collect(),
+            ),
+        };
+        let mut found = Vec::new();
+        for pk in partitions {
+            let query = Query {
+                index: Some(index),
+                pk,
+                from: Some(from.as_str().to_owned()),
+                to: Some(to.as_str().to_owned()),
+                descending: true,
+                limit: Some(limit),
+            };
+            for l in crate::store::listed(self.items.query(&query).await?) {
+                let id = l
+                    .key
+                    .pk
+                    .strip_prefix("ORDER#")
+                    .and_then(|id| OrderId::parse(id).ok());
+                if let (Some(p), Some(id)) = (Position::parse(&l.sk), id) {
+                    found.push((p, id));
+                }
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// The order as last committed.
@@ -216,6 +291,15 @@ impl OrderRepo {
         }
         attrs.insert("version".into(), n(order.version));
         attrs.insert("status".into(), s(order.status.as_str()));
+        // Search keys: fixed at placement, so no later change writes an index.
+        let at = Position::of(order);
+        attrs.insert(BY_CUSTOMER.pk.into(), s(format!("C#{}", order.customer.id)));
+        attrs.insert(BY_CUSTOMER.sk.into(), s(at.as_str()));
+        attrs.insert(
+            BY_DAY.pk.into(),
+            s(day_partition(order.created_at, day_shard(&order.order_id))),
+        );
+        attrs.insert(BY_DAY.sk.into(), s(at.as_str()));
         Write::Put {
             key: order_key(&order.order_id),
             attrs,

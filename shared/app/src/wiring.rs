@@ -78,6 +78,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/orders",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
+        method: "GET",
         path: "/orders/{orderId}",
         function: Function::OrderIntake,
         roles: ANYONE,
@@ -279,7 +285,7 @@ mod tests {
                 ("locationId".into(), "wh-1".into())
             ]
         );
-        assert!(match_route("GET", "/orders").is_none());
+        assert!(match_route("DELETE", "/orders").is_none());
         assert!(path_exists("/orders"));
         assert!(match_route("GET", "/orders//").is_none());
         assert!(!path_exists("/nope"));

@@ -225,6 +225,20 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| "request".to_owned())
 }
 
+/// The query string's parameters, decoded (every value of a repeated one).
+pub fn query_params(req: &Request) -> oms_domain::search::SearchParams {
+    use lambda_http::RequestExt;
+    oms_domain::search::SearchParams::new(
+        req.query_string_parameters_ref()
+            .map(|q| {
+                q.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    )
+}
+
 /// A path segment that must be a valid value, else 422 naming `field`.
 pub fn path_value<T>(
     raw: &str,

@@ -93,6 +93,19 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
             ],
         ),
+        ("GET", "/orders") => op(
+            "Search orders, newest first: by status, customer, channel, sku, placement time, SLA risk",
+            false,
+            None,
+            &[
+                (
+                    200,
+                    "A page of order summaries, and a cursor to the next page",
+                    "OrderPage",
+                ),
+                (422, "An invalid parameter (see `field`)", ERR),
+            ],
+        ),
         ("GET", "/orders/{orderId}") => op(
             "Read an order: status, lines, allocations, payment, shipments, returns, history",
             false,
@@ -250,6 +263,61 @@ fn order_links() -> Value {
     Value::Object(links)
 }
 
+/// The query parameters of an operation.
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
+    let param = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
+    match (method, path) {
+        ("GET", "/orders") => vec![
+            param(
+                "status",
+                "One status or several, comma-separated",
+                json!({"type": "string"}),
+            ),
+            param(
+                "customerId",
+                "A customer's orders (a customer token sees only its own)",
+                json!({"type": "string"}),
+            ),
+            param(
+                "channel",
+                "A channel's orders (a storefront token sees only its channel's)",
+                json!({"type": "string"}),
+            ),
+            param(
+                "sku",
+                "Orders with a line of this sku",
+                json!({"type": "string"}),
+            ),
+            param(
+                "from",
+                "Placed at or after (ISO-8601; default 90 days back)",
+                json!({"type": "string", "format": "date-time"}),
+            ),
+            param(
+                "to",
+                "Placed at or before (ISO-8601)",
+                json!({"type": "string", "format": "date-time"}),
+            ),
+            param(
+                "atRisk",
+                "Only orders at risk of missing (or past) a service level",
+                json!({"type": "boolean"}),
+            ),
+            param(
+                "limit",
+                "Results per page (default 50)",
+                json!({"type": "integer", "minimum": 1, "maximum": oms_domain::search::MAX_LIMIT}),
+            ),
+            param(
+                "cursor",
+                "`nextCursor` of the previous page",
+                json!({"type": "string"}),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -365,6 +433,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<LocationList>();
     let _ = generator.subschema_for::<StockView>();
     let _ = generator.subschema_for::<ErrorBody>();
+    let _ = generator.subschema_for::<oms_domain::search::OrderPage>();
     let schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
 
@@ -374,6 +443,7 @@ pub fn document() -> Value {
             continue;
         };
         let mut parameters = path_parameters(r.path);
+        parameters.extend(query_parameters(r.method, r.path));
         if op.idempotency_key {
             parameters.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,

@@ -31,5 +31,6 @@ pub mod notice;
 pub mod order;
 pub mod partner;
 pub mod routing;
+pub mod search;
 pub mod time;
 pub mod validation;

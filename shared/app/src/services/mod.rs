@@ -9,3 +9,4 @@ pub mod inventory;
 pub mod notify;
 pub mod reservation;
 pub mod returns;
+pub mod search;
