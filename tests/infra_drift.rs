@@ -26,6 +26,9 @@ fn resources(t: &Value) -> Vec<(String, &Value)> {
 /// The logical id a `!Ref X` or `!GetAtt X.Attr` points at.
 fn target(v: &Value) -> Option<String> {
     match v {
+        Value::Tagged(t) if t.value.as_str() == Some("${OmsTable.Arn}/index/*") => {
+            Some("OmsTable/index/*".to_owned())
+        }
         Value::Tagged(t) => {
             let s = t.value.as_str()?;
             Some(s.split('.').next().unwrap_or(s).to_owned())
@@ -390,6 +393,7 @@ fn each_function_may_call_exactly_what_its_code_calls() {
     for f in Function::ALL {
         let (_, r) = function_resource(&t, f);
         let mut table = BTreeSet::new();
+        let mut indexes = BTreeSet::new();
         let mut events = BTreeSet::new();
         let mut sends = BTreeSet::new();
         for policy in r["Properties"]["Policies"]
@@ -403,6 +407,7 @@ fn each_function_may_call_exactly_what_its_code_calls() {
                 let actions = strings(&st["Action"]);
                 match on.as_str() {
                     "OmsTable" => table.extend(actions),
+                    "OmsTable/index/*" => indexes.extend(actions),
                     "OmsBus" => events.extend(actions),
                     q => {
                         assert_eq!(
@@ -440,6 +445,11 @@ fn each_function_may_call_exactly_what_its_code_calls() {
             .map(|a| a.to_string())
             .collect();
         assert_eq!(table, want, "{} table actions", f.name());
+        let want: BTreeSet<String> = oms_contracts::iam::index_actions(f)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(indexes, want, "{} index actions", f.name());
         let want_events: BTreeSet<String> = if oms_contracts::iam::publishes(f) {
             ["events:PutEvents".to_owned()].into()
         } else {

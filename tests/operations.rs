@@ -143,3 +143,265 @@ async fn search_finds_orders_newest_first_by_filter_and_pages_with_a_cursor() {
     assert_eq!(status, 401);
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_holds_releases_refunds_and_reroutes_and_each_is_audited() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-rio", 5).await;
+    oms.stock("A", "wh-sp", 5).await;
+    let id = oms.routed_order(&[("A", 2)]).await;
+    let post = |path: String, body: Value, key: Option<&'static str>| {
+        let oms = &oms;
+        async move {
+            let headers: Vec<(&str, &str)> =
+                key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+            oms.send("POST", &path, Some(&body.to_string()), &headers)
+                .await
+        }
+    };
+
+    // Hold: the order stays ON_HOLD even once paid.
+    let (status, held) = post(
+        format!("/orders/{id}/hold"),
+        json!({"reason": "call the customer"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["status"], "ON_HOLD");
+    let last = held["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "OrderOnHold");
+    assert_eq!(last["actor"], "operator:test-operator", "{last}");
+    let (status, again) = post(
+        format!("/orders/{id}/hold"),
+        json!({"reason": "twice"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("ALREADY_HELD"))
+    );
+    oms.pay(&id).await;
+    assert_eq!(
+        oms.get(&format!("/orders/{id}")).await.1["status"],
+        "ON_HOLD"
+    );
+
+    // Reroute after wh-rio closes: the allocation moves to wh-sp.
+    let (status, _) = oms
+        .put(
+            "/locations/wh-rio",
+            json!({"name": "wh-rio", "kind": "warehouse", "lat": RIO.0, "lon": RIO.1, "active": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, rerouting) = post(
+        format!("/orders/{id}/reroute"),
+        json!({"reason": "wh-rio closed"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{rerouting}");
+    let rerouted = oms
+        .until(&id, "routed again", |o| {
+            o["status"] == "ON_HOLD" && o["allocations"][0]["locationId"] == "wh-sp"
+        })
+        .await;
+    assert_eq!(rerouted["allocations"][0]["quantity"], 2, "{rerouted}");
+    let (_, stock) = oms.get("/inventory/A").await;
+    let at = |loc: &str| {
+        stock["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["locationId"] == loc)
+            .map(|l| {
+                (
+                    l["reserved"].as_u64().unwrap(),
+                    l["available"].as_u64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(at("wh-rio"), (0, 5), "released where it was: {stock}");
+    assert_eq!(at("wh-sp"), (2, 3), "taken where it went: {stock}");
+
+    // Release: paid, so it goes to its location.
+    let (status, released) = oms
+        .send("POST", &format!("/orders/{id}/release"), None, &[])
+        .await;
+    assert_eq!(status, 200, "{released}");
+    assert_eq!(released["status"], "READY_TO_SHIP");
+    let (status, e) = post(
+        format!("/orders/{id}/reroute"),
+        json!({"reason": "late"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("NOT_REROUTABLE"))
+    );
+
+    // Refunds: once per Idempotency-Key, never above what was captured.
+    let (status, refunded) = post(
+        format!("/orders/{id}/refunds"),
+        json!({"amount": 500, "reason": "late delivery"}),
+        Some("refund-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "{refunded}");
+    assert_eq!(refunded["payment"]["refunded"], 500, "{refunded}");
+    let (status, replayed) = post(
+        format!("/orders/{id}/refunds"),
+        json!({"amount": 500, "reason": "late delivery"}),
+        Some("refund-1"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        replayed["payment"]["refunded"], 500,
+        "refunded once: {replayed}"
+    );
+    let (status, e) = post(
+        format!("/orders/{id}/refunds"),
+        json!({"amount": 3481, "reason": "too much"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("ABOVE_REFUNDABLE")),
+        "{e}"
+    );
+    let (status, e) = post(
+        format!("/orders/{id}/refunds"),
+        json!({"amount": 10, "currency": "USD", "reason": "x"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("WRONG_CURRENCY"))
+    );
+    let (status, e) = post(
+        format!("/orders/{id}/refunds"),
+        json!({"amount": 0, "reason": "x"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("amount"))
+    );
+    let (status, _) = post(
+        "/orders/ord_nope/hold".to_owned(),
+        json!({"reason": "x"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Only operators.
+    let shop = oms.token_for(Role::Storefront, "shop", Some("web"));
+    let (status, _) = oms
+        .send_as(
+            Some(&shop),
+            "POST",
+            &format!("/orders/{id}/refunds"),
+            Some(r#"{"amount": 1, "reason": "x"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let events: Vec<String> = oms.get(&format!("/orders/{id}")).await.1["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap().to_owned())
+        .collect();
+    for e in [
+        "OrderOnHold",
+        "RerouteRequested",
+        "HoldReleased",
+        "RefundIssued",
+    ] {
+        assert!(events.iter().any(|x| x == e), "{e} in {events:?}");
+    }
+    oms.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_adjustments_change_what_is_on_hand_and_are_listed_with_their_reason() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 10).await;
+    let id = oms.routed_order(&[("A", 4)]).await;
+    let adjust = |delta: i64, reason: &str, key: Option<&'static str>| {
+        let body = json!({"delta": delta, "reason": reason}).to_string();
+        let oms = &oms;
+        async move {
+            let headers: Vec<(&str, &str)> =
+                key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+            oms.send(
+                "POST",
+                "/inventory/A/wh-rio/adjustments",
+                Some(&body),
+                &headers,
+            )
+            .await
+        }
+    };
+    let (status, received) = adjust(5, "receipt PO-7", Some("po-7")).await;
+    assert_eq!(status, 201, "{received}");
+    assert_eq!(received["onHandAfter"], 15);
+    assert_eq!(received["actor"], "operator:test-operator");
+    let (status, again) = adjust(5, "receipt PO-7", Some("po-7")).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        again["adjustmentId"], received["adjustmentId"],
+        "once per key"
+    );
+    let (status, damaged) = adjust(-3, "damaged in the aisle", None).await;
+    assert_eq!(status, 201, "{damaged}");
+    assert_eq!(damaged["onHandAfter"], 12);
+    // Never below what orders hold (4 reserved of 12).
+    let (status, e) = adjust(-9, "count", None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("BELOW_RESERVED")),
+        "{e}"
+    );
+    let (status, e) = adjust(0, "nothing", None).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("delta")));
+    let (status, e) = oms
+        .send(
+            "POST",
+            "/inventory/A/wh-nope/adjustments",
+            Some(r#"{"delta": 1, "reason": "x"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 404, "{e}");
+
+    let (_, stock) = oms.get("/inventory/A").await;
+    assert_eq!(
+        (stock["onHand"].as_u64(), stock["reserved"].as_u64()),
+        (Some(12), Some(4))
+    );
+    let (status, list) = oms.get("/inventory/A/wh-rio/adjustments").await;
+    assert_eq!(status, 200);
+    let deltas: Vec<i64> = list["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["delta"].as_i64().unwrap())
+        .collect();
+    assert_eq!(deltas, [-3, 5], "newest first: {list}");
+    assert_eq!(list["adjustments"][0]["reason"], "damaged in the aisle");
+    let _ = id;
+    oms.running.stop().await;
+}

@@ -3,16 +3,22 @@
 //!
 //! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
 //! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`,
-//! `PUT /inventory/{sku}` (`{"shards": n}`: split a hot sku's stock).
+//! `PUT /inventory/{sku}` (`{"shards": n}`: split a hot sku's stock),
+//! `POST /inventory/{sku}/{locationId}/adjustments` (`{"delta", "reason"}`)
+//! and `GET` of the same path (the audit trail).
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use oms_app::Deps;
 use oms_app::repo::StockError;
 use oms_app::services::inventory;
-use oms_aws::http::{ApiError, caller, json, no_route, parse_body, path_value, respond, segments};
+use oms_aws::http::{
+    ApiError, caller, idempotency_key, json, no_route, parse_body, path_value, respond, segments,
+};
 use oms_domain::ids::{LocationId, Sku};
-use oms_domain::validation::{LocationRequest, StockRequest, StockSettingsRequest};
+use oms_domain::validation::{
+    AdjustmentRequest, LocationRequest, StockRequest, StockSettingsRequest,
+};
 use tracing::instrument;
 
 #[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path()))]
@@ -29,6 +35,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
         (&Method::PUT, ["inventory", sku]) => put_settings(deps, sku, &req).await,
         (&Method::PUT, ["inventory", sku, location]) => put_stock(deps, sku, location, &req).await,
+        (&Method::POST, ["inventory", sku, location, "adjustments"]) => {
+            adjust(deps, sku, location, &req).await
+        }
+        (&Method::GET, ["inventory", sku, location, "adjustments"]) => {
+            adjustments(deps, sku, location).await
+        }
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
@@ -98,6 +110,32 @@ async fn put_settings(deps: &Deps, sku: &str, req: &Request) -> Result<Response<
         .await
         .map_err(stock_error)?;
     Ok(json(StatusCode::OK, &view))
+}
+
+async fn adjust(
+    deps: &Deps,
+    sku: &str,
+    location: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let location = path_value(location, "locationId", LocationId::parse)?;
+    let key = idempotency_key(req)?;
+    let asked = parse_body::<AdjustmentRequest>(req)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let adjustment = inventory::adjust(deps, &caller, &sku, &location, asked, key.as_ref())
+        .await
+        .map_err(stock_error)?;
+    Ok(json(StatusCode::CREATED, &adjustment))
+}
+
+async fn adjustments(deps: &Deps, sku: &str, location: &str) -> Result<Response<Body>, ApiError> {
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let location = path_value(location, "locationId", LocationId::parse)?;
+    let list = inventory::adjustments(deps, &sku, &location).await?;
+    Ok(json(StatusCode::OK, &list))
 }
 
 fn stock_error(e: StockError) -> ApiError {

@@ -8,28 +8,49 @@ use oms_app::Deps;
 use oms_app::services::intake::{
     self, CancelFailure, PlaceError, PlaceOrder, Placed, ReleaseFailure,
 };
+use oms_app::services::operator::{self, Action, ActionFailure};
 use oms_aws::http::{
     ApiError, caller, idempotency_key, json, no_route, parse_body, query_params, request_id,
     respond, segments,
 };
 use oms_domain::ids::OrderId;
 use oms_domain::order::{CancelError, Order, OrderStatus};
-use oms_domain::validation::{CancelRequest, PlaceOrderRequest};
+use oms_domain::validation::{CancelRequest, PlaceOrderRequest, ReasonRequest, RefundRequest};
 use tracing::instrument;
 
 #[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path(), request_id = %request_id(&req)))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     let path = segments(&req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let result = match (req.method(), path.as_slice()) {
-        (&Method::POST, ["orders"]) => place(deps, &req).await,
-        (&Method::GET, ["orders"]) => search(deps, &req).await,
-        (&Method::GET, ["orders", id]) => get(deps, id, &req).await,
-        (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, &req).await,
-        (&Method::POST, ["orders", id, "release"]) => release(deps, id, &req).await,
-        _ => Err(no_route(req.method().as_str(), req.uri().path())),
-    };
+    let result = route(deps, &req, &path).await;
     Ok(respond(result))
+}
+
+async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Body>, ApiError> {
+    match (req.method(), path) {
+        (&Method::POST, ["orders"]) => place(deps, req).await,
+        (&Method::GET, ["orders"]) => search(deps, req).await,
+        (&Method::GET, ["orders", id]) => get(deps, id, req).await,
+        (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, req).await,
+        (&Method::POST, ["orders", id, "release"]) => release(deps, id, req).await,
+        (&Method::POST, ["orders", id, "hold"]) => {
+            let reason = parse_body::<ReasonRequest>(req)?.validate();
+            let action = reason.map(|reason| Action::Hold { reason });
+            act(deps, id, req, action).await
+        }
+        (&Method::POST, ["orders", id, "reroute"]) => {
+            let reason = parse_body::<ReasonRequest>(req)?.validate();
+            let action = reason.map(|reason| Action::Reroute { reason });
+            act(deps, id, req, action).await
+        }
+        (&Method::POST, ["orders", id, "refunds"]) => {
+            let action = parse_body::<RefundRequest>(req)?
+                .validate()
+                .map(Action::Refund);
+            act(deps, id, req, action).await
+        }
+        _ => Err(no_route(req.method().as_str(), req.uri().path())),
+    }
 }
 
 async fn search(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -117,6 +138,34 @@ fn order_response(status: StatusCode, order: &Order, replayed: bool) -> Response
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
+}
+
+/// An operator's action on an order.
+async fn act(
+    deps: &Deps,
+    id: &str,
+    req: &Request,
+    action: Result<Action, oms_domain::validation::FieldError>,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let order_id = order_id(id)?;
+    let key = idempotency_key(req)?;
+    let action = action.map_err(ApiError::invalid)?;
+    match operator::act(
+        deps,
+        &caller,
+        &order_id,
+        action,
+        key.as_ref(),
+        &request_id(req),
+    )
+    .await
+    {
+        Ok(order) => Ok(json(StatusCode::OK, &order)),
+        Err(ActionFailure::NotFound) => Err(not_found(id)),
+        Err(ActionFailure::Refused(e)) => Err(ApiError::conflict(e.code(), e.to_string())),
+        Err(ActionFailure::Unavailable(e)) => Err(ApiError::unavailable(e)),
+    }
 }
 
 async fn release(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {

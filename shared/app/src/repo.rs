@@ -33,7 +33,7 @@ use oms_domain::ids::CustomerId;
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{
-    Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
+    Adjustment, Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
 };
 use oms_domain::order::Order;
 use oms_domain::routing::Availability;
@@ -596,6 +596,135 @@ impl InventoryRepo {
         }
         for _ in 0..16 {
             let stock = self.stock(sku).await?;
+            let writes = Self::set_writes(&stock, sku, loc, on_hand)?;
+            match self.items.write(writes).await {
+                Ok(()) => return Ok(self.levels(sku).await?),
+                // Orders took units, or another set landed: read again.
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
+    }
+
+    /// Adds `delta` units to (or takes them off) what is on hand at a
+    /// location, never below what orders hold there, and records the
+    /// adjustment — in one commit. With a `key`, the same request twice
+    /// adjusts once and answers with the first adjustment.
+    pub async fn adjust(
+        &self,
+        mut adjustment: Adjustment,
+        key: Option<&str>,
+    ) -> Result<Adjustment, StockError> {
+        let (sku, loc) = (adjustment.sku.clone(), adjustment.location_id.clone());
+        if self.location(&loc).await?.is_none() {
+            return Err(StockError::UnknownLocation(loc));
+        }
+        let log_pk = format!("ADJ#{sku}#{loc}");
+        let claim = key.map(|k| Key::new(format!("CLAIM#adj#{sku}#{loc}#{k}"), "CLAIM"));
+        if let Some(claim) = &claim
+            && let Some(first) = self.items.get(claim, Read::Strong).await?
+        {
+            return self.recorded(&log_pk, &first).await;
+        }
+        for _ in 0..16 {
+            let stock = self.stock(&sku).await?;
+            let on_hand: u64 = stock.at(&loc).iter().map(|(a, r)| a + r).sum();
+            let target = i64::try_from(on_hand).unwrap_or(i64::MAX) + adjustment.delta;
+            let reserved: u64 = stock.at(&loc).iter().map(|(_, r)| r).sum();
+            let target = u64::try_from(target)
+                .ok()
+                .filter(|t| *t >= reserved)
+                .ok_or(StockError::BelowReserved { reserved })?;
+            adjustment.on_hand_after = target;
+            let mut writes = Self::set_writes(&stock, &sku, &loc, target)?;
+            let log_sk = format!(
+                "{:013}#{}",
+                adjustment.at.millis(),
+                adjustment.adjustment_id
+            );
+            let mut attrs = Attrs::new();
+            attrs.insert("doc".into(), to_doc(&adjustment));
+            writes.push(Write::Put {
+                key: Key::new(log_pk.clone(), log_sk.clone()),
+                attrs,
+                when: vec![Cond::NotExists],
+            });
+            if let Some(claim) = &claim {
+                let mut attrs = Attrs::new();
+                attrs.insert("log".into(), s(log_sk));
+                writes.push(Write::Put {
+                    key: claim.clone(),
+                    attrs,
+                    when: vec![Cond::NotExists],
+                });
+            }
+            let claim_index = writes.len() - 1;
+            match (self.items.write(writes).await, &claim) {
+                (Ok(()), _) => return Ok(adjustment),
+                // The same request landed first: answer with it.
+                (Err(StoreError::ConditionFailed { index }), Some(claim))
+                    if index == claim_index =>
+                {
+                    let first = self
+                        .items
+                        .get(claim, Read::Strong)
+                        .await?
+                        .ok_or_else(|| corrupt("adjustment claim"))?;
+                    return self.recorded(&log_pk, &first).await;
+                }
+                // Orders took units meanwhile: read again.
+                (Err(StoreError::ConditionFailed { .. }), _) => continue,
+                (Err(e), _) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
+    }
+
+    /// The adjustment a claim points at.
+    async fn recorded(&self, log_pk: &str, claim: &Attrs) -> Result<Adjustment, StockError> {
+        let sk = claim
+            .get("log")
+            .and_then(Value::as_s)
+            .ok_or_else(|| corrupt("adjustment claim"))?;
+        let item = self
+            .items
+            .get(&Key::new(log_pk, sk), Read::Strong)
+            .await?
+            .ok_or_else(|| corrupt("adjustment"))?;
+        Ok(doc(&item, "adjustment")?)
+    }
+
+    /// The latest adjustments of a sku at a location, newest first.
+    pub async fn adjustments(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+        limit: usize,
+    ) -> Result<Vec<Adjustment>, StoreError> {
+        let query = Query {
+            descending: true,
+            limit: Some(limit),
+            ..Query::partition(format!("ADJ#{sku}#{loc}"))
+        };
+        self.items
+            .query(&query)
+            .await?
+            .iter()
+            .map(|(_, a)| doc(a, "adjustment"))
+            .collect()
+    }
+
+    /// The writes that make `on_hand` units be at a location: its available
+    /// units spread over the shards (more added evenly, fewer taken from
+    /// the fullest first), on the condition that the stock did not change.
+    fn set_writes(
+        stock: &SkuStock,
+        sku: &Sku,
+        loc: &LocationId,
+        on_hand: u64,
+    ) -> Result<Vec<Write>, StockError> {
+        {
             let at = stock.at(loc);
             let reserved: u64 = at.iter().map(|(_, r)| r).sum();
             let available: u64 = at.iter().map(|(a, _)| a).sum();
@@ -634,14 +763,8 @@ impl InventoryRepo {
                     when: floor_only(loc, *d),
                 });
             }
-            match self.items.write(writes).await {
-                Ok(()) => return Ok(self.levels(sku).await?),
-                // Orders took units, or another set landed: read again.
-                Err(StoreError::ConditionFailed { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            Ok(writes)
         }
-        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
     }
 
     /// Splits a sku's stock into `shards` items (more than it has; at most

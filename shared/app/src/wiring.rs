@@ -102,6 +102,24 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/orders/{orderId}/hold",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{orderId}/refunds",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{orderId}/reroute",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "POST",
         path: "/orders/{orderId}/returns",
         function: Function::Returns,
         roles: ANYONE,
@@ -142,6 +160,18 @@ pub const ROUTES: &[Route] = &[
         function: Function::Inventory,
         roles: OPERATOR,
     },
+    Route {
+        method: "POST",
+        path: "/inventory/{sku}/{locationId}/adjustments",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/inventory/{sku}/{locationId}/adjustments",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
 ];
 
 /// An EventBridge rule feeding an SQS queue that triggers a function.
@@ -170,7 +200,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         queue: "reservation",
         function: Function::Reservation,
         sources: &[OMS_SOURCE],
-        detail_types: &["OrderPlaced"],
+        detail_types: &["OrderPlaced", "RerouteRequested"],
         timers: &[],
         done_with: &["InventoryReserved", "OrderRejected"],
     },

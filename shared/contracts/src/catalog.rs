@@ -36,8 +36,9 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
         &[Function::OrderIntake, Function::Reservation],
     ),
     ("PaymentCaptured", &[Function::Payment]),
-    ("OrderOnHold", &[Function::Payment]),
+    ("OrderOnHold", &[Function::Payment, Function::OrderIntake]),
     ("HoldReleased", &[Function::Payment, Function::OrderIntake]),
+    ("RerouteRequested", &[Function::OrderIntake]),
     ("OrderReleased", &[Function::Reservation, Function::Payment]),
     (
         "RefundIssued",
@@ -309,6 +310,27 @@ pub fn examples() -> Vec<DomainEvent> {
     keep(
         split
             .confirm_payment(&pref("pay_81f5"), brl(480), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
+    // Routed, held by an operator and sent to be routed again.
+    let (mut rerouted, _) = Order::place(id(4), new("W-1005"), due, &at(0));
+    keep(
+        rerouted
+            .reserve(
+                &stock(&[("SKU-1", "wh-sp", 2), ("SKU-2", "wh-sp", 1)]),
+                &at(1),
+            )
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        rerouted
+            .hold_by_operator("address to be confirmed", &at(2))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        rerouted
+            .reroute("wh-sp closed for inventory", &at(3))
             .map_err(|e| e.to_string()),
     );
 

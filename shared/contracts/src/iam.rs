@@ -28,6 +28,15 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
     }
 }
 
+/// The actions the function's code calls on the table's indexes
+/// (`…/index/*`): order search queries them.
+pub fn index_actions(f: Function) -> &'static [&'static str] {
+    match f {
+        Function::OrderIntake => &["dynamodb:Query"],
+        _ => &[],
+    }
+}
+
 /// Whether the function puts events on the bus (`events:PutEvents`): only
 /// the relay; every other function commits its events to the outbox.
 pub fn publishes(f: Function) -> bool {

@@ -25,7 +25,8 @@ pub struct ErrorDetail {
     /// A stable code: `MALFORMED_JSON`, `INVALID_VALUE`, `BODY_TOO_LARGE`,
     /// `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `IDEMPOTENCY_CONFLICT`,
     /// `BELOW_RESERVED`, `ALREADY_SHIPPED`, `NOT_CANCELLABLE`,
-    /// `NOT_RETURNABLE`, `UNAVAILABLE`.
+    /// `NOT_RETURNABLE`, `NOT_HELD`, `NOT_HOLDABLE`, `ALREADY_HELD`,
+    /// `ABOVE_REFUNDABLE`, `WRONG_CURRENCY`, `NOT_REROUTABLE`, `UNAVAILABLE`.
     pub code: String,
     pub message: String,
     /// The offending field, e.g. `lines[0].quantity`.
@@ -147,6 +148,58 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (409, "The order is not held", ERR),
             ],
         ),
+        ("POST", "/orders/{orderId}/hold") => op(
+            "Hold an order (operator): it keeps its stock and is not released until the hold is released",
+            false,
+            Some(("ReasonRequest", true)),
+            &[
+                (200, "Held", "Order"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "Already held, or already released to its locations (NOT_HOLDABLE)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("POST", "/orders/{orderId}/refunds") => op(
+            "Refund money (operator): never more than captured less refunded; the same Idempotency-Key refunds once",
+            true,
+            Some(("RefundRequest", true)),
+            &[
+                (
+                    200,
+                    "Refunded (RefundIssued), or the same request replayed",
+                    "Order",
+                ),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "More than is refundable (ABOVE_REFUNDABLE) or another currency (WRONG_CURRENCY)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("POST", "/orders/{orderId}/reroute") => op(
+            "Route an order again (operator): its allocations are released and it is routed over what is free now",
+            true,
+            Some(("ReasonRequest", true)),
+            &[
+                (200, "Sent back to PLACED to be routed again", "Order"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "Not routed, or already released to its locations (NOT_REROUTABLE)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("POST", "/orders/{orderId}/returns") => op(
             "Authorise a return of delivered units (an RMA)",
             true,
@@ -224,6 +277,35 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (404, "No such location", ERR),
                 (409, "Below what orders hold", ERR),
                 (422, "An invalid value", ERR),
+            ],
+        ),
+        ("POST", "/inventory/{sku}/{locationId}/adjustments") => op(
+            "Adjust the units on hand at a location with a reason (operator): receipts, damages, counts",
+            true,
+            Some(("AdjustmentRequest", true)),
+            &[
+                (
+                    201,
+                    "Adjusted (or the same Idempotency-Key: the first adjustment)",
+                    "Adjustment",
+                ),
+                (400, "Malformed JSON", ERR),
+                (404, "No such location", ERR),
+                (
+                    409,
+                    "It would leave fewer units than orders hold (BELOW_RESERVED)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("GET", "/inventory/{sku}/{locationId}/adjustments") => op(
+            "The adjustments of a sku at a location, newest first (operator)",
+            false,
+            None,
+            &[
+                (200, "The latest 200 adjustments", "AdjustmentList"),
+                (422, "An invalid sku or location id", ERR),
             ],
         ),
         _ => return None,
@@ -434,6 +516,11 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<StockView>();
     let _ = generator.subschema_for::<ErrorBody>();
     let _ = generator.subschema_for::<oms_domain::search::OrderPage>();
+    let _ = generator.subschema_for::<oms_domain::validation::ReasonRequest>();
+    let _ = generator.subschema_for::<oms_domain::validation::RefundRequest>();
+    let _ = generator.subschema_for::<oms_domain::validation::AdjustmentRequest>();
+    let _ = generator.subschema_for::<oms_domain::inventory::Adjustment>();
+    let _ = generator.subschema_for::<oms_domain::inventory::AdjustmentList>();
     let schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
 

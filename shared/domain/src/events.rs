@@ -102,6 +102,13 @@ pub enum EventData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<HoldCode>,
     },
+    /// An operator sent the order to be routed again: the stock it was
+    /// routed to is given back, and reservation routes it over what is
+    /// free now.
+    RerouteRequested {
+        released: Vec<Allocation>,
+        reason: String,
+    },
     /// The hold was lifted: the order goes on (released if paid).
     HoldReleased {
         code: HoldCode,
@@ -182,6 +189,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "PaymentCaptured",
     "OrderOnHold",
     "HoldReleased",
+    "RerouteRequested",
     "OrderReleased",
     "RefundIssued",
     "CancellationRequested",
@@ -206,6 +214,7 @@ impl EventData {
             Self::PaymentCaptured { .. } => "PaymentCaptured",
             Self::OrderOnHold { .. } => "OrderOnHold",
             Self::HoldReleased { .. } => "HoldReleased",
+            Self::RerouteRequested { .. } => "RerouteRequested",
             Self::OrderReleased { .. } => "OrderReleased",
             Self::RefundIssued { .. } => "RefundIssued",
             Self::CancellationRequested { .. } => "CancellationRequested",

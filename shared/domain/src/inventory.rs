@@ -149,6 +149,32 @@ pub struct LocationStock {
     pub available: u64,
 }
 
+/// A change of the units on hand at a location, with its reason: a
+/// receipt, damage, a count. Kept per sku and location.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Adjustment {
+    pub adjustment_id: String,
+    pub sku: Sku,
+    pub location_id: LocationId,
+    /// Units added (positive) or taken off (negative).
+    pub delta: i64,
+    pub reason: String,
+    /// Who made it (`operator:alice`).
+    pub actor: String,
+    pub at: crate::time::Timestamp,
+    /// Units on hand at the location right after it.
+    pub on_hand_after: u64,
+}
+
+/// What `GET /inventory/{sku}/{locationId}/adjustments` answers, newest
+/// first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjustmentList {
+    pub adjustments: Vec<Adjustment>,
+}
+
 /// What `GET /inventory/{sku}` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -387,6 +387,88 @@ impl CancelRequest {
     }
 }
 
+/// `POST /orders/{id}/hold` and `POST /orders/{id}/reroute`: why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasonRequest {
+    #[schemars(required, length(min = 1, max = 500))]
+    pub reason: Option<String>,
+}
+
+impl ReasonRequest {
+    pub fn validate(&self) -> Result<String, FieldError> {
+        text(&self.reason, "reason", 500)
+    }
+}
+
+/// `POST /orders/{id}/refunds`: money given back by an operator.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRequest {
+    /// Minor units of the order's currency.
+    #[schemars(required, range(min = 1, max = 100_000_000_000_i64))]
+    pub amount: Option<i64>,
+    /// The order's currency, if sent (a check, not a conversion).
+    #[schemars(pattern(r"^[A-Z]{3}$"))]
+    pub currency: Option<String>,
+    #[schemars(required, length(min = 1, max = 500))]
+    pub reason: Option<String>,
+}
+
+/// A validated operator refund: amount in the order's minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAsk {
+    pub amount: i64,
+    pub currency: Option<Currency>,
+    pub reason: String,
+}
+
+impl RefundRequest {
+    pub fn validate(&self) -> Result<RefundAsk, FieldError> {
+        let amount = *required(&self.amount, "amount")?;
+        if !(1..=100_000_000_000).contains(&amount) {
+            return Err(FieldError::new(
+                "amount",
+                "must be a positive number of minor units",
+            ));
+        }
+        let currency = match &self.currency {
+            None => None,
+            Some(c) => Some(Currency::parse(c).map_err(|e| FieldError::new("currency", e.0))?),
+        };
+        Ok(RefundAsk {
+            amount,
+            currency,
+            reason: text(&self.reason, "reason", 500)?,
+        })
+    }
+}
+
+/// `POST /inventory/{sku}/{locationId}/adjustments`: units found, received,
+/// damaged or counted wrong, with the reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjustmentRequest {
+    /// Units added (positive) or taken off (negative) the units on hand.
+    #[schemars(required, range(min = -1_000_000_000, max = 1_000_000_000))]
+    pub delta: Option<i64>,
+    #[schemars(required, length(min = 1, max = 500))]
+    pub reason: Option<String>,
+}
+
+impl AdjustmentRequest {
+    pub fn validate(&self) -> Result<(i64, String), FieldError> {
+        let delta = *required(&self.delta, "delta")?;
+        if delta == 0 || delta.abs() > MAX_ON_HAND {
+            return Err(FieldError::new(
+                "delta",
+                format!("must be a non-zero number of units, at most {MAX_ON_HAND} either way"),
+            ));
+        }
+        Ok((delta, text(&self.reason, "reason", 500)?))
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnLineRequest {

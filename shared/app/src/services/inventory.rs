@@ -83,3 +83,40 @@ pub async fn split(deps: &Deps, sku: &Sku, shards: u16) -> Result<StockView, Sto
     deps.learn_shards(&[(sku.clone(), view.shards)]);
     Ok(view)
 }
+
+/// Adjusts the units on hand at a location by `delta` with a reason,
+/// audited per sku and location (see [`crate::repo::InventoryRepo::adjust`]).
+#[instrument(skip(deps, caller, reason))]
+pub async fn adjust(
+    deps: &Deps,
+    caller: &oms_domain::access::Caller,
+    sku: &Sku,
+    location: &LocationId,
+    (delta, reason): (i64, String),
+    key: Option<&oms_domain::ids::IdempotencyKey>,
+) -> Result<oms_domain::inventory::Adjustment, StockError> {
+    let adjustment = oms_domain::inventory::Adjustment {
+        adjustment_id: format!("adj_{}", deps.ids.token()),
+        sku: sku.clone(),
+        location_id: location.clone(),
+        delta,
+        reason,
+        actor: caller.actor(),
+        at: deps.clock.now(),
+        on_hand_after: 0,
+    };
+    deps.inventory()
+        .adjust(adjustment, key.map(|k| k.as_str()))
+        .await
+}
+
+/// The latest adjustments of a sku at a location, newest first.
+pub async fn adjustments(
+    deps: &Deps,
+    sku: &Sku,
+    location: &LocationId,
+) -> Result<oms_domain::inventory::AdjustmentList, StoreError> {
+    Ok(oms_domain::inventory::AdjustmentList {
+        adjustments: deps.inventory().adjustments(sku, location, 200).await?,
+    })
+}

@@ -34,9 +34,13 @@ use tracing::instrument;
 
 const ACTOR: &str = "reservation";
 
-/// Reacts to `OrderPlaced`; other events are not for this step.
+/// Reacts to `OrderPlaced` and `RerouteRequested` (an order sent back to
+/// `PLACED` to be routed again); other events are not for this step.
 pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), StepError> {
-    match event.own_event_of("OrderPlaced") {
+    let own = event
+        .own_event_of("OrderPlaced")
+        .or_else(|| event.own_event_of("RerouteRequested"));
+    match own {
         Some(ev) => reserve(deps, &ev.order_id, &ev.event_id).await,
         None => Ok(()),
     }

@@ -5,6 +5,8 @@
 //!   │                  │                 │                │
 //!   ▼                  ▼                 ▼                ▼
 //! REJECTED / ON_HOLD / CANCELLED    CANCEL_REQUESTED ─accepted─▶ CANCELLED  (rejected ─▶ READY_TO_SHIP)
+//!
+//! ROUTED / ON_HOLD ─reroute (operator)─▶ PLACED ─reserve─▶ …   (the hold stays)
 //! ```
 //!
 //! Every change is a method that checks the current status, changes the
@@ -14,6 +16,7 @@
 //! [`Refusal`]s, recorded in the history by [`Order::refuse`].
 
 mod facts;
+mod operator;
 mod payment;
 mod returns;
 mod shipping;
@@ -24,6 +27,7 @@ mod wire;
 pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
 pub use crate::notice::{CancelCode, RefundReason};
+pub use operator::OperatorError;
 pub use payment::{Payment, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::Shipment;
