@@ -362,6 +362,7 @@ async fn main() {
         payment_window: Some(PAYMENT_WINDOW),
         secrets_dir: None,
         limits: Default::default(),
+        clock: None,
     })
     .await
     .expect("runtime");

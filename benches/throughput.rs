@@ -123,6 +123,7 @@ async fn main() {
         payment_window: None,
         secrets_dir: None,
         limits: Default::default(),
+        clock: None,
     })
     .await
     .expect("runtime");

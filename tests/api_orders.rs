@@ -312,6 +312,7 @@ async fn orders_survive_a_restart_on_the_same_data_dir() {
         payment_window: None,
         secrets_dir: None,
         limits: Default::default(),
+        clock: None,
     };
     let oms = Oms::start_with(options.clone()).await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;

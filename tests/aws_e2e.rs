@@ -266,5 +266,38 @@ async fn the_lifecycle_runs_on_the_emulator_delivery_cancellation_and_return() {
         (Some(9), Some(0)),
         "{stock}"
     );
+
+    // Search from the table's indexes; KPIs from the sums the relay adds
+    // from the stream (both a moment behind).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (found, kpis) = loop {
+        let (s, found) = oms.get("/orders?customerId=c-1").await;
+        assert_eq!(s, 200, "{found}");
+        let (s, kpis) = oms.get("/kpis").await;
+        assert_eq!(s, 200, "{kpis}");
+        let listed = found["orders"].as_array().map_or(0, Vec::len);
+        if (listed == 2 && kpis["statuses"]["CANCELLED"] == 1 && kpis["refunds"]["BRL"] == 7960)
+            || std::time::Instant::now() > deadline
+        {
+            break (found, kpis);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let ids: Vec<&str> = found["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["orderId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [other.as_str(), id.as_str()], "newest first: {found}");
+    assert_eq!(kpis["orders"], 2, "{kpis}");
+    assert_eq!(kpis["cancellationRate"], 0.5, "{kpis}");
+    assert_eq!(
+        kpis["revenue"],
+        json!({"BRL": 1990}),
+        "3980 less 1990 refunded: {kpis}"
+    );
+    assert_eq!(kpis["refunds"], json!({"BRL": 7960}), "{kpis}");
+    assert_eq!(kpis["returnRate"], 1.0, "{kpis}");
     oms.running.stop().await;
 }

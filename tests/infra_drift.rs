@@ -331,13 +331,30 @@ fn the_relay_reads_committed_outboxes_and_knows_every_queue_it_feeds() {
         target(&stream["Properties"]["Stream"]).as_deref(),
         Some("OmsTable")
     );
-    let filter = stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
-        .as_str()
-        .expect("a filter");
-    let filter: serde_json::Value = serde_json::from_str(filter).expect("json");
-    assert!(
-        filter["dynamodb"]["NewImage"][oms_app::outbox::ATTR].is_object(),
-        "only records with an outbox: {filter}"
+    // Only records with an outbox or a KPI delta, stored either way.
+    let filtered: BTreeSet<String> = stream["Properties"]["FilterCriteria"]["Filters"]
+        .as_sequence()
+        .expect("filters")
+        .iter()
+        .map(|f| {
+            let pattern: serde_json::Value =
+                serde_json::from_str(f["Pattern"].as_str().expect("a pattern")).expect("json");
+            let image = pattern["dynamodb"]["NewImage"].as_object().expect("image");
+            assert_eq!(image.len(), 1, "{pattern}");
+            image.keys().next().cloned().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        filtered,
+        [
+            oms_app::outbox::ATTR.to_owned(),
+            oms_app::kpi::ATTR.to_owned()
+        ]
+        .into()
+    );
+    assert_eq!(
+        stream["Properties"]["BisectBatchOnFunctionError"], false,
+        "a failed batch must come again whole (the KPI sums' markers)"
     );
     assert!(
         target(&stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]).is_some()

@@ -405,3 +405,192 @@ async fn stock_adjustments_change_what_is_on_hand_and_are_listed_with_their_reas
     let _ = id;
     oms.running.stop().await;
 }
+
+/// 2027-03-02T10:00:00Z: after the real time (payment windows never close
+/// during the test), on the hour.
+const T0_MS: u64 = 1_803_981_600_000;
+
+async fn place_at(oms: &Oms, customer: &str, channel: &str, lines: &[(&str, u32)]) -> String {
+    let mut o = order(lines);
+    o["customer"]["id"] = json!(customer);
+    o["channel"] = json!(channel);
+    let (status, placed) = oms.post_order(&o, None).await;
+    assert_eq!(status, 201, "{placed}");
+    placed["orderId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kpis_and_reports_add_up_exactly_and_replayed_events_change_nothing() {
+    use oms_app::ports::ManualClock;
+    use oms_domain::time::Timestamp;
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp::from_millis(T0_MS)));
+    let oms = Oms::start_with(oms_local_runtime::Options {
+        clock: Some(oms_local_runtime::ClockOverride(clock.clone())),
+        ..oms_local_runtime::Options::in_memory()
+    })
+    .await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 100).await;
+    oms.stock("B", "wh-rio", 100).await;
+    let at = |secs: u64| clock.set(Timestamp::from_millis(T0_MS + secs * 1000));
+
+    // 1: paid after 60 s, shipped after an hour, delivered after a day.
+    let one = place_at(&oms, "c-1", "web", &[("A", 2)]).await;
+    // 2: paid after 120 s, shipped after 3 days (late), delivered after 4, a return asked.
+    let two = place_at(&oms, "c-2", "app", &[("B", 1)]).await;
+    // 3: cancelled; 4: rejected (no stock of C).
+    let three = place_at(&oms, "c-1", "web", &[("A", 1)]).await;
+    let four = place_at(&oms, "c-3", "web", &[("C", 1)]).await;
+    assert_eq!(oms.settled(&four).await["status"], "REJECTED");
+    let (status, _) = oms
+        .send("POST", &format!("/orders/{three}/cancel"), None, &[])
+        .await;
+    assert_eq!(status, 200);
+    at(60);
+    oms.pay(&one).await;
+    at(120);
+    oms.pay(&two).await;
+    at(3_600);
+    oms.ship(&one, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&one, "SHIPPED").await;
+    at(86_400);
+    oms.ship(&one, "S1", "wh-rio", "DELIVERED", None).await;
+    oms.status(&one, "DELIVERED").await;
+    at(3 * 86_400);
+    oms.ship(&two, "S2", "wh-rio", "SHIPPED", None).await;
+    oms.status(&two, "SHIPPED").await;
+    at(4 * 86_400);
+    oms.ship(&two, "S2", "wh-rio", "DELIVERED", None).await;
+    oms.status(&two, "DELIVERED").await;
+    let (status, rma) = oms
+        .send(
+            "POST",
+            &format!("/orders/{two}/returns"),
+            Some(r#"{"lines": [{"sku": "B", "quantity": 1}], "reason": "too small"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{rma}");
+    oms.quiet().await;
+
+    let window = "from=2027-03-02T10:00:00Z&to=2027-03-02T11:00:00Z";
+    let kpis = || async { oms.get(&format!("/kpis?{window}")).await };
+    let (status, k) = kpis().await;
+    assert_eq!(status, 200, "{k}");
+    assert_eq!(k["orders"], 4, "{k}");
+    assert_eq!(k["units"], 5);
+    assert_eq!(k["revenue"], json!({"BRL": 5970}));
+    assert_eq!(k["fillRate"], 0.8, "4 of 5 units routed");
+    assert_eq!(k["rejectionRate"], 0.25);
+    assert_eq!(k["cancellationRate"], 0.25);
+    assert_eq!(k["returnRate"], 0.5);
+    assert_eq!(k["onTimeShipRate"], 0.5);
+    assert_eq!(k["perfectOrderRate"], 0.5);
+    let d = &k["durations"];
+    assert_eq!(d["routed"], json!({"count": 3, "p50": 0, "p90": 0}), "{d}");
+    assert_eq!(d["released"], json!({"count": 2, "p50": 60, "p90": 120}));
+    assert_eq!(
+        d["shipped"],
+        json!({"count": 2, "p50": 3600, "p90": 250000})
+    );
+    assert_eq!(
+        d["delivered"],
+        json!({"count": 2, "p50": 86000, "p90": 340000})
+    );
+    assert_eq!(
+        k["statuses"],
+        json!({"CANCELLED": 1, "DELIVERED": 2, "REJECTED": 1})
+    );
+    assert_eq!(k["backlog"], json!({}));
+
+    // The same partner events again, and an older one after newer ones:
+    // refused as duplicates or stale, the figures stay.
+    oms.pay(&one).await;
+    oms.ship(&one, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.ship(&two, "S2", "wh-rio", "SHIPPED", None).await;
+    oms.ship(&two, "S2", "wh-rio", "DELIVERED", None).await;
+    oms.quiet().await;
+    assert_eq!(kpis().await.1, k, "replayed events changed the figures");
+
+    // Reports from the same sums.
+    let oms_ref = &oms;
+    let report = |q: &str| {
+        let path = format!("/reports/top?{q}&{window}");
+        async move { oms_ref.get(&path).await }
+    };
+    let (status, products) = report("by=product&metric=revenue").await;
+    assert_eq!(status, 200, "{products}");
+    assert_eq!(
+        products["rows"],
+        json!([
+            {"key": "A", "orders": 1, "units": 2, "revenue": {"BRL": 3980}},
+            {"key": "B", "orders": 1, "units": 1, "revenue": {"BRL": 1990}},
+        ])
+    );
+    let customers = report("by=customer&metric=orders&limit=1").await.1;
+    assert_eq!(customers["rows"][0]["key"], "c-1", "{customers}");
+    assert_eq!(customers["rows"].as_array().unwrap().len(), 1);
+    let channels = report("by=channel").await.1;
+    assert_eq!(channels["rows"][0]["key"], "web", "{channels}");
+    assert_eq!(channels["rows"][1]["revenue"], json!({"BRL": 1990}));
+    let days = report("by=day&metric=units").await.1;
+    assert_eq!(
+        days["rows"],
+        json!([{"key": "2027-03-02", "orders": 2, "units": 3, "revenue": {"BRL": 5970}}])
+    );
+    let locations = report("by=location").await.1;
+    assert_eq!(
+        locations["rows"],
+        json!([{"key": "wh-rio", "orders": 2, "units": 3, "revenue": {"BRL": 5970}}])
+    );
+    let countries = report("by=country").await.1;
+    assert_eq!(countries["rows"][0]["key"], "BR");
+    for (q, field) in [
+        ("by=colour", "by"),
+        ("metric=x&by=day", "metric"),
+        ("by=day&limit=0", "limit"),
+    ] {
+        let (status, e) = report(q).await;
+        assert_eq!(
+            (status, e["error"]["field"].as_str()),
+            (422, Some(field)),
+            "{q}: {e}"
+        );
+    }
+    let (status, e) = oms
+        .get("/kpis?from=2027-03-02T11:00:00Z&to=2027-03-02T10:00:00Z")
+        .await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("from")));
+    let (status, empty) = oms
+        .get("/kpis?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (empty["orders"].as_u64(), empty["fillRate"].is_null()),
+        (Some(0), true)
+    );
+
+    // The CSV export: a header and one row per order line.
+    let resp = reqwest::Client::new()
+        .get(oms.url(&format!("/reports/orders.csv?{window}")))
+        .bearer_auth(&oms.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("orderId,placedAt,status"), "{csv}");
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "{one},2027-03-02T10:00:00.000Z,DELIVERED,web,,c-1,BR,BRL,1,A,2,1990,3980,3980"
+        ))),
+        "{csv}"
+    );
+    for id in [&two, &three, &four] {
+        assert!(csv.contains(id.as_str()), "{id} in {csv}");
+    }
+    oms.running.stop().await;
+}

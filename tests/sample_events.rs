@@ -58,7 +58,7 @@ async fn seed_sample_order(deps: &Deps) -> OrderId {
     };
     let (mut order, _) = Order::place(id.clone(), request.validate().unwrap(), None, &cause);
     deps.orders()
-        .create(&mut order, &[], vec![])
+        .create(&mut order, &[], vec![], None)
         .await
         .expect("seeded order");
     id
@@ -307,7 +307,9 @@ impl oms_app::ports::QueueSender for RecordingQueues {
 async fn the_relay_sample_delivers_each_event_where_it_goes() {
     let queues = Arc::new(RecordingQueues::default());
     let bus = Arc::new(oms_app::testing::RecordingPublisher::default());
+    let items = Arc::new(oms_embedded::store::EmbeddedItems::in_memory().expect("store"));
     let relay = oms_app::outbox::Relay {
+        items: items.clone(),
         queues: queues.clone(),
         bus: bus.clone(),
         clock: Arc::new(FixedClock(
@@ -349,6 +351,22 @@ async fn the_relay_sample_delivers_each_event_where_it_goes() {
         bus.taken().is_empty(),
         "nothing here is published for partners"
     );
+    // The change's KPI delta was added to its hour's sums — once, however
+    // often the batch comes.
+    let event: oms_aws::stream::StreamEvent =
+        serde_json::from_str(&read("relay/order-placed.stream.json")).expect("a stream event");
+    relay::handle(&relay, event).await.expect("handled again");
+    let hour = 1_795_428_000_000;
+    let totals = oms_app::kpi::read_totals(&*items, std::iter::once(hour))
+        .await
+        .expect("totals");
+    assert_eq!(totals.len(), 1);
+    assert_eq!(totals[0].1.get("orders"), Some(&1), "{totals:?}");
+    assert_eq!(totals[0].1.get("units"), Some(&3));
+    let products = oms_app::kpi::read_cells(&*items, std::iter::once(hour), "P#")
+        .await
+        .expect("cells");
+    assert_eq!(products[0].2.get("rev#BRL"), Some(&3980));
 }
 
 /// Records what is scheduled.

@@ -347,13 +347,15 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
         };
         let mut first = new_order("ord_1", &[("A", 1)]);
         assert_eq!(
-            orders.create(&mut first, &[claim("f1")], vec![]).await,
+            orders
+                .create(&mut first, &[claim("f1")], vec![], None)
+                .await,
             Ok(Created::New),
             "{engine}"
         );
         let mut second = new_order("ord_2", &[("A", 1)]);
         let again = orders
-            .create(&mut second, &[claim("f1")], vec![])
+            .create(&mut second, &[claim("f1")], vec![], None)
             .await
             .expect(engine);
         assert_eq!(
@@ -365,7 +367,7 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
             }
         );
         let other = orders
-            .create(&mut second, &[claim("f2")], vec![])
+            .create(&mut second, &[claim("f2")], vec![], None)
             .await
             .expect(engine);
         assert!(
@@ -393,12 +395,12 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
         // Nothing in stock: a change (PLACED → REJECTED) without stock moves.
         a.reserve(&Availability::default(), &cause())
             .expect("transition");
-        orders.save(&mut a, vec![]).await.expect(engine);
+        orders.save(&mut a, vec![], None).await.expect(engine);
         assert_eq!(a.version, 2, "{engine}");
         b.cancel(CancelCode::CustomerRequest, "late".into(), &cause())
             .expect("transition");
         assert_eq!(
-            orders.save(&mut b, vec![]).await,
+            orders.save(&mut b, vec![], None).await,
             Err(SaveError::Stale),
             "{engine}"
         );
@@ -455,21 +457,27 @@ async fn stock_moves_keep_the_counters_consistent() {
 
         // 4 of 5 taken, split over both locations, with the order's save.
         let mut o = new_order("ord_s1", &[("A", 4)]);
-        orders.create(&mut o, &[], vec![]).await.expect(engine);
+        orders
+            .create(&mut o, &[], vec![], None)
+            .await
+            .expect(engine);
         let out = o.reserve(&before, &cause()).expect("transition");
         orders
-            .save(&mut o, InventoryRepo::writes(&out.stock))
+            .save(&mut o, InventoryRepo::writes(&out.stock), None)
             .await
             .expect(engine);
         assert_eq!(o.status, oms_domain::order::OrderStatus::Routed, "{engine}");
         // An order decided on the levels read before: its condition fails
         // and nothing of it is written.
         let mut late = new_order("ord_s2", &[("A", 2)]);
-        orders.create(&mut late, &[], vec![]).await.expect(engine);
+        orders
+            .create(&mut late, &[], vec![], None)
+            .await
+            .expect(engine);
         let out = late.reserve(&before, &cause()).expect("transition");
         assert_eq!(
             orders
-                .save(&mut late, InventoryRepo::writes(&out.stock))
+                .save(&mut late, InventoryRepo::writes(&out.stock), None)
                 .await,
             Err(SaveError::Condition(0)),
             "{engine}"

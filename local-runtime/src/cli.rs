@@ -275,6 +275,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
             max_connections: cli.max_connections,
             ..crate::server::Limits::default()
         },
+        clock: None,
     })
     .await?;
     // The first line is for scripts (and tests) that start us on port 0.

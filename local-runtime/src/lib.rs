@@ -52,6 +52,18 @@ pub struct Options {
     pub secrets_dir: Option<PathBuf>,
     /// How the front treats its clients (timeouts, connections, rate).
     pub limits: server::Limits,
+    /// The services' clock instead of the system's (tests).
+    pub clock: Option<ClockOverride>,
+}
+
+/// A clock the services use instead of the system's.
+#[derive(Clone)]
+pub struct ClockOverride(pub Arc<dyn oms_app::ports::Clock>);
+
+impl std::fmt::Debug for ClockOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClockOverride(now {})", self.0.now().to_rfc3339())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +96,7 @@ impl Options {
             payment_window: None,
             secrets_dir: None,
             limits: server::Limits::default(),
+            clock: None,
         }
     }
 }
@@ -154,6 +167,9 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         }
     };
     let mut deps = deps;
+    if let Some(clock) = &options.clock {
+        deps.clock = clock.0.clone();
+    }
     if let Some(window) = options.payment_window {
         deps.config.payment_window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
     }

@@ -45,6 +45,8 @@ fn iterator_refused(code: Option<&str>) -> bool {
     )
 }
 
+/// A string attribute (`outbox`, `kpi`) of a stream image, inflated if the
+/// store deflated it.
 fn outbox_of(v: &AttributeValue) -> Option<Value> {
     match v {
         AttributeValue::S(s) => Some(Value::S(s.clone())),
@@ -92,6 +94,24 @@ impl StreamReader {
                     .filter_map(|r| r.dynamodb()?.new_image()?.get(oms_app::outbox::ATTR))
                     .filter_map(outbox_of)
                     .collect();
+                let deltas: Vec<oms_app::kpi::Record> = records
+                    .iter()
+                    .filter_map(|r| {
+                        let data = r.dynamodb()?;
+                        let packed = outbox_of(data.new_image()?.get(oms_app::kpi::ATTR)?)?;
+                        let item =
+                            oms_app::store::Attrs::from([(oms_app::kpi::ATTR.to_owned(), packed)]);
+                        Some(oms_app::kpi::Record {
+                            sequence: data.sequence_number()?.to_owned(),
+                            delta: oms_app::kpi::delta_of(&item)?,
+                        })
+                    })
+                    .collect();
+                if let Err(e) = relay.project(&deltas).await {
+                    tracing::warn!(error = %e, "KPI sums failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
                 if !outboxes.is_empty()
                     && let Err(e) = relay.forward(&outboxes).await
                 {
@@ -103,7 +123,7 @@ impl StreamReader {
                 if let Some(seq) = records.last().and_then(|r| r.dynamodb()?.sequence_number()) {
                     idle = false;
                     shard.last = Some(seq.to_owned());
-                    if !outboxes.is_empty() {
+                    if !outboxes.is_empty() || !deltas.is_empty() {
                         self.checkpoint(id, seq).await;
                     }
                 }

@@ -43,6 +43,7 @@ impl Oms {
             payment_window: None,
             secrets_dir: None,
             limits: Default::default(),
+            clock: None,
         })
         .await;
         let oms = Self {

@@ -8,13 +8,17 @@ use oms_app::Deps;
 use oms_app::services::intake::{
     self, CancelFailure, PlaceError, PlaceOrder, Placed, ReleaseFailure,
 };
+use oms_app::services::kpis;
 use oms_app::services::operator::{self, Action, ActionFailure};
 use oms_aws::http::{
     ApiError, caller, idempotency_key, json, no_route, parse_body, query_params, request_id,
     respond, segments,
 };
 use oms_domain::ids::OrderId;
+use oms_domain::kpi::{ReportQuery, Window};
 use oms_domain::order::{CancelError, Order, OrderStatus};
+use oms_domain::search::Position;
+use oms_domain::validation::FieldError;
 use oms_domain::validation::{CancelRequest, PlaceOrderRequest, ReasonRequest, RefundRequest};
 use tracing::instrument;
 
@@ -30,6 +34,9 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
     match (req.method(), path) {
         (&Method::POST, ["orders"]) => place(deps, req).await,
         (&Method::GET, ["orders"]) => search(deps, req).await,
+        (&Method::GET, ["kpis"]) => kpis(deps, req).await,
+        (&Method::GET, ["reports", "top"]) => report(deps, req).await,
+        (&Method::GET, ["reports", "orders.csv"]) => export(deps, req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, req).await,
         (&Method::POST, ["orders", id, "release"]) => release(deps, id, req).await,
@@ -58,6 +65,47 @@ async fn search(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> 
     let query = query_params(req).validate().map_err(ApiError::invalid)?;
     let page = oms_app::services::search::orders(deps, &caller, query).await?;
     Ok(json(StatusCode::OK, &page))
+}
+
+async fn kpis(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let window = Window::parse_only(&query_params(req).pairs, deps.clock.now())
+        .map_err(ApiError::invalid)?;
+    Ok(json(StatusCode::OK, &kpis::kpis(deps, window).await?))
+}
+
+async fn report(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let query = ReportQuery::parse(&query_params(req).pairs, deps.clock.now())
+        .map_err(ApiError::invalid)?;
+    Ok(json(StatusCode::OK, &kpis::report(deps, query).await?))
+}
+
+/// `GET /reports/orders.csv?from=&to=&cursor=`: a page of order lines as
+/// CSV; `oms-next-cursor` names the next page.
+async fn export(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let pairs = query_params(req).pairs;
+    let (cursor, window): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(n, _)| n == "cursor");
+    let window = Window::parse_only(&window, deps.clock.now()).map_err(ApiError::invalid)?;
+    let after = match cursor.first() {
+        Some((_, c)) => Some(Position::from_cursor(c).ok_or_else(|| {
+            ApiError::invalid(FieldError::new(
+                "cursor",
+                "not a cursor this API handed out",
+            ))
+        })?),
+        None => None,
+    };
+    let (csv, next) = kpis::export(deps, &caller, window, after).await?;
+    let mut resp = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8");
+    if let Some(next) = next {
+        resp = resp.header("oms-next-cursor", next);
+    }
+    resp.body(Body::Text(csv))
+        .map_err(|e| ApiError::unavailable(e.to_string()))
 }
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {

@@ -1,9 +1,12 @@
 //! relay: the transactional outbox's delivery on AWS. Triggered by the
-//! table's stream (only records whose new image carries an `outbox`), it
+//! table's stream (only records whose new image carries an `outbox` or a
+//! `kpi` delta), it
 //! hands each committed change's events to `oms_app::outbox::Relay`: the
 //! OMS's own consumers' queues, timers (delayed messages), and the event
-//! bus for what the business publishes. After a failure the whole batch
-//! comes again (consumers recognise event ids they have seen).
+//! bus for what the business publishes — and each change's KPI delta to the
+//! sums (`oms_app::kpi`). After a failure the whole batch comes again, from
+//! its first record (consumers recognise event ids they have seen; the KPI
+//! sums recognise the groups of records they added).
 
 use lambda_runtime::Error;
 use oms_app::outbox::Relay;
@@ -12,7 +15,15 @@ use oms_aws::stream::{ItemFailure, StreamEvent, StreamResponse};
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle(relay: &Relay, event: StreamEvent) -> Result<StreamResponse, Error> {
     let outboxes: Vec<_> = event.records.iter().filter_map(|r| r.outbox()).collect();
-    match relay.forward(&outboxes).await {
+    let deltas: Vec<_> = event.records.iter().filter_map(|r| r.kpi()).collect();
+    let delivered = match relay.project(&deltas).await {
+        Ok(added) => {
+            tracing::info!(added, "KPI deltas added");
+            relay.forward(&outboxes).await
+        }
+        Err(e) => Err(oms_app::ports::PublishError(format!("KPI sums: {e}"))),
+    };
+    match delivered {
         Ok(sent) => {
             tracing::info!(sent, "outboxes relayed");
             Ok(StreamResponse::default())

@@ -14,6 +14,7 @@ use crate::ports::PublishError;
 use crate::repo::{InventoryRepo, SaveError};
 use crate::store::{Read, StoreError};
 use oms_domain::ids::OrderId;
+use oms_domain::kpi::Contribution;
 use oms_domain::order::{Cause, Order, Outcome, Refusal};
 use std::future::Future;
 
@@ -110,13 +111,19 @@ where
         };
         let input = prepare(&order).await?;
         let cause = deps.cause(actor, trigger);
+        let before = Contribution::of(&order, &deps.config.sla);
         let outcome = match decide(&mut order, &cause, input) {
             Ok(outcome) => outcome,
             Err(_) if !fresh => continue,
             Err(why) => return Err(ChangeError::Denied(why)),
         };
+        let kpi = Contribution::delta(&before, &Contribution::of(&order, &deps.config.sla));
         match orders
-            .save(&mut order, InventoryRepo::writes(&outcome.stock))
+            .save(
+                &mut order,
+                InventoryRepo::writes(&outcome.stock),
+                kpi.as_ref(),
+            )
             .await
         {
             Ok(()) => return Ok(order),

@@ -8,9 +8,11 @@
 //!   (publisher, scheduler, clock, ids);
 //! - repositories over the store: [`repo`] (orders with their claims,
 //!   stock counters and locations; the key design), [`outbox`] (events
-//!   committed with the change that made them, and where each goes);
+//!   committed with the change that made them, and where each goes),
+//!   [`kpi`] (each change's difference to the KPI sums, added once);
 //! - services, one per step: [`services`] (intake, reservation, routing,
-//!   facts from partners and timers, returns, inventory, notifications),
+//!   facts from partners and timers, returns, inventory, notifications,
+//!   operator actions, search, KPIs and reports),
 //!   built on [`change`] (load → decide → commit → publish, with retries
 //!   and typed failures);
 //! - what the services are given and read: [`deps`], [`config`],
@@ -25,6 +27,7 @@ pub mod change;
 pub mod config;
 pub mod deps;
 pub mod inbound;
+pub mod kpi;
 pub mod outbox;
 pub mod ports;
 pub mod repo;

@@ -158,6 +158,8 @@ pub const MAX_DELAY_SECS: u64 = 900;
 /// The relay on AWS: delivers committed outboxes (from the table's stream)
 /// to the OMS's queues and the event bus.
 pub struct Relay {
+    /// Where the KPI sums are added to (the table).
+    pub items: Arc<dyn crate::store::Items>,
     pub queues: Arc<dyn QueueSender>,
     pub bus: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
@@ -167,6 +169,17 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// Adds the KPI deltas of a batch of stream records (one shard's, in
+    /// stream order) to the sums, exactly once per record however often the
+    /// batch comes (see [`crate::kpi::apply_stream_batch`]).
+    pub async fn project(&self, records: &[crate::kpi::Record]) -> Result<usize, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let now = i64::try_from(self.clock.now().millis() / 1000).unwrap_or(i64::MAX);
+        crate::kpi::apply_stream_batch(&*self.items, records, now).await
+    }
+
     /// Delivers the events of committed outboxes (`packed` is an item's
     /// `outbox` attribute), in order: per queue in as few sends as the
     /// queue takes, published events in batches. At least once: after a

@@ -91,6 +91,29 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that shows what it is set to (tests, replays).
+pub struct ManualClock(std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(std::sync::atomic::AtomicU64::new(at.millis()))
+    }
+    pub fn set(&self, at: Timestamp) {
+        self.0
+            .store(at.millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+    pub fn advance_secs(&self, secs: u64) {
+        self.0
+            .fetch_add(secs * 1000, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 /// Where an address is, when it comes without coordinates.
 #[async_trait::async_trait]
 pub trait Geocoder: Send + Sync {

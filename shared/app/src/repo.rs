@@ -20,6 +20,10 @@
 //! units (see `oms_domain::inventory`), so its orders spread over several
 //! partitions.
 //!
+//! An order's item also carries `kpi`, its latest change's difference to the
+//! KPI sums (see [`crate::kpi`]); the sums are items `KPI#{yyyy-mm-ddThh}` /
+//! `T#{n}`, `P#{sku}`, `C#{customerId}` of number attributes.
+//!
 //! Access patterns: an order by id (get); a customer's orders, or a day's,
 //! newest first (query of an index, keys only, then a get per order); a claim by key (get, conditional
 //! put); a sku's stock (one get per shard); all locations (one query); an
@@ -35,6 +39,7 @@ use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{
     Adjustment, Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
 };
+use oms_domain::kpi::KpiDelta;
 use oms_domain::order::Order;
 use oms_domain::routing::Availability;
 use oms_domain::search::Position;
@@ -280,9 +285,12 @@ impl OrderRepo {
         Ok(Some(order))
     }
 
-    fn put(order: &Order, when: Vec<Cond>) -> Write {
+    fn put(order: &Order, kpi: Option<&KpiDelta>, when: Vec<Cond>) -> Write {
         let mut attrs = Attrs::new();
         attrs.insert("doc".into(), crate::outbox::pack(order));
+        if let Some(d) = kpi {
+            attrs.insert(crate::kpi::ATTR.into(), crate::outbox::pack(d));
+        }
         if !order.outbox.is_empty() {
             attrs.insert(
                 crate::outbox::ATTR.into(),
@@ -316,9 +324,10 @@ impl OrderRepo {
         order: &mut Order,
         claims: &[Claim],
         extra: Vec<Write>,
+        kpi: Option<&KpiDelta>,
     ) -> Result<Created, StoreError> {
         order.version = 1;
-        let mut writes = vec![Self::put(order, vec![Cond::NotExists])];
+        let mut writes = vec![Self::put(order, kpi, vec![Cond::NotExists])];
         for c in claims {
             let mut attrs = Attrs::new();
             attrs.insert("orderId".into(), s(order.order_id.as_str()));
@@ -364,11 +373,17 @@ impl OrderRepo {
 
     /// Saves a changed order if nobody else did since it was read, together
     /// with `extra` writes (stock moves) in the same atomic commit.
-    pub async fn save(&self, order: &mut Order, extra: Vec<Write>) -> Result<(), SaveError> {
+    pub async fn save(
+        &self,
+        order: &mut Order,
+        extra: Vec<Write>,
+        kpi: Option<&KpiDelta>,
+    ) -> Result<(), SaveError> {
         let read_version = order.version;
         order.version += 1;
         let mut writes = vec![Self::put(
             order,
+            kpi,
             vec![Cond::Eq("version".into(), n(read_version))],
         )];
         writes.extend(extra);

@@ -84,6 +84,24 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/kpis",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/reports/top",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/reports/orders.csv",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
         path: "/orders/{orderId}",
         function: Function::OrderIntake,
         roles: ANYONE,

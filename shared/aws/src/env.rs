@@ -68,6 +68,10 @@ pub fn relay_on_aws(
     urls: std::collections::HashMap<String, String>,
 ) -> oms_app::outbox::Relay {
     oms_app::outbox::Relay {
+        items: Arc::new(crate::dynamo::DynamoItems::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws.table.clone(),
+        )),
         queues: Arc::new(crate::sqs_sender::SqsSender::new(
             aws_sdk_sqs::Client::new(sdk),
             urls,

@@ -31,16 +31,28 @@ impl StreamRecord {
     /// `{"B": "<base64>"}` when the store deflated it), as the store port
     /// hands it back.
     pub fn outbox(&self) -> Option<Value> {
-        let attr = self.dynamodb.new_image.get(oms_app::outbox::ATTR)?;
+        self.string_attr(oms_app::outbox::ATTR)
+    }
+
+    /// The new image's KPI delta with the record's sequence number.
+    pub fn kpi(&self) -> Option<oms_app::kpi::Record> {
+        let packed = self.string_attr(oms_app::kpi::ATTR)?;
+        let mut item = oms_app::store::Attrs::new();
+        item.insert(oms_app::kpi::ATTR.to_owned(), packed);
+        Some(oms_app::kpi::Record {
+            sequence: self.dynamodb.sequence_number.clone()?,
+            delta: oms_app::kpi::delta_of(&item)?,
+        })
+    }
+
+    /// A string attribute of the new image, inflated if the store deflated it.
+    fn string_attr(&self, name: &str) -> Option<Value> {
+        let attr = self.dynamodb.new_image.get(name)?;
         if let Some(s) = attr.get("S").and_then(|s| s.as_str()) {
             return Some(Value::S(s.to_owned()));
         }
         let b = aws_smithy_types::base64::decode(attr.get("B")?.as_str()?).ok()?;
-        crate::dynamo::from_stored(
-            oms_app::outbox::ATTR,
-            aws_sdk_dynamodb::types::AttributeValue::B(b.into()),
-        )
-        .ok()
+        crate::dynamo::from_stored(name, aws_sdk_dynamodb::types::AttributeValue::B(b.into())).ok()
     }
 }
 

@@ -5,7 +5,8 @@ use oms_app::wiring::{Function, SUBSCRIPTIONS, TIMER_QUEUE};
 
 /// The DynamoDB actions the function's code calls (IAM names; a
 /// `TransactWriteItems` is authorised per contained Put/Update). The relay
-/// reads the table's stream through its event source mapping.
+/// reads the table's stream through its event source mapping, and adds to
+/// the KPI sums.
 pub fn table_actions(f: Function) -> &'static [&'static str] {
     const ORDERS: &[&str] = &[
         "dynamodb:GetItem",
@@ -19,7 +20,9 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
         "dynamodb:UpdateItem",
     ];
     match f {
-        Function::Notifications | Function::Relay => &[],
+        Function::Notifications => &[],
+        // The KPI sums: added to with a marker per group of records.
+        Function::Relay => ORDERS,
         Function::Payment | Function::Shipment | Function::Returns => ORDERS,
         // Intake reserves as it places: it reads the locations.
         Function::OrderIntake | Function::Reservation | Function::Inventory => {

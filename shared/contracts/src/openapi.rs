@@ -56,6 +56,8 @@ struct Operation {
 }
 
 const ERR: &str = "ErrorBody";
+/// A response that is CSV text, not JSON.
+const CSV: &str = "text/csv";
 
 fn operation(method: &str, path: &str) -> Option<Operation> {
     let op = |summary, idempotency_key, body, responses| Operation {
@@ -104,6 +106,33 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                     "A page of order summaries, and a cursor to the next page",
                     "OrderPage",
                 ),
+                (422, "An invalid parameter (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/kpis") => op(
+            "Key figures of the orders placed in a window (operator): orders, revenue, fill, rejection, cancellation, return, on-time and perfect-order rates, step times, backlog",
+            false,
+            None,
+            &[
+                (200, "The figures", "Kpis"),
+                (422, "An invalid parameter (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/reports/top") => op(
+            "The top products, customers, channels, countries, days or locations by revenue, orders or units (operator)",
+            false,
+            None,
+            &[
+                (200, "The rows, highest first", "Report"),
+                (422, "An invalid parameter (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/reports/orders.csv") => op(
+            "The order lines of the orders placed in a window, as CSV (operator); the `oms-next-cursor` header names the next page",
+            false,
+            None,
+            &[
+                (200, "CSV: a header, then one row per order line", CSV),
                 (422, "An invalid parameter (see `field`)", ERR),
             ],
         ),
@@ -396,6 +425,59 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "string"}),
             ),
         ],
+        ("GET", "/kpis") | ("GET", "/reports/orders.csv") => {
+            let mut params = vec![
+                param(
+                    "from",
+                    "Placed at or after (ISO-8601, rounded down to the hour; default `to` less 24 h)",
+                    json!({"type": "string", "format": "date-time"}),
+                ),
+                param(
+                    "to",
+                    "Placed before (ISO-8601, rounded up to the hour; default now); at most 92 days after `from`",
+                    json!({"type": "string", "format": "date-time"}),
+                ),
+            ];
+            if path.ends_with(".csv") {
+                params.push(param(
+                    "cursor",
+                    "The `oms-next-cursor` header of the previous page",
+                    json!({"type": "string"}),
+                ));
+            }
+            params
+        }
+        ("GET", "/reports/top") => vec![
+            {
+                let mut by = param(
+                    "by",
+                    "What to rank",
+                    json!({"type": "string", "enum": ["product", "customer", "channel", "country", "day", "location"]}),
+                );
+                by["required"] = json!(true);
+                by
+            },
+            param(
+                "metric",
+                "What to rank by (default revenue)",
+                json!({"type": "string", "enum": ["revenue", "orders", "units"]}),
+            ),
+            param(
+                "from",
+                "Placed at or after (ISO-8601; default `to` less 24 h)",
+                json!({"type": "string", "format": "date-time"}),
+            ),
+            param(
+                "to",
+                "Placed before (ISO-8601; default now)",
+                json!({"type": "string", "format": "date-time"}),
+            ),
+            param(
+                "limit",
+                "Rows (default 10)",
+                json!({"type": "integer", "minimum": 1, "maximum": oms_domain::kpi::MAX_REPORT_ROWS}),
+            ),
+        ],
         _ => Vec::new(),
     }
 }
@@ -516,6 +598,8 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<StockView>();
     let _ = generator.subschema_for::<ErrorBody>();
     let _ = generator.subschema_for::<oms_domain::search::OrderPage>();
+    let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
+    let _ = generator.subschema_for::<oms_domain::kpi::Report>();
     let _ = generator.subschema_for::<oms_domain::validation::ReasonRequest>();
     let _ = generator.subschema_for::<oms_domain::validation::RefundRequest>();
     let _ = generator.subschema_for::<oms_domain::validation::AdjustmentRequest>();
@@ -548,7 +632,11 @@ pub fn document() -> Value {
             ),
         ];
         for (status, description, schema) in op.responses.iter().chain(auth.iter()) {
-            let mut response = json!({"description": description, "content": {"application/json": {"schema": reference(schema)}}});
+            let mut response = if *schema == CSV {
+                json!({"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}})
+            } else {
+                json!({"description": description, "content": {"application/json": {"schema": reference(schema)}}})
+            };
             if *schema == "Order" {
                 response["links"] = order_links();
             }

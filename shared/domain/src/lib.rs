@@ -26,6 +26,7 @@ pub mod geo;
 pub mod ids;
 pub mod intake;
 pub mod inventory;
+pub mod kpi;
 pub mod money;
 pub mod notice;
 pub mod order;

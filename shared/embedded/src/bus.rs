@@ -116,6 +116,12 @@ fn message_body(event: &DomainEvent) -> Vec<u8> {
 }
 
 impl CommitHook for Relay {
+    fn writes(&self, _key: &Key, item: &Attrs) -> Vec<oms_app::store::Write> {
+        oms_app::kpi::delta_of(item)
+            .map(|d| oms_app::kpi::writes(std::iter::once(&d)))
+            .unwrap_or_default()
+    }
+
     fn rows(&self, _key: &Key, item: &Attrs) -> Vec<Row> {
         let events = match oms_app::outbox::events_of(item) {
             Ok(e) => e,

@@ -57,10 +57,15 @@ pub enum Row {
     },
 }
 
-/// Sees every item written whole with an `outbox` and says what its change
-/// produces.
+/// Sees every item written whole with an `outbox` (or a `kpi` delta) and
+/// says what its change produces.
 pub trait CommitHook: Send + Sync {
     fn rows(&self, key: &Key, item: &Attrs) -> Vec<Row>;
+    /// Unconditional writes the change implies (additions to sums), made
+    /// in the same transaction.
+    fn writes(&self, _key: &Key, _item: &Attrs) -> Vec<Write> {
+        Vec::new()
+    }
 }
 
 /// What the listener hears when timers were set.
@@ -94,6 +99,9 @@ enum Op {
     Commit {
         writes: Vec<Write>,
         rows: Vec<Row>,
+        /// Unconditional additions the hook derived from the change (the
+        /// KPI sums), applied in the same transaction when it commits.
+        derived: Vec<Write>,
         reply: Reply,
     },
     Enqueue {
@@ -397,13 +405,22 @@ fn commit_group(
             let mut dead = tx.open_table(DEAD).map_err(io)?;
             for op in group {
                 let result = match op {
-                    Op::Commit { writes, rows, .. } => {
-                        match apply_commit(&mut items, &mut index, writes)? {
-                            Ok(()) => put_rows(rows, &mut queue, &mut timers, seq, &mut pending)
-                                .map(|()| 0),
-                            Err(e) => Err(e),
+                    Op::Commit {
+                        writes,
+                        rows,
+                        derived,
+                        ..
+                    } => match apply_commit(&mut items, &mut index, writes)? {
+                        Ok(()) => {
+                            if !derived.is_empty()
+                                && let Err(e) = apply_commit(&mut items, &mut index, derived)?
+                            {
+                                tracing::error!(error = %e, "derived writes refused");
+                            }
+                            put_rows(rows, &mut queue, &mut timers, seq, &mut pending).map(|()| 0)
                         }
-                    }
+                        Err(e) => Err(e),
+                    },
                     Op::Enqueue { rows, .. } => {
                         put_rows(rows, &mut queue, &mut timers, seq, &mut pending)?;
                         Ok(0)
@@ -644,23 +661,24 @@ impl Items for EmbeddedItems {
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let hook = self.hook.lock().ok().and_then(|h| h.clone());
-        let rows: Vec<Row> = match hook {
-            Some(hook) => writes
-                .iter()
-                .filter_map(|w| match w {
-                    Write::Put { key, attrs, .. } if attrs.contains_key(oms_app::outbox::ATTR) => {
-                        Some(hook.rows(key, attrs))
-                    }
-                    _ => None,
-                })
-                .flatten()
-                .collect(),
-            None => Vec::new(),
-        };
+        let mut rows: Vec<Row> = Vec::new();
+        let mut derived: Vec<Write> = Vec::new();
+        if let Some(hook) = hook {
+            for w in &writes {
+                if let Write::Put { key, attrs, .. } = w
+                    && (attrs.contains_key(oms_app::outbox::ATTR)
+                        || attrs.contains_key(oms_app::kpi::ATTR))
+                {
+                    rows.extend(hook.rows(key, attrs));
+                    derived.extend(hook.writes(key, attrs));
+                }
+            }
+        }
         let (reply, answer) = oneshot::channel();
         self.send(Op::Commit {
             writes,
             rows,
+            derived,
             reply,
         })?;
         answer.await.map_err(|_| io("writer stopped"))?

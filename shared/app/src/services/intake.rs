@@ -15,6 +15,7 @@ use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
 use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
+use oms_domain::kpi::Contribution;
 use oms_domain::order::{
     CancelCode, CancelError, Cause, NewOrder, Order, OrderStatus, Outcome, TransitionError,
 };
@@ -90,7 +91,15 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         let (mut order, outcome) =
             placement(deps, &order_id, &new, due, &cause, &skus, reserve).await;
         let writes = InventoryRepo::writes(&outcome.stock);
-        match deps.orders().create(&mut order, &claims, writes).await? {
+        let kpi = Contribution::delta(
+            &Contribution::none(),
+            &Contribution::of(&order, &deps.config.sla),
+        );
+        match deps
+            .orders()
+            .create(&mut order, &claims, writes, kpi.as_ref())
+            .await?
+        {
             // The stock moved since it was read: read it again.
             Created::StockShort => continue,
             created => break (order, created),

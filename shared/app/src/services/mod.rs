@@ -6,6 +6,7 @@
 pub mod facts;
 pub mod intake;
 pub mod inventory;
+pub mod kpis;
 pub mod notify;
 pub mod operator;
 pub mod reservation;
