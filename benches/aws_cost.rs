@@ -103,6 +103,20 @@ fn write_units_of(op: &Value) -> f64 {
     }
 }
 
+/// The puts of a request, each with its item: (the put, its item).
+fn written_puts<'a>(target: &str, body: &'a Value) -> Vec<(&'a Value, &'a Value)> {
+    match target {
+        "DynamoDB_20120810.PutItem" => vec![(body, &body["Item"])],
+        "DynamoDB_20120810.TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.get("Put").map(|p| (p, &p["Item"])))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Proxy {
     fn count(&self, target: &str, body: &Value, response: &Value) {
         let mut t = self.tally.lock().expect("tally");
@@ -136,6 +150,19 @@ impl Proxy {
             e.0 += 1;
             e.1 += units;
         };
+        // A new item with an index's keys writes the index too: keys only,
+        // under 1 KB, one unit per index (its keys never change after, so
+        // later writes of the item write no index).
+        for (op, item) in written_puts(target, body) {
+            let creates = op["ConditionExpression"]
+                .as_str()
+                .is_some_and(|c| c.contains("attribute_not_exists"));
+            for ix in oms_app::store::INDEXES {
+                if creates && item.get(ix.pk).is_some() && item.get(ix.sk).is_some() {
+                    note(format!("index {} (new {})", ix.name, kind_of(item)), 1.0);
+                }
+            }
+        }
         match target {
             "AWSEvents.PutEvents" => {
                 for e in body["Entries"].as_array().into_iter().flatten() {
@@ -504,7 +531,13 @@ async fn main() {
             .sum()
     };
     let oms_entries = sum(&["event "]);
-    let write_units = sum(&["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]);
+    let write_units = sum(&[
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "TransactWriteItems",
+        "index ",
+    ]);
     let read_units = sum(&["GetItem", "Query"]);
     let partner_entries = 3.0 * n;
     let rows = [
