@@ -131,3 +131,134 @@ async fn the_demo_plays_whole_lifecycles_against_the_running_oms() {
         "{summary}"
     );
 }
+
+/// The operator's commands against a running OMS: a stock import with a
+/// summary of refused rows, then orders listed, shown, exported, and KPIs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_import_stock_list_show_export_and_measure() {
+    let dir = std::env::temp_dir().join(format!("oms-ops-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data_dir = dir.to_str().unwrap().to_owned();
+    let server = common::Process::start(&["--in-memory", "--data-dir", &data_dir]);
+    let url = server.url.clone();
+    let oms = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_oms"))
+            .args(args)
+            .args(["--data-dir", &data_dir, "--url", &url])
+            .output()
+            .expect("oms runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let http = reqwest::Client::new();
+    let token = {
+        let out = Command::new(env!("CARGO_BIN_EXE_oms"))
+            .args(["token", "--role", "operator", "--data-dir", &data_dir])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let put = |path: String, body: serde_json::Value| {
+        let req = http
+            .put(format!("{url}{path}"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        put(
+            "/locations/wh-rio".into(),
+            serde_json::json!({"name": "Rio", "kind": "warehouse", "lat": -22.9, "lon": -43.2})
+        )
+        .await,
+        201
+    );
+
+    // 2,000 rows of stock, three of them wrong.
+    let mut csv = String::from("sku,locationId,onHand\n");
+    for i in 0..1997 {
+        csv.push_str(&format!("SKU-{i},wh-rio,{}\n", i % 50 + 1));
+    }
+    csv.push_str("SKU-X,wh-nowhere,5\nSKU-Y,wh-rio,many\nSKU-Z,wh-rio\n");
+    let file = dir.join("stock.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (ok, out, err) = oms(&["stock", "import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1997 row(s) accepted, 3 refused"), "{out}");
+    assert!(out.contains("line 1999: 404"), "{out}");
+    assert!(
+        out.contains("line 2000: onHand \"many\" is not a whole number"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 2001: expected sku,locationId,onHand"),
+        "{out}"
+    );
+    let stock: serde_json::Value = http
+        .get(format!("{url}/inventory/SKU-7"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stock["onHand"], 8, "{stock}");
+
+    // Two orders, then the commands that find them.
+    let mut ids = Vec::new();
+    for sku in ["SKU-1", "SKU-2"] {
+        let body = serde_json::json!({
+            "channel": "web", "customer": {"id": "c-9"}, "currency": "BRL",
+            "shipTo": {"country": "BR", "city": "Rio", "line1": "Rua A, 1", "lat": -22.9, "lon": -43.2},
+            "lines": [{"sku": sku, "quantity": 1, "unitPrice": 1000}],
+        });
+        let placed: serde_json::Value = http
+            .post(format!("{url}/orders"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(placed["orderId"].as_str().unwrap().to_owned());
+    }
+    let mut listed = String::new();
+    for _ in 0..50 {
+        listed = oms(&["orders", "list", "--customer-id", "c-9"]).1;
+        if listed.contains("2 order(s)") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(listed.contains("2 order(s)"), "{listed}");
+    assert!(
+        listed.find(&ids[1]) < listed.find(&ids[0]),
+        "newest first: {listed}"
+    );
+    let (ok, one, _) = oms(&["orders", "list", "--limit", "1", "--all"]);
+    assert!(ok && one.contains("2 order(s)"), "every page: {one}");
+    let (ok, shown, _) = oms(&["orders", "show", &ids[0]]);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("timeline:") && shown.contains("→ ROUTED"),
+        "{shown}"
+    );
+    let (ok, csv, _) = oms(&["orders", "export"]);
+    assert!(ok);
+    assert_eq!(csv.lines().count(), 3, "a header and two lines: {csv}");
+    let (ok, kpis, _) = oms(&["kpis"]);
+    assert!(ok, "{kpis}");
+    assert!(kpis.contains("orders            2"), "{kpis}");
+    assert!(kpis.contains("fill rate         100.0%"), "{kpis}");
+    let (ok, _, err) = oms(&["orders", "show", "ord_missing"]);
+    assert!(!ok && err.contains("404"), "{err}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,6 +1,7 @@
-//! The `oms` command: the whole OMS in one process on 127.0.0.1, and the
-//! local stand-ins for what AWS issues — bearer tokens (`oms token`) and
-//! partner credentials (`oms partner-key`).
+//! The `oms` command: the whole OMS in one process on 127.0.0.1, the local
+//! stand-ins for what AWS issues — bearer tokens (`oms token`) and partner
+//! credentials (`oms partner-key`) — and the operator's commands against a
+//! running OMS (`oms orders`, `oms kpis`, `oms stock import`).
 
 use clap::{Parser, Subcommand, ValueEnum};
 use oms_domain::access::Role;
@@ -92,6 +93,30 @@ enum Command {
         #[arg(long, env = "OMS_URL", default_value = "http://127.0.0.1:3000")]
         url: String,
     },
+    /// Find and look at orders in a running OMS.
+    Orders {
+        #[command(subcommand)]
+        command: OrdersCommand,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The key figures of the orders placed in a window (default: the last
+    /// 24 hours).
+    Kpis {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Stock levels in bulk.
+    Stock {
+        #[command(subcommand)]
+        command: StockCommand,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Fill the running OMS with a living business: locations, stock, and
     /// orders at --rate for --duration, each paid, shipped and delivered by
     /// simulated partners (some cancelled, some returned), with a progress
@@ -110,6 +135,71 @@ enum Command {
         #[arg(long, env = "OMS_BUS")]
         bus: Option<String>,
     },
+}
+
+/// How the operator commands reach the OMS.
+#[derive(clap::Args, Debug)]
+struct ApiArgs {
+    /// Where the OMS listens (its API Gateway URL on AWS).
+    #[arg(
+        long,
+        env = "OMS_URL",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
+    url: String,
+    /// An operator's bearer token; without one, a token signed with
+    /// --data-dir's key (what a local OMS accepts).
+    #[arg(long, env = "OMS_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrdersCommand {
+    /// Orders newest first, filtered (`GET /orders`).
+    List {
+        /// One status or several, comma-separated.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        customer_id: Option<String>,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        /// Placed at or after (ISO-8601).
+        #[arg(long)]
+        from: Option<String>,
+        /// Placed at or before (ISO-8601).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only orders at risk of missing a service level.
+        #[arg(long)]
+        at_risk: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue after a page (its `nextCursor`).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Every page, not only the first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One order and its history as a timeline.
+    Show { order_id: String },
+    /// The order lines placed in a window, as CSV on stdout.
+    Export {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StockCommand {
+    /// Set units on hand from a CSV file of `sku,locationId,onHand` rows.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -242,6 +332,52 @@ pub async fn main() -> anyhow::Result<()> {
                 duration: duration.into(),
             })
             .await
+        }
+        Some(Command::Orders { command, api }) => {
+            let client = crate::ops::Client::new(&api.url, api.token, &cli.data_dir)?;
+            match command {
+                OrdersCommand::List {
+                    status,
+                    customer_id,
+                    channel,
+                    sku,
+                    from,
+                    to,
+                    at_risk,
+                    limit,
+                    cursor,
+                    all,
+                } => {
+                    let filters = crate::ops::query(&[
+                        ("status", status),
+                        ("customerId", customer_id),
+                        ("channel", channel),
+                        ("sku", sku),
+                        ("from", from),
+                        ("to", to),
+                        ("atRisk", at_risk.then(|| "true".to_owned())),
+                        ("limit", Some(limit.to_string())),
+                        ("cursor", cursor),
+                    ]);
+                    crate::ops::list(&client, filters, all).await
+                }
+                OrdersCommand::Show { order_id } => crate::ops::show(&client, &order_id).await,
+                OrdersCommand::Export { from, to } => {
+                    crate::ops::export(&client, crate::ops::query(&[("from", from), ("to", to)]))
+                        .await
+                }
+            }
+        }
+        Some(Command::Kpis { from, to, api }) => {
+            let client = crate::ops::Client::new(&api.url, api.token, &cli.data_dir)?;
+            crate::ops::kpis(&client, crate::ops::query(&[("from", from), ("to", to)])).await
+        }
+        Some(Command::Stock {
+            command: StockCommand::Import { file },
+            api,
+        }) => {
+            let client = crate::ops::Client::new(&api.url, api.token, &cli.data_dir)?;
+            crate::ops::import_stock(&client, &file).await
         }
         None => serve(cli).await,
     }

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod front;
 pub mod functions;
 pub mod logging;
+pub mod ops;
 pub mod partners;
 pub mod secrets;
 pub mod server;

@@ -100,7 +100,8 @@ enum Op {
         writes: Vec<Write>,
         rows: Vec<Row>,
         /// Unconditional additions the hook derived from the change (the
-        /// KPI sums), applied in the same transaction when it commits.
+        /// KPI sums), applied in the same transaction when it commits —
+        /// added up over the group and written once per item.
         derived: Vec<Write>,
         reply: Reply,
     },
@@ -403,6 +404,10 @@ fn commit_group(
             let mut queue = tx.open_table(QUEUE).map_err(io)?;
             let mut timers = tx.open_table(TIMERS).map_err(io)?;
             let mut dead = tx.open_table(DEAD).map_err(io)?;
+            let mut derived_sums: std::collections::BTreeMap<
+                Key,
+                std::collections::BTreeMap<String, i64>,
+            > = std::collections::BTreeMap::new();
             for op in group {
                 let result = match op {
                     Op::Commit {
@@ -412,10 +417,14 @@ fn commit_group(
                         ..
                     } => match apply_commit(&mut items, &mut index, writes)? {
                         Ok(()) => {
-                            if !derived.is_empty()
-                                && let Err(e) = apply_commit(&mut items, &mut index, derived)?
-                            {
-                                tracing::error!(error = %e, "derived writes refused");
+                            // Added up over the group, written once per item.
+                            for w in derived {
+                                if let Write::Update { key, add, .. } = w {
+                                    let sums = derived_sums.entry(key.clone()).or_default();
+                                    for (name, d) in add {
+                                        *sums.entry(name.clone()).or_default() += d;
+                                    }
+                                }
                             }
                             put_rows(rows, &mut queue, &mut timers, seq, &mut pending).map(|()| 0)
                         }
@@ -476,6 +485,21 @@ fn commit_group(
                     }
                 };
                 results.push(result);
+            }
+            let derived: Vec<Write> = derived_sums
+                .into_iter()
+                .map(|(key, sums)| Write::Update {
+                    key,
+                    set: vec![],
+                    add: sums.into_iter().filter(|(_, d)| *d != 0).collect(),
+                    when: vec![],
+                })
+                .filter(|w| matches!(w, Write::Update { add, .. } if !add.is_empty()))
+                .collect();
+            for chunk in derived.chunks(oms_app::store::MAX_WRITES) {
+                if let Err(e) = apply_commit(&mut items, &mut index, chunk)? {
+                    tracing::error!(error = %e, "derived writes refused");
+                }
             }
         }
         tx.commit().map_err(io)?;
