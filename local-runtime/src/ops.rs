@@ -251,6 +251,9 @@ pub async fn kpis(client: &Client, window: String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A stock row read: sku, location, the body to send.
+type StockRow = (String, String, Value);
+
 /// Stock rows sent at once.
 const IMPORT_IN_FLIGHT: usize = 16;
 
@@ -265,7 +268,7 @@ pub async fn import_stock(client: &Client, file: &Path) -> anyhow::Result<()> {
         .trim(csv::Trim::All)
         .from_path(file)
         .with_context(|| format!("cannot read {}", file.display()))?;
-    let mut rows: Vec<(usize, Result<(String, String, Value), String>)> = Vec::new();
+    let mut rows: Vec<(usize, Result<StockRow, String>)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 1;
         let record = match record {
