@@ -594,3 +594,67 @@ async fn kpis_and_reports_add_up_exactly_and_replayed_events_change_nothing() {
     }
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sla_sweep_raises_at_risk_then_breached_once_and_search_finds_them() {
+    use oms_app::ports::ManualClock;
+    use oms_app::services::sla::sweep;
+    use oms_domain::time::Timestamp;
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp::from_millis(T0_MS)));
+    let oms = Oms::start_with(oms_local_runtime::Options {
+        clock: Some(oms_local_runtime::ClockOverride(clock.clone())),
+        ..oms_local_runtime::Options::in_memory()
+    })
+    .await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 10).await;
+    let deps = oms.running.deps.clone();
+    assert_eq!(sweep(&deps).await.unwrap().raised, 0, "nothing placed yet");
+    // Both paid at once: each waits on its first shipment (2 days; at risk
+    // after 36 hours). One ships after a day, the other never.
+    let late = place_at(&oms, "c-1", "web", &[("A", 1)]).await;
+    let prompt = place_at(&oms, "c-2", "web", &[("A", 1)]).await;
+    oms.pay(&late).await;
+    oms.pay(&prompt).await;
+    let hours = |h: u64| clock.set(Timestamp::from_millis(T0_MS + h * 3_600_000));
+    hours(24);
+    oms.ship(&prompt, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&prompt, "SHIPPED").await;
+    assert_eq!(sweep(&deps).await.unwrap().raised, 0, "nobody late yet");
+    assert!(ids(&oms.get("/orders?atRisk=true").await.1).is_empty());
+
+    hours(37);
+    let swept = sweep(&deps).await.unwrap();
+    assert_eq!(swept.raised, 1, "{swept:?}");
+    let o = oms.get(&format!("/orders/{late}")).await.1;
+    assert_eq!(o["slaAlert"]["step"], "SHIP", "{o}");
+    assert_eq!(o["slaAlert"]["breached"], false);
+    assert_eq!(o["slaAlert"]["dueAt"], "2027-03-04T10:00:00.000Z");
+    assert_eq!(
+        o["history"].as_array().unwrap().last().unwrap()["event"],
+        "OrderAtRisk"
+    );
+    let risky = oms.get("/orders?atRisk=true").await.1;
+    assert_eq!(ids(&risky), [late.as_str()], "{risky}");
+    assert_eq!(
+        risky["orders"][0]["sla"],
+        json!({"state": "AT_RISK", "step": "SHIP"})
+    );
+    assert_eq!(sweep(&deps).await.unwrap().raised, 0, "raised once");
+
+    hours(49);
+    assert_eq!(sweep(&deps).await.unwrap().raised, 1);
+    let o = oms.get(&format!("/orders/{late}")).await.1;
+    assert_eq!(o["slaAlert"]["breached"], true, "{o}");
+    let events: Vec<&str> = o["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["event"].as_str())
+        .filter(|e| e.starts_with("OrderAtRisk") || e.starts_with("OrderSla"))
+        .collect();
+    assert_eq!(events, ["OrderAtRisk", "OrderSlaBreached"]);
+    // The sweep's position is kept: a later sweep over the same time finds nothing new.
+    assert_eq!(sweep(&deps).await.unwrap(), Default::default());
+    oms.running.stop().await;
+}

@@ -47,7 +47,8 @@ pub fn http(function: Function, locals: &Locals) -> Option<HttpFn> {
         | Function::Payment
         | Function::Shipment
         | Function::Notifications
-        | Function::Relay => return None,
+        | Function::Relay
+        | Function::Sla => return None,
     })
 }
 
@@ -66,7 +67,9 @@ pub fn sqs(function: Function, locals: &Locals) -> Option<SqsFn> {
                 Box::pin(async move { notifications::handle(sender.as_ref(), input).await })
             })
         }
-        Function::OrderIntake | Function::Inventory | Function::Relay => return None,
+        Function::OrderIntake | Function::Inventory | Function::Relay | Function::Sla => {
+            return None;
+        }
     })
 }
 

@@ -208,6 +208,24 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         _ => {}
     }
 
+    if deps.config.sla_sweep_secs > 0 {
+        let deps = deps.clone();
+        let every = std::time::Duration::from_secs(deps.config.sla_sweep_secs);
+        pollers.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match oms_app::services::sla::sweep(&deps).await {
+                    Ok(s) if s.raised > 0 => {
+                        tracing::info!(examined = s.examined, raised = s.raised, "SLA sweep")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "SLA sweep failed; next time"),
+                }
+            }
+        }));
+    }
     let (issuer, partner_keys) = match &options.secrets_dir {
         Some(dir) => (auth::Issuer::open(dir)?, partners::PartnerKeys::open(dir)?),
         None => (

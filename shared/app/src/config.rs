@@ -24,6 +24,10 @@ pub struct Config {
     /// Service levels (`OMS_SLA_ROUTE_SECS`, `OMS_SLA_SHIP_SECS`,
     /// `OMS_SLA_DELIVER_SECS`, `OMS_SLA_RISK_PERCENT`).
     pub sla: oms_domain::search::Sla,
+    /// How often the local runtime sweeps for SLA alerts
+    /// (`OMS_SLA_SWEEP_SECS`, default 60; 0: never). On AWS a schedule runs
+    /// the sweep every minute.
+    pub sla_sweep_secs: u64,
 }
 
 impl Default for Config {
@@ -35,6 +39,7 @@ impl Default for Config {
             publish: crate::outbox::Publish::default(),
             locations_ttl_ms: 30_000,
             sla: oms_domain::search::Sla::default(),
+            sla_sweep_secs: 60,
         }
     }
 }
@@ -59,6 +64,10 @@ impl Config {
                 .and_then(|v| v.parse::<u64>().ok())
                 .map_or(30_000, |s| s * 1000),
             sla: sla_from_env(),
+            sla_sweep_secs: std::env::var("OMS_SLA_SWEEP_SECS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(60),
         }
     }
 

@@ -27,12 +27,15 @@ use std::sync::Arc;
 pub const ATTR: &str = "outbox";
 
 /// The events published on the bus unless `OMS_PUBLISH` says otherwise:
-/// what partners act on.
+/// what partners act on, and the SLA alerts operations act on.
 pub const PUBLISHED_BY_DEFAULT: &[&str] = &[
     "OrderReleased",
     "CancellationRequested",
     "RefundIssued",
     "ReturnAuthorized",
+    // For operations (alerting, paging).
+    "OrderAtRisk",
+    "OrderSlaBreached",
 ];
 
 /// `value` as a JSON attribute: what an item stores (an engine may keep a

@@ -16,10 +16,12 @@ pub enum Function {
     Notifications,
     /// Delivers committed outboxes (the table's stream).
     Relay,
+    /// Raises service-level alerts (a schedule).
+    Sla,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::OrderIntake,
         Function::Reservation,
         Function::Inventory,
@@ -28,6 +30,7 @@ impl Function {
         Function::Returns,
         Function::Notifications,
         Function::Relay,
+        Function::Sla,
     ];
 
     /// Whether one of the function's subscriptions takes `detail_type`, by
@@ -50,6 +53,7 @@ impl Function {
             Function::Returns => "returns",
             Function::Notifications => "notifications",
             Function::Relay => "relay",
+            Function::Sla => "sla",
         }
     }
 }

@@ -60,6 +60,8 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("OrderDelivered", &[Function::Shipment]),
     ("ReturnAuthorized", &[Function::Returns]),
     ("ReturnCompleted", &[Function::Returns]),
+    ("OrderAtRisk", &[Function::Sla]),
+    ("OrderSlaBreached", &[Function::Sla]),
     (
         "PaymentWindowExpired",
         &[Function::OrderIntake, Function::Payment],
@@ -333,6 +335,31 @@ pub fn examples() -> Vec<DomainEvent> {
             .reroute("wh-sp closed for inventory", &at(3))
             .map_err(|e| e.to_string()),
     );
+
+    // Paid, never shipped: at risk after 36 hours, breached after 48.
+    let sla = oms_domain::search::Sla::default();
+    let (mut late, _) = Order::place(id(5), new("W-1006"), due, &at(0));
+    keep(
+        late.reserve(
+            &stock(&[("SKU-1", "wh-sp", 2), ("SKU-2", "wh-sp", 1)]),
+            &at(1),
+        )
+        .map_err(|e| e.to_string()),
+    );
+    keep(
+        late.confirm_payment(&pref("pay_81f6"), brl(4480), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+    for hours in [37, 49] {
+        let cause = Cause {
+            at: at(0).at.plus_millis(hours * 3_600_000),
+            ..at(100 + hours)
+        };
+        keep(
+            late.raise_sla_alert(&sla, &cause)
+                .map_err(|e| format!("{e:?}")),
+        );
+    }
 
     out.push(DomainEvent {
         event_id: format!("{}.payment-window", id(0)),

@@ -24,8 +24,9 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
         // The KPI sums: added to with a marker per group of records.
         Function::Relay => ORDERS,
         Function::Payment | Function::Shipment | Function::Returns => ORDERS,
-        // Intake reserves as it places: it reads the locations.
-        Function::OrderIntake | Function::Reservation | Function::Inventory => {
+        // Intake reserves as it places: it reads the locations. The SLA
+        // sweep reads its position and changes orders.
+        Function::OrderIntake | Function::Reservation | Function::Inventory | Function::Sla => {
             ORDERS_AND_STOCK_QUERIES
         }
     }
@@ -35,7 +36,7 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
 /// (`…/index/*`): order search queries them.
 pub fn index_actions(f: Function) -> &'static [&'static str] {
     match f {
-        Function::OrderIntake => &["dynamodb:Query"],
+        Function::OrderIntake | Function::Sla => &["dynamodb:Query"],
         _ => &[],
     }
 }

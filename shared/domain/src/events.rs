@@ -165,6 +165,17 @@ pub enum EventData {
         #[schemars(with = "crate::money::RefundAmountFields")]
         refund_amount: Money,
     },
+    /// The order is past the risk share of a step's service level and has
+    /// not moved on (operations should look at it).
+    OrderAtRisk {
+        step: crate::search::SlaStep,
+        due_at: Timestamp,
+    },
+    /// The order is past a step's deadline and has not moved on.
+    OrderSlaBreached {
+        step: crate::search::SlaStep,
+        due_at: Timestamp,
+    },
     /// Due when the payment window closes: cancels the order if unpaid.
     PaymentWindowExpired {
         due_at: Timestamp,
@@ -199,6 +210,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderDelivered",
     "ReturnAuthorized",
     "ReturnCompleted",
+    "OrderAtRisk",
+    "OrderSlaBreached",
     "PaymentWindowExpired",
     "CustomerNotificationRequested",
 ];
@@ -224,6 +237,8 @@ impl EventData {
             Self::OrderDelivered { .. } => "OrderDelivered",
             Self::ReturnAuthorized { .. } => "ReturnAuthorized",
             Self::ReturnCompleted { .. } => "ReturnCompleted",
+            Self::OrderAtRisk { .. } => "OrderAtRisk",
+            Self::OrderSlaBreached { .. } => "OrderSlaBreached",
             Self::PaymentWindowExpired { .. } => "PaymentWindowExpired",
             Self::CustomerNotificationRequested { .. } => "CustomerNotificationRequested",
         }

@@ -332,6 +332,10 @@ pub enum SlaState {
     Breached(SlaStep),
 }
 
+impl SlaStep {
+    pub const ALL: [SlaStep; 3] = [SlaStep::Route, SlaStep::Ship, SlaStep::Deliver];
+}
+
 impl SlaState {
     /// At risk or already breached: something an operator should look at.
     pub fn at_risk(self) -> bool {
@@ -339,7 +343,22 @@ impl SlaState {
     }
 }
 
+/// The latest service-level alert raised on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaAlert {
+    pub step: SlaStep,
+    /// Past the deadline (else past the risk share of the step's time).
+    pub breached: bool,
+    /// The step's deadline.
+    pub due_at: Timestamp,
+    /// When it was raised.
+    pub at: Timestamp,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SlaStep {
     Route,
@@ -364,16 +383,37 @@ impl Sla {
         }
     }
 
+    /// The deadline of a step for an order placed at `placed`.
+    pub fn deadline(&self, step: SlaStep, placed: Timestamp) -> Timestamp {
+        let secs = match step {
+            SlaStep::Route => self.route_secs,
+            SlaStep::Ship => self.ship_secs,
+            SlaStep::Deliver => self.deliver_secs,
+        };
+        placed.plus_millis(secs.saturating_mul(1000))
+    }
+
+    /// How long after placement an order waiting on `step` is at risk
+    /// (`breached`: past its deadline), in milliseconds.
+    pub fn mark_ms(&self, step: SlaStep, breached: bool) -> u64 {
+        let deadline = self.deadline(step, Timestamp::from_millis(0)).millis();
+        if breached {
+            deadline
+        } else {
+            deadline.saturating_mul(self.risk_percent) / 100
+        }
+    }
+
     /// The order's standing at `now`.
     pub fn state(&self, order: &Order, now: Timestamp) -> SlaState {
         let Some((step, secs)) = self.pending_step(order) else {
             return SlaState::OnTrack;
         };
+        let _ = secs;
         let elapsed_ms = now.millis().saturating_sub(order.created_at.millis());
-        let deadline_ms = secs.saturating_mul(1000);
-        if elapsed_ms >= deadline_ms {
+        if elapsed_ms >= self.mark_ms(step, true) {
             SlaState::Breached(step)
-        } else if elapsed_ms.saturating_mul(100) >= deadline_ms.saturating_mul(self.risk_percent) {
+        } else if elapsed_ms >= self.mark_ms(step, false) {
             SlaState::AtRisk(step)
         } else {
             SlaState::OnTrack

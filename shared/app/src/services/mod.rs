@@ -12,3 +12,4 @@ pub mod operator;
 pub mod reservation;
 pub mod returns;
 pub mod search;
+pub mod sla;

@@ -20,6 +20,7 @@ mod operator;
 mod payment;
 mod returns;
 mod shipping;
+mod sla;
 #[cfg(test)]
 pub(crate) mod tests;
 mod wire;
@@ -269,6 +270,8 @@ pub struct Order {
     pub cancel_code: Option<CancelCode>,
     pub shipments: Vec<Shipment>,
     pub returns: Vec<ReturnAuth>,
+    /// The latest service-level alert (`OrderAtRisk`, `OrderSlaBreached`).
+    pub sla_alert: Option<crate::search::SlaAlert>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -342,6 +345,7 @@ impl Order {
             cancel_code: None,
             shipments: Vec::new(),
             returns: Vec::new(),
+            sla_alert: None,
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),

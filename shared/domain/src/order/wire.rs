@@ -63,6 +63,9 @@ pub struct OrderDoc {
     shipments: Vec<Shipment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     returns: Vec<ReturnAuth<i64>>,
+    /// The latest service-level alert raised on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sla_alert: Option<crate::search::SlaAlert>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -99,6 +102,7 @@ impl From<Order> for OrderDoc {
             cancel_code: o.cancel_code,
             shipments: o.shipments,
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
+            sla_alert: o.sla_alert,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -139,6 +143,7 @@ impl TryFrom<OrderDoc> for Order {
             payment_due_at: d.payment_due_at,
             cancel_reason: d.cancel_reason,
             shipments: d.shipments,
+            sla_alert: d.sla_alert,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
