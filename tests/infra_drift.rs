@@ -219,9 +219,13 @@ fn queue_name(t: &Value, id: &str) -> Option<String> {
 fn each_queue_feeds_its_function_and_partner_events_come_by_rules_only() {
     let t = template();
     let all = resources(&t);
+    // Rules into the OMS's queues; the ops alerts rule feeds a topic.
     let rules: Vec<_> = all
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
+        .filter(|(_, r)| {
+            target(&r["Properties"]["Targets"][0]["Arn"]).as_deref() != Some("OpsAlertsTopic")
+        })
         .collect();
     let partner_subscriptions = SUBSCRIPTIONS.iter().filter(|s| !s.is_internal()).count();
     assert_eq!(
@@ -229,6 +233,18 @@ fn each_queue_feeds_its_function_and_partner_events_come_by_rules_only() {
         partner_subscriptions,
         "a rule per partner subscription; the OMS's own events come from the relay"
     );
+    let ops = &all
+        .iter()
+        .find(|(id, _)| id == "SlaAlertsRule")
+        .expect("the SLA alerts rule")
+        .1["Properties"]["EventPattern"];
+    let published = oms_app::outbox::Publish::default();
+    for t in strings(&ops["detail-type"]) {
+        assert!(
+            published.includes(&t),
+            "{t} goes to operations, so it must be on the bus by default"
+        );
+    }
     for s in SUBSCRIPTIONS {
         let (_, consumer) = function_resource(&t, s.function);
         let sqs_events: Vec<&Value> = consumer["Properties"]["Events"]

@@ -288,6 +288,34 @@ async fn serve(State(front): State<Arc<Front>>, req: AxumRequest) -> AxumRespons
             return lambda_to_axum(json(StatusCode::OK, &oms_contracts::openapi::document()));
         }
         ("POST", "/") if is_put_events(&req) => return put_events(&front, req).await,
+        ("GET", "/dashboard") => {
+            return (
+                StatusCode::PERMANENT_REDIRECT,
+                [(axum::http::header::LOCATION, "/dashboard/")],
+            )
+                .into_response();
+        }
+        ("GET", page) if page.starts_with("/dashboard/") => {
+            return match crate::dashboard::file(&page["/dashboard/".len()..]) {
+                Some((content_type, body)) => (
+                    StatusCode::OK,
+                    [
+                        (axum::http::header::CONTENT_TYPE, content_type),
+                        (
+                            axum::http::header::CONTENT_SECURITY_POLICY,
+                            crate::dashboard::CONTENT_SECURITY_POLICY,
+                        ),
+                        (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                        (axum::http::header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    body,
+                )
+                    .into_response(),
+                None => api_error(ApiError::not_found(format!(
+                    "{page} is not a page of the dashboard"
+                ))),
+            };
+        }
         ("GET", local) if local.starts_with("/_local/") => {
             let claims = match authenticate(&front, &req) {
                 Ok(c) => c,

@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod aws_mode;
 pub mod cli;
+pub mod dashboard;
 pub mod demo;
 pub mod front;
 pub mod functions;

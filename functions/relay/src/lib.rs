@@ -26,6 +26,7 @@ pub async fn handle(relay: &Relay, event: StreamEvent) -> Result<StreamResponse,
     match delivered {
         Ok(sent) => {
             tracing::info!(sent, "outboxes relayed");
+            emit_metrics(&outboxes);
             Ok(StreamResponse::default())
         }
         Err(e) => {
@@ -42,4 +43,26 @@ pub async fn handle(relay: &Relay, event: StreamEvent) -> Result<StreamResponse,
             })
         }
     }
+}
+
+/// The business's flow as CloudWatch metrics (EMF), from the events the
+/// batch delivered: orders placed, routed, rejected, shipped, delivered,
+/// cancelled, at risk, past their SLA.
+fn emit_metrics(outboxes: &[oms_app::store::Value]) {
+    const METRICS: &[(&str, &str)] = &[
+        ("OrderPlaced", "OrdersPlaced"),
+        ("OrderRouted", "OrdersRouted"),
+        ("OrderRejected", "OrdersRejected"),
+        ("OrderShipped", "OrdersShipped"),
+        ("OrderDelivered", "OrdersDelivered"),
+        ("OrderCancelled", "OrdersCancelled"),
+        ("OrderAtRisk", "OrdersAtRisk"),
+        ("OrderSlaBreached", "OrdersSlaBreached"),
+    ];
+    let counts = oms_app::outbox::type_counts(outboxes);
+    let metrics: Vec<(&str, f64, &str)> = METRICS
+        .iter()
+        .filter_map(|(event, metric)| counts.get(event).map(|n| (*metric, *n as f64, "Count")))
+        .collect();
+    oms_aws::telemetry::emit(&oms_aws::telemetry::function_name(), &metrics);
 }

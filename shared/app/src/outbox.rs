@@ -154,6 +154,17 @@ pub fn route(events: &[DomainEvent], publish: &Publish) -> Vec<Delivery> {
     out
 }
 
+/// How many events of each type committed outboxes carry.
+pub fn type_counts(packed: &[Value]) -> BTreeMap<&'static str, u64> {
+    let mut counts = BTreeMap::new();
+    for p in packed {
+        for e in unpack::<Vec<DomainEvent>>(p, "outbox").unwrap_or_default() {
+            *counts.entry(e.type_name()).or_default() += 1;
+        }
+    }
+    counts
+}
+
 /// The longest delay a queue message may have (SQS's limit); a timer due
 /// later is received early and set again by its consumer.
 pub const MAX_DELAY_SECS: u64 = 900;

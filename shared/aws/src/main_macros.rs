@@ -12,7 +12,12 @@ macro_rules! sqs_main {
             $crate::telemetry::init();
             let deps = $crate::env::deps_from_env().await?;
             $crate::lambda_runtime::run($crate::lambda_runtime::service_fn(
-                |ev: $crate::lambda_runtime::LambdaEvent<_>| $handle(&deps, ev.payload),
+                |ev: $crate::lambda_runtime::LambdaEvent<_>| async {
+                    let started = std::time::Instant::now();
+                    let answer = $handle(&deps, ev.payload).await;
+                    $crate::telemetry::latency(started);
+                    answer
+                },
             ))
             .await
         }
@@ -28,8 +33,13 @@ macro_rules! http_main {
         async fn main() -> Result<(), $crate::lambda_http::Error> {
             $crate::telemetry::init();
             let deps = $crate::env::deps_from_env().await?;
-            $crate::lambda_http::run($crate::lambda_http::service_fn(|req| $handle(&deps, req)))
-                .await
+            $crate::lambda_http::run($crate::lambda_http::service_fn(|req| async {
+                let started = std::time::Instant::now();
+                let answer = $handle(&deps, req).await;
+                $crate::telemetry::latency(started);
+                answer
+            }))
+            .await
         }
     };
 }

@@ -451,8 +451,8 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             {
                 let mut by = param(
                     "by",
-                    "What to rank",
-                    json!({"type": "string", "enum": ["product", "customer", "channel", "country", "day", "location"]}),
+                    "What to rank (`hour`: every hour of the window, oldest first, not ranked)",
+                    json!({"type": "string", "enum": ["product", "customer", "channel", "country", "day", "hour", "location"]}),
                 );
                 by["required"] = json!(true);
                 by
@@ -542,6 +542,15 @@ pub fn aws_document() -> Value {
             },
         },
     }}});
+    // The dashboard (served from the stack's CloudFront distribution) calls
+    // the API from its own origin.
+    doc["x-amazon-apigateway-cors"] = json!({
+        "allowOrigins": [{"Fn::Sub": "https://${DashboardDistribution.DomainName}"}],
+        "allowMethods": ["GET", "POST", "PUT"],
+        "allowHeaders": ["authorization", "content-type", "idempotency-key"],
+        "exposeHeaders": ["oms-next-cursor"],
+        "maxAge": 3600,
+    });
     for item in doc["paths"]
         .as_object_mut()
         .into_iter()

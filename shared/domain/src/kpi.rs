@@ -411,6 +411,8 @@ pub enum ReportBy {
     Channel,
     Country,
     Day,
+    /// Each hour of the window, in time order (not ranked).
+    Hour,
     Location,
 }
 
@@ -429,6 +431,7 @@ impl ReportBy {
             "channel" => Self::Channel,
             "country" => Self::Country,
             "day" => Self::Day,
+            "hour" => Self::Hour,
             "location" => Self::Location,
             _ => return None,
         })
@@ -546,8 +549,8 @@ pub const MAX_WINDOW_MS: u64 = 92 * 24 * HOUR_MS;
 pub const MAX_REPORT_ROWS: usize = 1000;
 
 /// The window of a KPI or report request: the hours from `from` (rounded
-/// down to the hour) up to `to` (rounded up); by default the last 24
-/// hours.
+/// down to the hour) up to `to` (rounded up); by default the 24 hours that
+/// end with the current one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub from: Timestamp,
@@ -583,12 +586,12 @@ impl Window {
                 _ => {}
             }
         }
-        let to = to.unwrap_or(now);
+        let to = Timestamp::from_millis(to.unwrap_or(now).millis().div_ceil(HOUR_MS) * HOUR_MS);
+        // By default the 24 whole hours that end with the current one.
         let from = from.unwrap_or(Timestamp::from_millis(
             to.millis().saturating_sub(24 * HOUR_MS),
         ));
         let from = Timestamp::from_millis(from.millis() / HOUR_MS * HOUR_MS);
-        let to = Timestamp::from_millis(to.millis().div_ceil(HOUR_MS) * HOUR_MS);
         if from >= to {
             return Err(FieldError::new("from", "from must be before to"));
         }
@@ -620,7 +623,7 @@ impl ReportQuery {
             match name.as_str() {
                 "by" => {
                     by = Some(ReportBy::parse(value).ok_or_else(|| {
-                        bad("one of product, customer, channel, country, day, location")
+                        bad("one of product, customer, channel, country, day, hour, location")
                     })?)
                 }
                 "metric" => {
@@ -655,6 +658,7 @@ impl ReportBy {
             Self::Channel => "channel",
             Self::Country => "country",
             Self::Day => "day",
+            Self::Hour => "hour",
             Self::Location => "location",
         }
     }
@@ -710,7 +714,11 @@ pub fn report_figures(
         }
         (None, None) => {
             for (hour, t) in totals {
-                let day = Timestamp::from_millis(*hour).to_rfc3339()[..10].to_owned();
+                let stamp = Timestamp::from_millis(*hour).to_rfc3339();
+                let day = match by {
+                    ReportBy::Hour => format!("{}:00Z", &stamp[..13]),
+                    _ => stamp[..10].to_owned(),
+                };
                 // Orders neither rejected nor cancelled, as in every report.
                 for (figure, sold) in [("orders", "soldOrders"), ("units", "soldUnits")] {
                     add(day.clone(), figure, t.get(sold).copied().unwrap_or(0));
@@ -722,4 +730,20 @@ pub fn report_figures(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_window_is_the_24_hours_ending_with_the_current_one() {
+        let now = Timestamp::parse_rfc3339("2026-11-26T00:40:00Z").unwrap();
+        let w = Window::parse(&[], now).unwrap();
+        assert_eq!(w.to.to_rfc3339(), "2026-11-26T01:00:00.000Z");
+        assert_eq!(w.from.to_rfc3339(), "2026-11-25T01:00:00.000Z");
+        let pairs = [("from".to_owned(), "2026-11-25T10:30:00Z".to_owned())];
+        let w = Window::parse(&pairs, now).unwrap();
+        assert_eq!(w.from.to_rfc3339(), "2026-11-25T10:00:00.000Z");
+    }
 }

@@ -45,7 +45,11 @@ pub async fn report(deps: &Deps, q: ReportQuery) -> Result<Report, StoreError> {
         metric: q.metric.name().to_owned(),
         from: q.window.from,
         to: q.window.to,
-        rows: top(rows(figures), &q.metric, q.limit),
+        rows: match q.by {
+            // A time series: every hour, oldest first.
+            oms_domain::kpi::ReportBy::Hour => rows(figures),
+            _ => top(rows(figures), &q.metric, q.limit),
+        },
     })
 }
 

@@ -1,0 +1,87 @@
+//! The dashboard in a real browser: headless Chromium (Debian's), driven by
+//! Playwright (`tests/browser/dashboard.mjs`, from `.tools/`), against the
+//! embedded runtime — sign in, overview, search, open an order, hold and
+//! release it. Screenshots go to `target/dashboard-*.png`. Skipped without
+//! Chromium or Playwright unless `OMS_REQUIRE_BROWSER` is set (as
+//! `scripts/test` does, after installing them).
+
+mod common;
+
+use common::*;
+use oms_domain::access::Role;
+
+fn browser_tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join(".tools/node_modules");
+    let chromium = std::path::PathBuf::from(
+        std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    (modules.join("playwright-core").exists() && chromium.exists()).then_some((modules, chromium))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_browser() {
+    let Some((modules, chromium)) = browser_tools() else {
+        assert!(
+            std::env::var_os("OMS_REQUIRE_BROWSER").is_none(),
+            "OMS_REQUIRE_BROWSER is set but Chromium or playwright-core is missing"
+        );
+        eprintln!("no Chromium or playwright-core: browser test skipped (scripts/test runs it)");
+        return;
+    };
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 8).await;
+    let id = oms.routed_order(&[("A", 2)]).await;
+    let token = oms.token_for(Role::Operator, "browser-operator", None);
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&shots).expect("target/");
+    let url = oms.running.url();
+    let id_for_browser = id.clone();
+    let shots_dir = shots.clone();
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/dashboard.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .args([url.as_str(), token.as_str(), id_for_browser.as_str(), "c-1"])
+            .arg(&shots_dir)
+            .env("NODE_PATH", &modules)
+            .env("CHROMIUM", &chromium)
+            .current_dir(modules.parent().expect(".tools"))
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .expect("the browser run");
+    assert!(
+        out.status.success(),
+        "the browser run failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the browser did is on the order: held and released by the
+    // token's subject.
+    let (_, order) = oms.get(&format!("/orders/{id}")).await;
+    let by_browser: Vec<&str> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["actor"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("browser-operator")
+        })
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_browser, ["OrderOnHold", "HoldReleased"], "{order}");
+    assert_eq!(order["status"], "ROUTED");
+    for shot in ["dashboard-overview.png", "dashboard-order.png"] {
+        let len = std::fs::metadata(shots.join(shot))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 10_000, "{shot}: {len} bytes");
+    }
+    oms.running.stop().await;
+}
