@@ -277,6 +277,23 @@ fn partner_samples_are_put_events_entries_of_allowed_sources() {
     assert!(seen >= 5);
 }
 
+/// The schedule's event runs a sweep: the sample order, placed and never
+/// routed, is at risk 12 minutes on (the route SLA is 15 minutes; 75%).
+#[tokio::test]
+async fn the_sla_sample_sweeps_and_raises_the_alert() {
+    let mut deps = Deps::new(Arc::new(EmbeddedItems::in_memory().expect("store")));
+    deps.config.sla = oms_domain::search::Sla::default();
+    let id = seed_sample_order(&deps).await;
+    deps.clock = Arc::new(FixedClock(Timestamp(1 + 12 * 60 * 1000)));
+    let event: serde_json::Value = serde_json::from_str(&read("sla/scheduled.json")).unwrap();
+    let answer = sla::handle(&deps, event).await.expect("swept");
+    assert_eq!(answer["raised"], 1, "{answer}");
+    let order = deps.orders().get(&id).await.unwrap().unwrap();
+    let alert = order.sla_alert.expect("alert");
+    assert_eq!(alert.step, oms_domain::search::SlaStep::Route);
+    assert!(!alert.breached);
+}
+
 #[test]
 fn every_function_has_samples() {
     for f in oms_app::wiring::Function::ALL {
