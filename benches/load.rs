@@ -10,9 +10,10 @@
 //!
 //! `OMS_LOAD_CONNECTIONS` (32) and `OMS_LOAD_ROUND_SECS` (10) tune it.
 
+#[path = "wrk/mod.rs"]
+mod wrk;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -33,102 +34,16 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// `wrk`'s summary: requests, requests/s, p50/p99 latency (ms), non-2xx.
-struct Round {
-    requests: u64,
-    rate: f64,
-    p50: f64,
-    p99: f64,
-    errors: u64,
-}
-
-fn millis(s: &str) -> f64 {
-    let s = s.trim();
-    if let Some(v) = s.strip_suffix("us") {
-        v.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
-    } else if let Some(v) = s.strip_suffix("ms") {
-        v.parse().unwrap_or(f64::NAN)
-    } else if let Some(v) = s.strip_suffix('s') {
-        v.parse::<f64>().unwrap_or(f64::NAN) * 1000.0
-    } else {
-        f64::NAN
-    }
-}
-
-fn parse_wrk(out: &str) -> Round {
-    let find = |prefix: &str| {
-        out.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let requests = out
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let rate = find("Requests/sec:")
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0);
-    let p50 = millis(find("50%").split_whitespace().nth(1).unwrap_or(""));
-    let p99 = millis(find("99%").split_whitespace().nth(1).unwrap_or(""));
-    let errors = find("Non-2xx or 3xx responses:")
-        .split_whitespace()
-        .last()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    Round {
-        requests,
-        rate,
-        p50,
-        p99,
-        errors,
-    }
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let target = env_or("OMS_LOAD_ORDERS", 200_000);
     let connections = env_or("OMS_LOAD_CONNECTIONS", 32);
     let round_secs = env_or("OMS_LOAD_ROUND_SECS", 10);
-    if Command::new("wrk").arg("--version").output().is_err() {
-        eprintln!("wrk is not installed (apt-get install wrk)");
-        std::process::exit(1);
-    }
+    wrk::require();
     let dir = std::env::temp_dir().join(format!("oms-load-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let data = dir.to_str().expect("path").to_owned();
-    let token = String::from_utf8(
-        Command::new(env!("CARGO_BIN_EXE_oms"))
-            .args(["token", "--role", "operator", "--data-dir", &data])
-            .output()
-            .expect("token")
-            .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args(["--port", "0", "--data-dir", &data])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let pid = server.id();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
+    let server = wrk::Server::start(&dir);
+    let (url, token) = (server.url.clone(), server.token.clone());
+    let pid = server.child.id();
 
     let http = reqwest::Client::new();
     let put = |path: String, body: Value| {
@@ -179,21 +94,13 @@ async fn main() {
     let mut worst_p99: f64 = 0.0;
     let mut peak_rss: f64 = 0.0;
     while placed < target {
-        let out = Command::new("wrk")
-            .args([
-                "-t2",
-                "-c",
-                &connections.to_string(),
-                "-d",
-                &format!("{round_secs}s"),
-                "--latency",
-                "-s",
-                script.to_str().expect("path"),
-                &format!("{url}/orders"),
-            ])
-            .output()
-            .expect("wrk runs");
-        let round = parse_wrk(&String::from_utf8_lossy(&out.stdout));
+        let round = wrk::run(
+            &script,
+            &format!("{url}/orders"),
+            2,
+            connections,
+            round_secs,
+        );
         placed += round.requests - round.errors;
         let rss = rss_mib(pid);
         peak_rss = peak_rss.max(rss);
@@ -242,7 +149,6 @@ async fn main() {
     );
     println!("| worst round POST p99 | {worst_p99:.2} ms |");
     println!("| server RSS: peak / after | {peak_rss:.1} / {rss_idle:.1} MiB |");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,9 +8,10 @@
 //! the latencies are a single operator's — and prints p50 and p99 per
 //! query. `OMS_OPS_SECS` (5) is how long each query is asked.
 
+#[path = "wrk/mod.rs"]
+mod wrk;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -20,99 +21,14 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn millis(s: &str) -> f64 {
-    let s = s.trim();
-    if let Some(v) = s.strip_suffix("us") {
-        v.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
-    } else if let Some(v) = s.strip_suffix("ms") {
-        v.parse().unwrap_or(f64::NAN)
-    } else if let Some(v) = s.strip_suffix('s') {
-        v.parse::<f64>().unwrap_or(f64::NAN) * 1000.0
-    } else {
-        f64::NAN
-    }
-}
-
-/// (requests, p50 ms, p99 ms, non-2xx) from `wrk --latency`.
-fn parse_wrk(out: &str) -> (u64, f64, f64, u64) {
-    let line = |prefix: &str| {
-        out.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let requests = out
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let p50 = millis(line("50%").split_whitespace().nth(1).unwrap_or(""));
-    let p99 = millis(line("99%").split_whitespace().nth(1).unwrap_or(""));
-    let errors = line("Non-2xx or 3xx responses:")
-        .split_whitespace()
-        .last()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    (requests, p50, p99, errors)
-}
-
-fn wrk(script: &std::path::Path, url: &str, connections: u64, secs: u64) -> String {
-    let out = Command::new("wrk")
-        .args([
-            "-t1",
-            "-c",
-            &connections.to_string(),
-            "-d",
-            &format!("{secs}s"),
-            "--latency",
-            "-s",
-            script.to_str().expect("path"),
-            url,
-        ])
-        .output()
-        .expect("wrk runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let target = env_or("OMS_OPS_ORDERS", 100_000);
     let secs = env_or("OMS_OPS_SECS", 5);
-    if Command::new("wrk").arg("--version").output().is_err() {
-        eprintln!("wrk is not installed (apt-get install wrk)");
-        std::process::exit(1);
-    }
+    wrk::require();
     let dir = std::env::temp_dir().join(format!("oms-ops-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let data = dir.to_str().expect("path").to_owned();
-    let token = String::from_utf8(
-        Command::new(env!("CARGO_BIN_EXE_oms"))
-            .args(["token", "--role", "operator", "--data-dir", &data])
-            .output()
-            .expect("token")
-            .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_oms"))
-        .args(["--port", "0", "--data-dir", &data])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("oms starts");
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a line");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("address")
-        .to_owned();
+    let server = wrk::Server::start(&dir);
+    let (url, token) = (server.url.clone(), server.token.clone());
 
     let http = reqwest::Client::new();
     let put = |path: String, body: Value| {
@@ -155,8 +71,8 @@ end
     let started = Instant::now();
     let mut placed = 0;
     while placed < target {
-        let (requests, _, _, errors) = parse_wrk(&wrk(&place, &format!("{url}/orders"), 32, 10));
-        placed += requests - errors;
+        let round = wrk::run(&place, &format!("{url}/orders"), 1, 32, 10);
+        placed += round.requests - round.errors;
     }
     let http = reqwest::Client::new();
     loop {
@@ -196,7 +112,7 @@ end
     ];
     println!();
     println!(
-        "| {placed} orders in the embedded store, wrk -c1 outside the process | requests | p50 ms | p99 ms | non-2xx |"
+        "| {placed} orders in the embedded store, wrk -c1 outside the process | requests/s | p50 ms | p99 ms | non-2xx |"
     );
     println!("|---|---|---|---|---|");
     let get = dir.join("get.lua");
@@ -206,10 +122,12 @@ end
     )
     .expect("script");
     for (name, path) in queries {
-        let (requests, p50, p99, errors) = parse_wrk(&wrk(&get, &format!("{url}{path}"), 1, secs));
-        println!("| {name} `{path}` | {requests} | {p50:.2} | {p99:.2} | {errors} |");
+        let r = wrk::run(&get, &format!("{url}{path}"), 1, 1, secs);
+        println!(
+            "| {name} `{path}` | {:.0} | {:.2} | {:.2} | {} |",
+            r.rate, r.p50, r.p99, r.errors
+        );
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
