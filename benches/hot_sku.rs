@@ -104,12 +104,20 @@ async fn run(shards: u16, orders: usize, concurrency: usize) -> Row {
             .expect("location");
         let loc = LocationId::parse(id).expect("id");
         deps.inventory()
-            .set_on_hand(&sku, &loc, orders as u64)
+            .set_on_hand(
+                &sku,
+                &loc,
+                oms_domain::validation::StockLevels::on_hand(orders as u64),
+            )
             .await
             .expect("stock");
     }
     if shards > 1 {
-        oms_app::services::inventory::split(&deps, &sku, shards)
+        let settings = oms_domain::validation::StockSettings {
+            shards: Some(shards),
+            safety_stock: None,
+        };
+        oms_app::services::inventory::settings(&deps, &sku, settings)
             .await
             .expect("split");
     }

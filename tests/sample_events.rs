@@ -160,7 +160,7 @@ async fn lifecycle(items: Arc<dyn Items>) {
         .set_on_hand(
             &oms_domain::ids::Sku::parse("SKU-2").unwrap(),
             &oms_domain::ids::LocationId::parse("wh-sp").unwrap(),
-            5,
+            oms_domain::validation::StockLevels::on_hand(5),
         )
         .await
         .expect("stock");

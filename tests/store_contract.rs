@@ -13,6 +13,7 @@ use oms_domain::intake::{Claim, ClaimKind};
 use oms_domain::inventory::{LineQty, Location, LocationKind, StockMove};
 use oms_domain::order::{Allocation, CancelCode, Cause, Order};
 use oms_domain::routing::Availability;
+use oms_domain::validation::StockLevels;
 use oms_embedded::store::EmbeddedItems;
 use std::sync::Arc;
 
@@ -429,7 +430,7 @@ async fn stock_moves_keep_the_counters_consistent() {
         );
         assert!(
             matches!(
-                inv.set_on_hand(&sku, &l1, 3).await,
+                inv.set_on_hand(&sku, &l1, StockLevels::on_hand(3)).await,
                 Err(StockError::UnknownLocation(_))
             ),
             "{engine}"
@@ -448,8 +449,12 @@ async fn stock_moves_keep_the_counters_consistent() {
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
         }
         let locations = inv.locations().await.expect(engine);
-        inv.set_on_hand(&sku, &l1, 3).await.expect(engine);
-        inv.set_on_hand(&sku, &l2, 2).await.expect(engine);
+        inv.set_on_hand(&sku, &l1, StockLevels::on_hand(3))
+            .await
+            .expect(engine);
+        inv.set_on_hand(&sku, &l2, StockLevels::on_hand(2))
+            .await
+            .expect(engine);
         let before = inv
             .availability(std::slice::from_ref(&sku), &locations)
             .await
@@ -511,7 +516,7 @@ async fn stock_moves_keep_the_counters_consistent() {
         );
         assert!(
             matches!(
-                inv.set_on_hand(&sku, &l1, 2).await,
+                inv.set_on_hand(&sku, &l1, StockLevels::on_hand(2)).await,
                 Err(StockError::BelowReserved { reserved: 3 })
             ),
             "{engine}"
@@ -529,7 +534,9 @@ async fn stock_moves_keep_the_counters_consistent() {
             ),
             "{engine}: more than l2 has free"
         );
-        inv.set_on_hand(&sku, &l2, 1).await.expect(engine);
+        inv.set_on_hand(&sku, &l2, StockLevels::on_hand(1))
+            .await
+            .expect(engine);
 
         // One unit ships from l1: it leaves on hand and reserved.
         items
@@ -601,7 +608,9 @@ async fn stock_moves_keep_the_counters_consistent() {
             assert_eq!(seen.split, vec![(sku.clone(), 3)], "{engine}");
         }
         let whole = Sku::parse("WHOLE").unwrap();
-        inv.set_on_hand(&whole, &l1, 4).await.expect(engine);
+        inv.set_on_hand(&whole, &l1, StockLevels::on_hand(4))
+            .await
+            .expect(engine);
         let seen = inv
             .availability_seen_by(&order, std::slice::from_ref(&whole), &locations, |_| None)
             .await
@@ -614,7 +623,9 @@ async fn stock_moves_keep_the_counters_consistent() {
             (Some(&vec![4]), false),
             "{engine}: a sku in one shard is seen whole"
         );
-        inv.set_on_hand(&sku, &l1, 5).await.expect(engine);
+        inv.set_on_hand(&sku, &l1, StockLevels::on_hand(5))
+            .await
+            .expect(engine);
         let view = inv.levels(&sku).await.expect(engine);
         assert_eq!(at(&view, "l1"), Some((5, 0, 5)), "{engine}");
         assert_eq!(inv.locations().await.expect(engine).len(), 2, "{engine}");
@@ -634,7 +645,8 @@ mod interleavings {
     struct Scenario {
         initial: Vec<u64>,
         orders: Vec<(u32, u32, bool)>,
-        changes: Vec<(usize, usize, u64)>,
+        /// (sku, location, units on hand, safety stock to set with them).
+        changes: Vec<(usize, usize, u64, Option<u64>)>,
         /// Sku B's stock split into 3 shards first.
         split: bool,
     }
@@ -643,7 +655,15 @@ mod interleavings {
         (
             proptest::collection::vec(0u64..5, SKUS.len() * LOCS.len()),
             proptest::collection::vec((0u32..4, 0u32..4, any::<bool>()), 1..8),
-            proptest::collection::vec((0..SKUS.len(), 0..LOCS.len(), 0u64..6), 0..6),
+            proptest::collection::vec(
+                (
+                    0..SKUS.len(),
+                    0..LOCS.len(),
+                    0u64..6,
+                    proptest::option::of(0u64..4),
+                ),
+                0..6,
+            ),
             any::<bool>(),
         )
             .prop_map(|(initial, orders, changes, split)| Scenario {
@@ -734,9 +754,13 @@ mod interleavings {
             inv.put_location(&location).await.expect(engine);
         }
         for (i, n) in sc.initial.iter().enumerate() {
-            inv.set_on_hand(&sku(i / LOCS.len()), &loc(i % LOCS.len()), *n)
-                .await
-                .expect(engine);
+            inv.set_on_hand(
+                &sku(i / LOCS.len()),
+                &loc(i % LOCS.len()),
+                StockLevels::on_hand(*n),
+            )
+            .await
+            .expect(engine);
         }
         let mut orders = Vec::new();
         if sc.split {
@@ -759,10 +783,14 @@ mod interleavings {
             }
         }
         let mut changes = Vec::new();
-        for (s, l, n) in sc.changes.clone() {
+        for (s, l, n, safety_stock) in sc.changes.clone() {
             let inv = inv.clone();
+            let levels = StockLevels {
+                on_hand: Some(n),
+                safety_stock,
+            };
             changes.push(tokio::spawn(async move {
-                match inv.set_on_hand(&sku(s), &loc(l), n).await {
+                match inv.set_on_hand(&sku(s), &loc(l), levels).await {
                     Ok(_) | Err(StockError::BelowReserved { .. }) => {}
                     Err(e) => panic!("set_on_hand: {e}"),
                 }
@@ -782,7 +810,13 @@ mod interleavings {
             let (mut on_hand, mut reserved) = (0, 0);
             for l in &view.locations {
                 assert!(l.reserved <= l.on_hand, "{engine}: {view:?}");
-                assert_eq!(l.available, l.on_hand - l.reserved, "{engine}: {view:?}");
+                // What is neither reserved nor available is safety stock
+                // held back, never more than the setting.
+                assert!(l.available <= l.on_hand - l.reserved, "{engine}: {view:?}");
+                assert!(
+                    l.on_hand - l.reserved - l.available <= l.safety_stock,
+                    "{engine}: {view:?}"
+                );
                 on_hand += l.on_hand;
                 reserved += l.reserved;
                 let held: u64 = held
@@ -948,5 +982,94 @@ async fn an_index_lists_items_that_have_its_keys_and_follows_their_changes() {
                 .expect(engine),
         );
         assert_eq!(left.len(), 1, "{engine}");
+    }
+}
+
+#[tokio::test]
+async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
+    for (engine, items) in engines().await {
+        let inv = InventoryRepo::new(items.clone());
+        let l1 = LocationId::parse("wh-1").unwrap();
+        inv.put_location(&Location {
+            location_id: l1.clone(),
+            name: "one".into(),
+            kind: LocationKind::Warehouse,
+            point: GeoPoint::new(0.0, 0.0).unwrap(),
+            country: None,
+            ships_to: vec![],
+            active: true,
+        })
+        .await
+        .expect(engine);
+        let sku = Sku::parse("SAFE").unwrap();
+        let set = |on_hand, safety_stock| StockLevels {
+            on_hand,
+            safety_stock,
+        };
+        let view = inv
+            .set_on_hand(&sku, &l1, set(Some(10), Some(3)))
+            .await
+            .expect(engine);
+        assert_eq!(
+            (view.on_hand, view.available),
+            (10, 7),
+            "{engine}: {view:?}"
+        );
+        assert_eq!(view.locations[0].safety_stock, 3, "{engine}");
+        // Orders see only what is available.
+        let free = inv
+            .availability(
+                std::slice::from_ref(&sku),
+                &inv.locations().await.expect(engine),
+            )
+            .await
+            .expect(engine);
+        assert_eq!(free.network_free(&sku), 7, "{engine}");
+        let take = |q| {
+            InventoryRepo::writes(&[StockMove::Allocate(vec![Allocation::new(
+                sku.clone(),
+                l1.clone(),
+                Quantity::new(q).unwrap(),
+            )])])
+        };
+        assert!(
+            matches!(
+                items.write(take(8)).await,
+                Err(StoreError::ConditionFailed { .. })
+            ),
+            "{engine}: safety stock is not for orders"
+        );
+        items.write(take(7)).await.expect(engine);
+        // Fewer on hand than reserved + safety: the safety stock shrinks first.
+        let view = inv
+            .set_on_hand(&sku, &l1, set(Some(8), None))
+            .await
+            .expect(engine);
+        assert_eq!(
+            (view.on_hand, view.reserved, view.available),
+            (8, 7, 0),
+            "{engine}: {view:?}"
+        );
+        // A setting alone keeps what is on hand.
+        let view = inv
+            .set_on_hand(&sku, &l1, set(None, Some(0)))
+            .await
+            .expect(engine);
+        assert_eq!((view.on_hand, view.available), (8, 1), "{engine}: {view:?}");
+        // The network's safety stock comes off what reservation may take.
+        let view = inv.set_network_safety(&sku, 1).await.expect(engine);
+        assert_eq!(
+            (view.available, view.safety_stock),
+            (0, 1),
+            "{engine}: {view:?}"
+        );
+        let free = inv
+            .availability(
+                std::slice::from_ref(&sku),
+                &inv.locations().await.expect(engine),
+            )
+            .await
+            .expect(engine);
+        assert_eq!(free.network_free(&sku), 0, "{engine}");
     }
 }

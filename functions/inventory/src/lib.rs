@@ -2,8 +2,8 @@
 //! `oms_app::services::inventory`.
 //!
 //! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
-//! `PUT /inventory/{sku}/{locationId}` (`{"onHand": n}`), `GET /inventory/{sku}`,
-//! `PUT /inventory/{sku}` (`{"shards": n}`: split a hot sku's stock),
+//! `PUT /inventory/{sku}/{locationId}` (`{"onHand"?, "safetyStock"?}`), `GET /inventory/{sku}`,
+//! `PUT /inventory/{sku}` (`{"shards"?, "safetyStock"?}`: split a hot sku's stock, the network's safety stock),
 //! `POST /inventory/{sku}/{locationId}/adjustments` (`{"delta", "reason"}`)
 //! and `GET` of the same path (the audit trail).
 
@@ -92,10 +92,10 @@ async fn put_stock(
 ) -> Result<Response<Body>, ApiError> {
     let sku = path_value(sku, "sku", Sku::parse)?;
     let location = path_value(location, "locationId", LocationId::parse)?;
-    let on_hand = parse_body::<StockRequest>(req)?
+    let levels = parse_body::<StockRequest>(req)?
         .validate()
         .map_err(ApiError::invalid)?;
-    match inventory::set_on_hand(deps, &sku, &location, on_hand).await {
+    match inventory::set_on_hand(deps, &sku, &location, levels).await {
         Ok(view) => Ok(json(StatusCode::OK, &view)),
         Err(e) => Err(stock_error(e)),
     }
@@ -103,10 +103,10 @@ async fn put_stock(
 
 async fn put_settings(deps: &Deps, sku: &str, req: &Request) -> Result<Response<Body>, ApiError> {
     let sku = path_value(sku, "sku", Sku::parse)?;
-    let shards = parse_body::<StockSettingsRequest>(req)?
+    let settings = parse_body::<StockSettingsRequest>(req)?
         .validate()
         .map_err(ApiError::invalid)?;
-    let view = inventory::split(deps, &sku, shards)
+    let view = inventory::settings(deps, &sku, settings)
         .await
         .map_err(stock_error)?;
     Ok(json(StatusCode::OK, &view))

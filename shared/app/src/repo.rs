@@ -44,6 +44,7 @@ use oms_domain::order::Order;
 use oms_domain::routing::Availability;
 use oms_domain::search::Position;
 use oms_domain::time::Timestamp;
+use oms_domain::validation::StockLevels;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -127,9 +128,66 @@ struct SkuStock {
     shards: Vec<Shard>,
     /// Shard 0's raw `v`, if it has one.
     version: Option<Value>,
+    /// Per location: the safety stock setting (`S#{loc}`) and the units
+    /// held for it (`s#{loc}`), on shard 0.
+    safety: BTreeMap<LocationId, (u64, u64)>,
+    /// The sku's network safety stock (`ns`, on shard 0).
+    network_safety: u64,
+}
+
+/// Shard 0's network safety stock attribute.
+const NETWORK_SAFETY_ATTR: &str = "ns";
+
+fn setting_attr(loc: &LocationId) -> String {
+    format!("S#{loc}")
+}
+fn held_attr(loc: &LocationId) -> String {
+    format!("s#{loc}")
+}
+
+/// Safety stock settings and held units per location, from shard 0.
+fn safety_of(first: &Attrs) -> BTreeMap<LocationId, (u64, u64)> {
+    let mut out: BTreeMap<LocationId, (u64, u64)> = BTreeMap::new();
+    for (name, v) in first {
+        let units = v.as_n().unwrap_or(0).max(0) as u64;
+        let (held, loc) = match name.split_once('#') {
+            Some(("S", loc)) => (false, loc),
+            Some(("s", loc)) => (true, loc),
+            _ => continue,
+        };
+        if let Ok(loc) = LocationId::parse(loc) {
+            let e = out.entry(loc).or_default();
+            if held {
+                e.1 = units;
+            } else {
+                e.0 = units;
+            }
+        }
+    }
+    out
+}
+
+fn network_safety_of(first: &Attrs) -> u64 {
+    first
+        .get(NETWORK_SAFETY_ATTR)
+        .and_then(Value::as_n)
+        .unwrap_or(0)
+        .max(0) as u64
 }
 
 impl SkuStock {
+    /// Units held back as safety stock at a location.
+    fn held(&self, loc: &LocationId) -> u64 {
+        self.safety.get(loc).map_or(0, |(_, held)| *held)
+    }
+    fn setting(&self, loc: &LocationId) -> u64 {
+        self.safety.get(loc).map_or(0, |(setting, _)| *setting)
+    }
+    /// Units on hand at a location: free, reserved and held back.
+    fn on_hand(&self, loc: &LocationId) -> u64 {
+        self.at(loc).iter().map(|(a, r)| a + r).sum::<u64>() + self.held(loc)
+    }
+
     /// Per location: (available, reserved) summed over the shards.
     fn totals(&self) -> BTreeMap<LocationId, (u64, u64)> {
         let mut out: BTreeMap<LocationId, (u64, u64)> = BTreeMap::new();
@@ -499,19 +557,29 @@ impl InventoryRepo {
                 .unwrap_or_default();
             shards.push(shard_of(&attrs));
         }
-        Ok(SkuStock { shards, version })
+        Ok(SkuStock {
+            shards,
+            version,
+            safety: safety_of(&first),
+            network_safety: network_safety_of(&first),
+        })
     }
 
     /// A sku's stock at every location, and for the network (the sums).
     pub async fn levels(&self, sku: &Sku) -> Result<StockView, StoreError> {
         let stock = self.stock(sku).await?;
-        let locations: Vec<(LocationId, Counters)> = stock
-            .totals()
+        let mut totals = stock.totals();
+        for loc in stock.safety.keys() {
+            totals.entry(loc.clone()).or_default();
+        }
+        let locations: Vec<(LocationId, Counters)> = totals
             .into_iter()
             .map(|(loc, (a, r))| {
+                let held = stock.held(&loc);
                 let c = Counters {
-                    on_hand: a + r,
+                    on_hand: a + r + held,
                     reserved: r,
+                    safety: held,
                 };
                 (loc, c)
             })
@@ -519,10 +587,17 @@ impl InventoryRepo {
         let network = Counters {
             on_hand: locations.iter().map(|(_, c)| c.on_hand).sum(),
             reserved: locations.iter().map(|(_, c)| c.reserved).sum(),
+            safety: locations.iter().map(|(_, c)| c.safety).sum(),
         };
+        let settings: BTreeMap<LocationId, u64> = stock
+            .safety
+            .iter()
+            .map(|(loc, (setting, _))| (loc.clone(), *setting))
+            .collect();
         Ok(StockView {
             shards: stock.shards.len() as u16,
             ..StockView::new(sku.clone(), network, locations)
+                .with_safety(&settings, stock.network_safety)
         })
     }
 
@@ -534,14 +609,18 @@ impl InventoryRepo {
         locations: &[Location],
     ) -> Result<Availability, StoreError> {
         let mut free = ShardFree::new();
+        let mut network_safety = BTreeMap::new();
         for sku in skus {
             let stock = self.stock(sku).await?;
             for loc in stock.totals().into_keys() {
                 let per_shard = stock.at(&loc).into_iter().map(|(a, _)| a).collect();
                 free.insert((sku.clone(), loc), per_shard);
             }
+            if stock.network_safety > 0 {
+                network_safety.insert(sku.clone(), stock.network_safety);
+            }
         }
-        Ok(Availability::new(locations, free))
+        Ok(Availability::new(locations, free).with_network_safety(network_safety))
     }
 
     /// What one order sees first of the stock of `skus`: of a sku split in
@@ -562,6 +641,7 @@ impl InventoryRepo {
         let mut free = ShardFree::new();
         let mut partial = false;
         let mut split = Vec::new();
+        let mut network_safety = BTreeMap::new();
         for sku in skus {
             let (count, first) = match known(sku) {
                 Some(count) if count > 1 => (count, None),
@@ -570,6 +650,11 @@ impl InventoryRepo {
                     (count, Some(first))
                 }
             };
+            // Shard 0 holds the network's safety stock (a split sku read at
+            // another shard is decided without it).
+            if let Some(n) = first.as_ref().map(network_safety_of).filter(|n| *n > 0) {
+                network_safety.insert(sku.clone(), n);
+            }
             let home = oms_domain::inventory::home_shard(order, sku, usize::from(count));
             let attrs = match first {
                 Some(first) if home == 0 => first,
@@ -590,7 +675,7 @@ impl InventoryRepo {
             }
         }
         Ok(SeenBy {
-            stock: Availability::new(locations, free),
+            stock: Availability::new(locations, free).with_network_safety(network_safety),
             partial,
             split,
         })
@@ -604,14 +689,15 @@ impl InventoryRepo {
         &self,
         sku: &Sku,
         loc: &LocationId,
-        on_hand: u64,
+        levels: StockLevels,
     ) -> Result<StockView, StockError> {
         if self.location(loc).await?.is_none() {
             return Err(StockError::UnknownLocation(loc.clone()));
         }
         for _ in 0..16 {
             let stock = self.stock(sku).await?;
-            let writes = Self::set_writes(&stock, sku, loc, on_hand)?;
+            let on_hand = levels.on_hand.unwrap_or_else(|| stock.on_hand(loc));
+            let writes = Self::set_writes(&stock, sku, loc, on_hand, levels.safety_stock)?;
             match self.items.write(writes).await {
                 Ok(()) => return Ok(self.levels(sku).await?),
                 // Orders took units, or another set landed: read again.
@@ -644,7 +730,7 @@ impl InventoryRepo {
         }
         for _ in 0..16 {
             let stock = self.stock(&sku).await?;
-            let on_hand: u64 = stock.at(&loc).iter().map(|(a, r)| a + r).sum();
+            let on_hand = stock.on_hand(&loc);
             let target = i64::try_from(on_hand).unwrap_or(i64::MAX) + adjustment.delta;
             let reserved: u64 = stock.at(&loc).iter().map(|(_, r)| r).sum();
             let target = u64::try_from(target)
@@ -652,7 +738,7 @@ impl InventoryRepo {
                 .filter(|t| *t >= reserved)
                 .ok_or(StockError::BelowReserved { reserved })?;
             adjustment.on_hand_after = target;
-            let mut writes = Self::set_writes(&stock, &sku, &loc, target)?;
+            let mut writes = Self::set_writes(&stock, &sku, &loc, target, None)?;
             let log_sk = format!(
                 "{:013}#{}",
                 adjustment.at.millis(),
@@ -738,6 +824,7 @@ impl InventoryRepo {
         sku: &Sku,
         loc: &LocationId,
         on_hand: u64,
+        safety: Option<u64>,
     ) -> Result<Vec<Write>, StockError> {
         {
             let at = stock.at(loc);
@@ -746,7 +833,9 @@ impl InventoryRepo {
             if on_hand < reserved {
                 return Err(StockError::BelowReserved { reserved });
             }
-            let target = on_hand - reserved;
+            let setting = safety.unwrap_or_else(|| stock.setting(loc));
+            let held = oms_domain::inventory::safety_held(setting, on_hand, reserved);
+            let target = on_hand - reserved - held;
             let mut deltas = vec![0i64; at.len()];
             if target >= available {
                 let more = target - available;
@@ -764,9 +853,14 @@ impl InventoryRepo {
                     less -= take;
                 }
             }
+            let mut set = vec![(VERSION_ATTR.into(), stock.next_version())];
+            if setting > 0 || stock.safety.contains_key(loc) {
+                set.push((setting_attr(loc), n(setting)));
+                set.push((held_attr(loc), n(held)));
+            }
             let mut writes = vec![Write::Update {
                 key: stock_key(sku, 0),
-                set: vec![(VERSION_ATTR.into(), stock.next_version())],
+                set,
                 add: vec![(available_attr(loc), deltas[0]), (reserved_attr(loc), 0)],
                 when: floor(stock.unchanged(), loc, deltas[0]),
             }];
@@ -780,6 +874,20 @@ impl InventoryRepo {
             }
             Ok(writes)
         }
+    }
+
+    /// Sets the sku's network-wide safety stock (units no order may take
+    /// anywhere, on top of each location's own).
+    pub async fn set_network_safety(&self, sku: &Sku, units: u64) -> Result<StockView, StoreError> {
+        self.items
+            .write(vec![Write::Update {
+                key: stock_key(sku, 0),
+                set: vec![(NETWORK_SAFETY_ATTR.into(), n(units))],
+                add: vec![],
+                when: vec![],
+            }])
+            .await?;
+        self.levels(sku).await
     }
 
     /// Splits a sku's stock into `shards` items (more than it has; at most

@@ -1,7 +1,9 @@
 //! Stock by location, and for the whole network as their sum.
 //!
 //! Per (sku, location): `onHand`, `reserved` (taken by orders not yet
-//! shipped) and `available` = onHand − reserved. An order takes its units
+//! shipped), the safety stock held back from orders, and `available` =
+//! onHand − reserved − safety stock (what orders may take). A sku's
+//! network-wide safety stock is kept back on top, when reservation decides. An order takes its units
 //! at the locations that will ship them in the same commit that reserves
 //! it ([`StockMove::Allocate`]), so every reserved unit is a located unit:
 //! the network's counters are the sums, never a second count to keep in
@@ -132,12 +134,26 @@ pub fn merged(lines: impl IntoIterator<Item = LineQty>) -> Demand {
 pub struct Counters {
     pub on_hand: u64,
     pub reserved: u64,
+    /// Units on hand kept back from orders (the safety stock, as far as
+    /// there are units for it).
+    #[serde(default)]
+    pub safety: u64,
 }
 
 impl Counters {
+    /// What orders may take: on hand − reserved − safety stock, never
+    /// below 0.
     pub fn available(&self) -> u64 {
-        self.on_hand.saturating_sub(self.reserved)
+        self.on_hand
+            .saturating_sub(self.reserved)
+            .saturating_sub(self.safety)
     }
+}
+
+/// The safety stock held at a location given its setting: as much of the
+/// setting as the units not reserved cover.
+pub fn safety_held(setting: u64, on_hand: u64, reserved: u64) -> u64 {
+    setting.min(on_hand.saturating_sub(reserved))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -147,6 +163,13 @@ pub struct LocationStock {
     pub on_hand: u64,
     pub reserved: u64,
     pub available: u64,
+    /// The location's safety stock setting.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub safety_stock: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A change of the units on hand at a location, with its reason: a
@@ -182,11 +205,16 @@ pub struct StockView {
     pub sku: Sku,
     pub on_hand: u64,
     pub reserved: u64,
+    /// On hand − reserved − the locations' safety stock − the network's,
+    /// never below 0.
     pub available: u64,
     pub locations: Vec<LocationStock>,
     /// How many items (shards) the sku's stock is split into.
     #[serde(default = "one")]
     pub shards: u16,
+    /// The network's safety stock setting for the sku.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub safety_stock: u64,
 }
 
 fn one() -> u16 {
@@ -208,10 +236,22 @@ impl StockView {
                     on_hand: c.on_hand,
                     reserved: c.reserved,
                     available: c.available(),
+                    safety_stock: 0,
                 })
                 .collect(),
             shards: 1,
+            safety_stock: 0,
         }
+    }
+
+    /// With the locations' and the network's safety stock settings.
+    pub fn with_safety(mut self, locations: &BTreeMap<LocationId, u64>, network: u64) -> Self {
+        for l in &mut self.locations {
+            l.safety_stock = locations.get(&l.location_id).copied().unwrap_or(0);
+        }
+        self.safety_stock = network;
+        self.available = self.available.saturating_sub(network);
+        self
     }
 }
 

@@ -61,6 +61,8 @@ impl Candidate {
 pub struct Availability {
     candidates: Vec<Candidate>,
     shards: ShardFree,
+    /// Units of each sku kept back across the network.
+    network_safety: BTreeMap<Sku, u64>,
 }
 
 impl Availability {
@@ -81,7 +83,18 @@ impl Availability {
                 reach: l.reach(),
             })
             .collect();
-        Self { candidates, shards }
+        Self {
+            candidates,
+            shards,
+            network_safety: BTreeMap::new(),
+        }
+    }
+
+    /// With the skus' network-wide safety stock: an order may not take
+    /// those units anywhere.
+    pub fn with_network_safety(mut self, safety: BTreeMap<Sku, u64>) -> Self {
+        self.network_safety = safety;
+        self
     }
 
     pub fn candidates(&self) -> &[Candidate] {
@@ -92,12 +105,15 @@ impl Availability {
         &self.shards
     }
 
-    /// Units of `sku` free anywhere an order may be shipped from.
+    /// Units of `sku` free anywhere an order may be shipped from, less the
+    /// sku's network safety stock.
     pub fn network_free(&self, sku: &Sku) -> u64 {
-        self.candidates
+        let free: u64 = self
+            .candidates
             .iter()
             .map(|c| c.free.get(sku).copied().unwrap_or(0))
-            .sum()
+            .sum();
+        free.saturating_sub(self.network_safety.get(sku).copied().unwrap_or(0))
     }
 }
 

@@ -331,45 +331,105 @@ impl LocationRequest {
     }
 }
 
+/// `PUT /inventory/{sku}/{locationId}`: the units on hand, the safety stock
+/// kept back from orders, or both.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StockRequest {
-    #[schemars(required, range(min = 0, max = 1_000_000_000))]
+    #[schemars(range(min = 0, max = 1_000_000_000))]
     pub on_hand: Option<i64>,
+    /// Units kept back from orders at this location: available = onHand −
+    /// reserved − safetyStock, never below 0.
+    #[schemars(range(min = 0, max = 1_000_000_000))]
+    pub safety_stock: Option<i64>,
 }
 
 /// Units on hand at one location: 0 to 10^9.
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
 
-impl StockRequest {
-    pub fn validate(&self) -> Result<u64, FieldError> {
-        let n = *required(&self.on_hand, "onHand")?;
-        if !(0..=MAX_ON_HAND).contains(&n) {
-            return Err(FieldError::new(
-                "onHand",
-                format!("must be between 0 and {MAX_ON_HAND}"),
-            ));
-        }
-        Ok(n as u64)
+fn units(v: Option<i64>, field: &str) -> Result<Option<u64>, FieldError> {
+    match v {
+        None => Ok(None),
+        Some(n) if (0..=MAX_ON_HAND).contains(&n) => Ok(Some(n as u64)),
+        Some(_) => Err(FieldError::new(
+            field,
+            format!("must be between 0 and {MAX_ON_HAND}"),
+        )),
     }
 }
 
-/// `PUT /inventory/{sku}`: how many shards the sku's stock is split into.
+/// What a stock request sets: on hand, safety stock, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevels {
+    pub on_hand: Option<u64>,
+    pub safety_stock: Option<u64>,
+}
+
+impl StockLevels {
+    /// Only the units on hand.
+    pub fn on_hand(units: u64) -> Self {
+        Self {
+            on_hand: Some(units),
+            safety_stock: None,
+        }
+    }
+}
+
+impl StockRequest {
+    pub fn validate(&self) -> Result<StockLevels, FieldError> {
+        let levels = StockLevels {
+            on_hand: units(self.on_hand, "onHand")?,
+            safety_stock: units(self.safety_stock, "safetyStock")?,
+        };
+        if levels.on_hand.is_none() && levels.safety_stock.is_none() {
+            return Err(FieldError::new("onHand", "is required (or safetyStock)"));
+        }
+        Ok(levels)
+    }
+}
+
+/// `PUT /inventory/{sku}`: how many shards the sku's stock is split into,
+/// the network's safety stock, or both.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StockSettingsRequest {
-    #[schemars(required, range(min = 1, max = 32))]
+    #[schemars(range(min = 1, max = 32))]
     pub shards: Option<i64>,
+    /// Units of the sku kept back from orders across the network, on top
+    /// of each location's own.
+    #[schemars(range(min = 0, max = 1_000_000_000))]
+    pub safety_stock: Option<i64>,
+}
+
+/// What `PUT /inventory/{sku}` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockSettings {
+    pub shards: Option<u16>,
+    pub safety_stock: Option<u64>,
 }
 
 impl StockSettingsRequest {
-    pub fn validate(&self) -> Result<u16, FieldError> {
-        let n = *required(&self.shards, "shards")?;
+    pub fn validate(&self) -> Result<StockSettings, FieldError> {
         let max = crate::inventory::MAX_SHARDS;
-        u16::try_from(n)
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| FieldError::new("shards", format!("must be between 1 and {max}")))
+        let shards = match self.shards {
+            None => None,
+            Some(n) => Some(
+                u16::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        FieldError::new("shards", format!("must be between 1 and {max}"))
+                    })?,
+            ),
+        };
+        let settings = StockSettings {
+            shards,
+            safety_stock: units(self.safety_stock, "safetyStock")?,
+        };
+        if settings.shards.is_none() && settings.safety_stock.is_none() {
+            return Err(FieldError::new("shards", "is required (or safetyStock)"));
+        }
+        Ok(settings)
     }
 }
 
@@ -587,8 +647,40 @@ mod tests {
 
     #[test]
     fn stock_and_location_requests_are_checked() {
-        assert!(StockRequest { on_hand: Some(-1) }.validate().is_err());
-        assert_eq!(StockRequest { on_hand: Some(7) }.validate(), Ok(7));
+        let stock = |on_hand, safety_stock| StockRequest {
+            on_hand,
+            safety_stock,
+        };
+        assert!(stock(Some(-1), None).validate().is_err());
+        assert_eq!(
+            stock(Some(7), None).validate(),
+            Ok(StockLevels {
+                on_hand: Some(7),
+                safety_stock: None
+            })
+        );
+        assert_eq!(
+            stock(None, Some(3)).validate().unwrap().safety_stock,
+            Some(3)
+        );
+        assert_eq!(stock(None, None).validate().unwrap_err().field, "onHand");
+        assert_eq!(
+            stock(Some(1), Some(-2)).validate().unwrap_err().field,
+            "safetyStock"
+        );
+        let settings = |shards, safety_stock| StockSettingsRequest {
+            shards,
+            safety_stock,
+        };
+        assert_eq!(settings(None, None).validate().unwrap_err().field, "shards");
+        assert_eq!(
+            settings(Some(40), None).validate().unwrap_err().field,
+            "shards"
+        );
+        assert_eq!(
+            settings(None, Some(5)).validate().unwrap().safety_stock,
+            Some(5)
+        );
         let loc = LocationRequest {
             name: Some("SP".into()),
             kind: Some("warehouse".into()),

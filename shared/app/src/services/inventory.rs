@@ -64,24 +64,39 @@ pub async fn stock(deps: &Deps, sku: &Sku) -> Result<StockView, StoreError> {
 }
 
 /// Sets the units on hand of a sku at a location (never below what orders
-/// hold there).
+/// hold there), its safety stock, or both.
 #[instrument(skip(deps))]
 pub async fn set_on_hand(
     deps: &Deps,
     sku: &Sku,
     location: &LocationId,
-    on_hand: u64,
+    levels: oms_domain::validation::StockLevels,
 ) -> Result<StockView, StockError> {
-    deps.inventory().set_on_hand(sku, location, on_hand).await
+    deps.inventory().set_on_hand(sku, location, levels).await
 }
 
-/// Splits a hot sku's stock into `shards` items (see
-/// `oms_domain::inventory`): its orders then commit on different items.
+/// A sku's settings: split its stock into `shards` items (see
+/// `oms_domain::inventory`: its orders then commit on different items),
+/// set its network safety stock, or both.
 #[instrument(skip(deps))]
-pub async fn split(deps: &Deps, sku: &Sku, shards: u16) -> Result<StockView, StockError> {
-    let view = deps.inventory().split(sku, shards).await?;
-    deps.learn_shards(&[(sku.clone(), view.shards)]);
-    Ok(view)
+pub async fn settings(
+    deps: &Deps,
+    sku: &Sku,
+    settings: oms_domain::validation::StockSettings,
+) -> Result<StockView, StockError> {
+    let mut view = None;
+    if let Some(shards) = settings.shards {
+        let split = deps.inventory().split(sku, shards).await?;
+        deps.learn_shards(&[(sku.clone(), split.shards)]);
+        view = Some(split);
+    }
+    if let Some(units) = settings.safety_stock {
+        view = Some(deps.inventory().set_network_safety(sku, units).await?);
+    }
+    match view {
+        Some(v) => Ok(v),
+        None => Ok(deps.inventory().levels(sku).await?),
+    }
 }
 
 /// Adjusts the units on hand at a location by `delta` with a reason,
