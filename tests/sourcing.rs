@@ -73,3 +73,96 @@ async fn safety_stock_is_kept_back_from_orders_at_a_location_and_across_the_netw
     );
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_that_cannot_fulfil_loses_the_order_to_another_or_it_is_rejected_and_refunded() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-rio", 5).await;
+    oms.stock("A", "wh-sp", 5).await;
+    let id = oms.routed_order(&[("A", 2)]).await;
+    assert_eq!(oms.pay(&id).await["status"], "READY_TO_SHIP");
+    let rejected = json!({"orderId": id, "locationId": "wh-rio", "lines": [{"sku": "A", "quantity": 2}], "reason": "bin empty"});
+    oms.put_event("partner.wms", "FulfillmentRejected", rejected.clone())
+        .await;
+    let again = oms
+        .until(&id, "released from wh-sp", |o| {
+            o["status"] == "READY_TO_SHIP" && o["allocations"][0]["locationId"] == "wh-sp"
+        })
+        .await;
+    assert_eq!(again["excludedLocations"], json!(["wh-rio"]), "{again}");
+    let events: Vec<&str> = again["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        events.ends_with(&[
+            "RerouteRequested",
+            "InventoryReserved",
+            "OrderRouted",
+            "OrderReleased"
+        ]),
+        "{events:?}"
+    );
+    let (_, stock) = oms.get("/inventory/A").await;
+    let at = |loc: &str| {
+        let l = stock["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["locationId"] == loc)
+            .unwrap();
+        (
+            l["onHand"].as_u64().unwrap(),
+            l["reserved"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        at("wh-rio"),
+        (3, 0),
+        "written off where they were not: {stock}"
+    );
+    assert_eq!(at("wh-sp"), (5, 2), "{stock}");
+
+    // The same fact again changes nothing; then wh-sp cannot either, and
+    // nobody else has it: rejected, the payment refunded.
+    oms.put_event("partner.wms", "FulfillmentRejected", rejected)
+        .await;
+    oms.put_event(
+        "partner.wms",
+        "FulfillmentRejected",
+        json!({"orderId": id, "locationId": "wh-sp", "reason": "damaged"}),
+    )
+    .await;
+    let gone = oms.status(&id, "REJECTED").await;
+    assert_eq!(gone["payment"]["refunded"], gone["total"], "{gone}");
+    assert_eq!(gone["excludedLocations"], json!(["wh-rio", "wh-sp"]));
+    let (_, stock) = oms.get("/inventory/A").await;
+    assert_eq!(
+        (stock["onHand"].as_u64(), stock["reserved"].as_u64()),
+        (Some(6), Some(0)),
+        "{stock}"
+    );
+    // A location the order was never at: refused, recorded.
+    let other = oms.routed_order(&[("A", 1)]).await;
+    oms.put_event(
+        "partner.wms",
+        "FulfillmentRejected",
+        json!({"orderId": other, "locationId": "wh-nowhere", "reason": "?"}),
+    )
+    .await;
+    let refused = oms
+        .until(&other, "refusal recorded", |o| {
+            o["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["refused"] == true)
+        })
+        .await;
+    assert_eq!(refused["status"], "ROUTED");
+    oms.running.stop().await;
+}

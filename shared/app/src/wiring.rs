@@ -238,7 +238,11 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         queue: "shipment",
         function: Function::Shipment,
         sources: &[],
-        detail_types: &["ShipmentStatusChanged", "CancellationResponse"],
+        detail_types: &[
+            "ShipmentStatusChanged",
+            "CancellationResponse",
+            "FulfillmentRejected",
+        ],
         timers: &[],
         done_with: &[],
     },

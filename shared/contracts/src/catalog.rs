@@ -38,7 +38,10 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("PaymentCaptured", &[Function::Payment]),
     ("OrderOnHold", &[Function::Payment, Function::OrderIntake]),
     ("HoldReleased", &[Function::Payment, Function::OrderIntake]),
-    ("RerouteRequested", &[Function::OrderIntake]),
+    (
+        "RerouteRequested",
+        &[Function::OrderIntake, Function::Shipment],
+    ),
     ("OrderReleased", &[Function::Reservation, Function::Payment]),
     (
         "RefundIssued",
@@ -131,6 +134,7 @@ pub fn partner_schemas() -> Vec<(String, Value)> {
         partner_schema::<partner::ShipmentStatusChanged>("ShipmentStatusChanged"),
         partner_schema::<partner::ReturnReceived>("ReturnReceived"),
         partner_schema::<partner::CancellationResponse>("CancellationResponse"),
+        partner_schema::<partner::FulfillmentRejected>("FulfillmentRejected"),
     ]
 }
 

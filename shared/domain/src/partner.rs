@@ -42,6 +42,7 @@ impl PartnerKind {
 
 /// Partner event types and the kinds allowed to send them.
 pub const PARTNER_EVENTS: &[(&str, &[PartnerKind])] = &[
+    ("FulfillmentRejected", &[PartnerKind::Wms]),
     ("PaymentConfirmed", &[PartnerKind::Payments]),
     ("PaymentFailed", &[PartnerKind::Payments]),
     (
@@ -213,9 +214,25 @@ pub struct CancellationResponse {
     pub reason: Option<Reason>,
 }
 
+/// A location (its warehouse system) cannot fulfil what it was given: the
+/// OMS writes those units off there and routes the order again elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentRejected {
+    pub order_id: OrderId,
+    pub location_id: LocationId,
+    /// What it cannot ship (informative: the order's whole allocation there
+    /// is routed again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 40))]
+    pub lines: Option<Vec<crate::inventory::LineQty>>,
+    pub reason: Reason,
+}
+
 /// A partner event, read by its `detail-type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartnerFact {
+    FulfillmentRejected(FulfillmentRejected),
     PaymentConfirmed(PaymentConfirmed),
     PaymentFailed(PaymentFailed),
     ShipmentStatusChanged(ShipmentStatusChanged),
@@ -245,6 +262,7 @@ impl PartnerFact {
             "ShipmentStatusChanged" => Self::ShipmentStatusChanged(read(detail)?),
             "ReturnReceived" => Self::ReturnReceived(read(detail)?),
             "CancellationResponse" => Self::CancellationResponse(read(detail)?),
+            "FulfillmentRejected" => Self::FulfillmentRejected(read(detail)?),
             other => return Err(FactError::Unknown(crate::ids::clip(other, 64))),
         };
         fact.check()?;
@@ -264,6 +282,11 @@ impl PartnerFact {
             Self::ReturnReceived(r) if r.lines.is_empty() || r.lines.len() > MAX_FACT_LINES => {
                 malformed("lines: 1 to 40 lines")
             }
+            Self::FulfillmentRejected(f)
+                if f.lines.as_ref().is_some_and(|l| l.len() > MAX_FACT_LINES) =>
+            {
+                malformed("lines: too many")
+            }
             _ => Ok(()),
         }
     }
@@ -275,6 +298,7 @@ impl PartnerFact {
             Self::ShipmentStatusChanged(f) => &f.order_id,
             Self::ReturnReceived(f) => &f.order_id,
             Self::CancellationResponse(f) => &f.order_id,
+            Self::FulfillmentRejected(f) => &f.order_id,
         }
     }
 }

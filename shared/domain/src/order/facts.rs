@@ -19,6 +19,9 @@ impl Order {
             PartnerFact::ReturnReceived(r) => {
                 self.receive_return(r.return_id.as_str(), &r.lines, cause)
             }
+            PartnerFact::FulfillmentRejected(f) => {
+                self.fulfillment_rejected(&f.location_id, f.reason.as_str(), cause)
+            }
             PartnerFact::CancellationResponse(a) => self.cancellation_answered(
                 a.accepted,
                 a.reason.as_ref().map(ToString::to_string),

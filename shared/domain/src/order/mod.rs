@@ -7,6 +7,7 @@
 //! REJECTED / ON_HOLD / CANCELLED    CANCEL_REQUESTED ─accepted─▶ CANCELLED  (rejected ─▶ READY_TO_SHIP)
 //!
 //! ROUTED / ON_HOLD ─reroute (operator)─▶ PLACED ─reserve─▶ …   (the hold stays)
+//! ROUTED / ON_HOLD / READY_TO_SHIP ─FulfillmentRejected (a location)─▶ PLACED ─reserve elsewhere─▶ …
 //! ```
 //!
 //! Every change is a method that checks the current status, changes the
@@ -18,6 +19,7 @@
 mod facts;
 mod operator;
 mod payment;
+mod resourcing;
 mod returns;
 mod shipping;
 mod sla;
@@ -272,6 +274,8 @@ pub struct Order {
     pub returns: Vec<ReturnAuth>,
     /// The latest service-level alert (`OrderAtRisk`, `OrderSlaBreached`).
     pub sla_alert: Option<crate::search::SlaAlert>,
+    /// Locations that said they cannot fulfil it: never routed there again.
+    pub excluded_locations: Vec<crate::ids::LocationId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -346,6 +350,7 @@ impl Order {
             shipments: Vec::new(),
             returns: Vec::new(),
             sla_alert: None,
+            excluded_locations: Vec::new(),
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),
@@ -401,6 +406,7 @@ impl Order {
             .candidates()
             .iter()
             .filter(|c| c.serves(country))
+            .filter(|c| !self.excluded_locations.contains(&c.location_id))
             .cloned()
             .collect();
         let plan = match crate::routing::plan(&demand, self.ship_to.point, &eligible) {

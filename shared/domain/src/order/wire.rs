@@ -66,6 +66,9 @@ pub struct OrderDoc {
     /// The latest service-level alert raised on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla_alert: Option<crate::search::SlaAlert>,
+    /// Locations that said they cannot fulfil it (not routed there again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    excluded_locations: Vec<crate::ids::LocationId>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -103,6 +106,7 @@ impl From<Order> for OrderDoc {
             shipments: o.shipments,
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
             sla_alert: o.sla_alert,
+            excluded_locations: o.excluded_locations,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -144,6 +148,7 @@ impl TryFrom<OrderDoc> for Order {
             cancel_reason: d.cancel_reason,
             shipments: d.shipments,
             sla_alert: d.sla_alert,
+            excluded_locations: d.excluded_locations,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
