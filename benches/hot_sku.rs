@@ -144,6 +144,8 @@ async fn run(shards: u16, orders: usize, concurrency: usize) -> Row {
                             body,
                             key: None,
                             trigger: format!("bench-{i}"),
+                            order_id: None,
+                            answer: false,
                         },
                     )
                     .await

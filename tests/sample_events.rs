@@ -270,11 +270,48 @@ fn partner_samples_are_put_events_entries_of_allowed_sources() {
             );
             let detail: serde_json::Value =
                 serde_json::from_str(e["Detail"].as_str().unwrap()).expect("Detail is JSON");
-            assert!(detail["orderId"].is_string());
+            if detail_type == "OrderSubmitted" {
+                // A new order: named by its channel and external id.
+                assert!(detail["externalId"].is_string() && detail["channel"].is_string());
+            } else {
+                assert!(detail["orderId"].is_string());
+            }
             seen += 1;
         }
     }
     assert!(seen >= 5);
+}
+
+/// A marketplace's submission sample is placed, under the id its channel
+/// and external id give, answered with `OrderAccepted` in its outbox; the
+/// same again places nothing new.
+#[tokio::test]
+async fn the_marketplace_sample_places_and_answers() {
+    let deps = Deps::new(Arc::new(EmbeddedItems::in_memory().expect("store")));
+    let event = sqs("marketplace/order-submitted.sqs.json");
+    let resp = marketplace::handle(&deps, event).await.expect("handled");
+    assert!(resp.batch_item_failures.is_empty());
+    let id = OrderId::for_submission(
+        &oms_domain::ids::Channel::parse("marketplace-x").unwrap(),
+        &oms_domain::ids::ExternalId::parse("MX-1001").unwrap(),
+    );
+    let order = deps.orders().get(&id).await.unwrap().expect("placed");
+    assert!(
+        order
+            .outbox
+            .iter()
+            .any(|e| e.type_name() == "OrderAccepted"),
+        "{:?}",
+        order.outbox
+    );
+    let resp = marketplace::handle(&deps, sqs("marketplace/order-submitted.sqs.json"))
+        .await
+        .expect("handled again");
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(
+        deps.orders().get(&id).await.unwrap().unwrap().version,
+        order.version
+    );
 }
 
 /// The schedule's event runs a sweep: the sample order, placed and never

@@ -166,3 +166,67 @@ async fn a_location_that_cannot_fulfil_loses_the_order_to_another_or_it_is_rejec
     assert_eq!(refused["status"], "ROUTED");
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marketplace_submits_orders_on_the_bus_and_gets_each_answered() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 5).await;
+    let mut submitted = order(&[("A", 2)]);
+    submitted["channel"] = json!("marketplace-x");
+    submitted["externalId"] = json!("MX-1");
+    oms.put_event("partner.marketplace", "OrderSubmitted", submitted.clone())
+        .await;
+    // The same submission again (a marketplace retrying), and one that is wrong.
+    oms.put_event("partner.marketplace", "OrderSubmitted", submitted.clone())
+        .await;
+    let mut wrong = submitted.clone();
+    wrong["externalId"] = json!("MX-2");
+    wrong["lines"][0]["quantity"] = json!(0);
+    oms.put_event("partner.marketplace", "OrderSubmitted", wrong)
+        .await;
+    // Only a marketplace may submit.
+    let mut forged = submitted.clone();
+    forged["externalId"] = json!("MX-3");
+    oms.put_event("partner.wms", "OrderSubmitted", forged).await;
+    oms.quiet().await;
+
+    let (_, found) = oms.get("/orders?channel=marketplace-x").await;
+    let orders = found["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "placed once: {found}");
+    assert_eq!(orders[0]["externalId"], "MX-1");
+    assert_eq!(orders[0]["status"], "ROUTED");
+    let id = orders[0]["orderId"].as_str().unwrap().to_owned();
+
+    let (_, bus) = oms.get("/_local/bus").await;
+    let published = bus["recentlyPublished"].as_array().unwrap();
+    let answers: Vec<(&str, &str)> = published
+        .iter()
+        .filter(|e| matches!(e["type"].as_str(), Some("OrderAccepted" | "OrderRefused")))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["externalId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [("OrderAccepted", "MX-1"), ("OrderRefused", "MX-2")],
+        "{bus}"
+    );
+    let accepted = published
+        .iter()
+        .find(|e| e["type"] == "OrderAccepted")
+        .unwrap();
+    assert_eq!(accepted["orderId"], id.as_str());
+    let refused = published
+        .iter()
+        .find(|e| e["type"] == "OrderRefused")
+        .unwrap();
+    assert_eq!(
+        refused["data"]["errors"][0]["field"], "lines[0].quantity",
+        "{refused}"
+    );
+    oms.running.stop().await;
+}

@@ -48,7 +48,8 @@ pub fn http(function: Function, locals: &Locals) -> Option<HttpFn> {
         | Function::Shipment
         | Function::Notifications
         | Function::Relay
-        | Function::Sla => return None,
+        | Function::Sla
+        | Function::Marketplace => return None,
     })
 }
 
@@ -60,6 +61,7 @@ pub fn sqs(function: Function, locals: &Locals) -> Option<SqsFn> {
         Function::Payment => handler!(deps, payment::handle),
         Function::Shipment => handler!(deps, shipment::handle),
         Function::Returns => handler!(deps, returns::handle_sqs),
+        Function::Marketplace => handler!(deps, marketplace::handle),
         Function::Notifications => {
             let sender = locals.sender.clone();
             Arc::new(move |input| {

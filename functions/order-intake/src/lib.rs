@@ -133,6 +133,8 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         body,
         key,
         trigger: request_id(req),
+        order_id: None,
+        answer: false,
     };
     match intake::place(deps, request).await {
         Ok(Placed::New(order)) => Ok(order_response(StatusCode::CREATED, &order, false)),

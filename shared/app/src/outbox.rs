@@ -36,6 +36,9 @@ pub const PUBLISHED_BY_DEFAULT: &[&str] = &[
     // For operations (alerting, paging).
     "OrderAtRisk",
     "OrderSlaBreached",
+    // The answers to marketplaces' submissions.
+    "OrderAccepted",
+    "OrderRefused",
 ];
 
 /// `value` as a JSON attribute: what an item stores (an engine may keep a

@@ -252,6 +252,31 @@ pub struct OrderRepo {
     items: Arc<dyn Items>,
 }
 
+impl OrderRepo {
+    /// Records that a channel's submission was refused, with the refusal
+    /// as its outbox (the relay publishes it). A later refusal of the same
+    /// submission replaces it.
+    pub async fn record_refusal(
+        &self,
+        channel: &oms_domain::ids::Channel,
+        external_id: &oms_domain::ids::ExternalId,
+        refusal: oms_domain::events::DomainEvent,
+    ) -> Result<(), StoreError> {
+        let mut attrs = Attrs::new();
+        attrs.insert(
+            crate::outbox::ATTR.into(),
+            crate::outbox::pack(&vec![refusal]),
+        );
+        self.items
+            .write(vec![Write::Put {
+                key: Key::new(format!("SUBMISSION#{channel}#{external_id}"), "REFUSED"),
+                attrs,
+                when: vec![],
+            }])
+            .await
+    }
+}
+
 /// The orders of a day are spread over this many index partitions, so a
 /// busy day does not load one partition of the index.
 pub const DAY_SHARDS: u16 = 4;
@@ -405,8 +430,10 @@ impl OrderRepo {
             Err(StoreError::ConditionFailed { index }) if index > claims.len() => {
                 Ok(Created::StockShort)
             }
-            Err(StoreError::ConditionFailed { index }) if index >= 1 => {
-                let claim = &claims[index - 1];
+            // The order itself exists (its id derived from its claim, as a
+            // submission's is) or a claim is taken: the claim tells which.
+            Err(StoreError::ConditionFailed { index }) if !claims.is_empty() => {
+                let claim = &claims[index.max(1) - 1];
                 let taken = self
                     .items
                     .get(&claim_key(&claim.kind), Read::Strong)

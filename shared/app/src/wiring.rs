@@ -18,10 +18,12 @@ pub enum Function {
     Relay,
     /// Raises service-level alerts (a schedule).
     Sla,
+    /// Places marketplaces' submitted orders.
+    Marketplace,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::OrderIntake,
         Function::Reservation,
         Function::Inventory,
@@ -31,6 +33,7 @@ impl Function {
         Function::Notifications,
         Function::Relay,
         Function::Sla,
+        Function::Marketplace,
     ];
 
     /// Whether one of the function's subscriptions takes `detail_type`, by
@@ -54,6 +57,7 @@ impl Function {
             Function::Notifications => "notifications",
             Function::Relay => "relay",
             Function::Sla => "sla",
+            Function::Marketplace => "marketplace",
         }
     }
 }
@@ -251,6 +255,14 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         function: Function::Returns,
         sources: &[],
         detail_types: &["ReturnReceived"],
+        timers: &[],
+        done_with: &[],
+    },
+    Subscription {
+        queue: "marketplace",
+        function: Function::Marketplace,
+        sources: &[],
+        detail_types: &["OrderSubmitted"],
         timers: &[],
         done_with: &[],
     },

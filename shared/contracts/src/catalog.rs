@@ -64,6 +64,8 @@ pub const EMITTED_BY: &[(&str, &[Function])] = &[
     ("ReturnAuthorized", &[Function::Returns]),
     ("ReturnCompleted", &[Function::Returns]),
     ("OrderAtRisk", &[Function::Sla]),
+    ("OrderAccepted", &[Function::Marketplace]),
+    ("OrderRefused", &[Function::Marketplace]),
     ("OrderSlaBreached", &[Function::Sla]),
     (
         "PaymentWindowExpired",
@@ -135,6 +137,7 @@ pub fn partner_schemas() -> Vec<(String, Value)> {
         partner_schema::<partner::ReturnReceived>("ReturnReceived"),
         partner_schema::<partner::CancellationResponse>("CancellationResponse"),
         partner_schema::<partner::FulfillmentRejected>("FulfillmentRejected"),
+        partner_schema::<oms_domain::validation::PlaceOrderRequest>("OrderSubmitted"),
     ]
 }
 
@@ -364,6 +367,35 @@ pub fn examples() -> Vec<DomainEvent> {
                 .map_err(|e| format!("{e:?}")),
         );
     }
+
+    // A marketplace's submission, accepted; another refused.
+    let channel =
+        oms_domain::ids::Channel::parse("marketplace-x").unwrap_or_else(|_| unreachable!());
+    let submitted = |n: &str| ExternalId::parse(n).unwrap_or_else(|_| unreachable!());
+    out.push(DomainEvent {
+        event_id: format!("{}.accepted", id(6)),
+        order_id: id(6),
+        occurred_at: at(0).at,
+        data: EventData::OrderAccepted {
+            channel: channel.clone(),
+            external_id: submitted("MX-1001"),
+        },
+    });
+    let refused = OrderId::for_submission(&channel, &submitted("MX-1002"));
+    out.push(DomainEvent {
+        event_id: format!("{refused}.refused.example"),
+        order_id: refused,
+        occurred_at: at(0).at,
+        data: EventData::OrderRefused {
+            channel,
+            external_id: submitted("MX-1002"),
+            errors: vec![oms_domain::events::SubmissionError {
+                code: "INVALID_VALUE".into(),
+                field: Some("lines[0].quantity".into()),
+                message: "quantity must be between 1 and 100000".into(),
+            }],
+        },
+    });
 
     out.push(DomainEvent {
         event_id: format!("{}.payment-window", id(0)),

@@ -26,9 +26,12 @@ pub fn table_actions(f: Function) -> &'static [&'static str] {
         Function::Payment | Function::Shipment | Function::Returns => ORDERS,
         // Intake reserves as it places: it reads the locations. The SLA
         // sweep reads its position and changes orders.
-        Function::OrderIntake | Function::Reservation | Function::Inventory | Function::Sla => {
-            ORDERS_AND_STOCK_QUERIES
-        }
+        // Marketplace submissions go through intake (which reserves).
+        Function::OrderIntake
+        | Function::Reservation
+        | Function::Inventory
+        | Function::Sla
+        | Function::Marketplace => ORDERS_AND_STOCK_QUERIES,
     }
 }
 

@@ -27,6 +27,17 @@ pub struct DomainEvent {
     pub data: EventData,
 }
 
+/// Why a submitted order was refused: the field (as `POST /orders` names
+/// it) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionError {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
 /// Where an order goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -176,6 +187,20 @@ pub enum EventData {
         step: crate::search::SlaStep,
         due_at: Timestamp,
     },
+    /// A marketplace's `OrderSubmitted` became this order (the answer on
+    /// the bus, committed with the order).
+    OrderAccepted {
+        channel: Channel,
+        external_id: ExternalId,
+    },
+    /// A marketplace's `OrderSubmitted` was refused; `orderId` is the id
+    /// the order would have had (the same for every submission of that
+    /// channel and external id).
+    OrderRefused {
+        channel: Channel,
+        external_id: ExternalId,
+        errors: Vec<SubmissionError>,
+    },
     /// Due when the payment window closes: cancels the order if unpaid.
     PaymentWindowExpired {
         due_at: Timestamp,
@@ -212,6 +237,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "ReturnCompleted",
     "OrderAtRisk",
     "OrderSlaBreached",
+    "OrderAccepted",
+    "OrderRefused",
     "PaymentWindowExpired",
     "CustomerNotificationRequested",
 ];
@@ -238,6 +265,8 @@ impl EventData {
             Self::ReturnAuthorized { .. } => "ReturnAuthorized",
             Self::ReturnCompleted { .. } => "ReturnCompleted",
             Self::OrderAtRisk { .. } => "OrderAtRisk",
+            Self::OrderAccepted { .. } => "OrderAccepted",
+            Self::OrderRefused { .. } => "OrderRefused",
             Self::OrderSlaBreached { .. } => "OrderSlaBreached",
             Self::PaymentWindowExpired { .. } => "PaymentWindowExpired",
             Self::CustomerNotificationRequested { .. } => "CustomerNotificationRequested",

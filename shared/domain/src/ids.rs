@@ -120,6 +120,16 @@ impl OrderId {
     pub fn minted(bits: u128) -> Self {
         Self(format!("ord_{bits:032x}"))
     }
+
+    /// The id of the order a channel submits as `external_id` (a
+    /// marketplace's order number): the same for every submission of it,
+    /// so its acceptance and its refusals name one order.
+    pub fn for_submission(channel: &Channel, external_id: &ExternalId) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{channel}/{external_id}").as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        Self(format!("ord_{hex}"))
+    }
 }
 
 /// A reference a partner gave (a payment id, a shipment id, a tracking

@@ -43,6 +43,9 @@ impl PartnerKind {
 /// Partner event types and the kinds allowed to send them.
 pub const PARTNER_EVENTS: &[(&str, &[PartnerKind])] = &[
     ("FulfillmentRejected", &[PartnerKind::Wms]),
+    // An order from a marketplace: the body of `POST /orders`, with its
+    // channel and external id.
+    ("OrderSubmitted", &[PartnerKind::Marketplace]),
     ("PaymentConfirmed", &[PartnerKind::Payments]),
     ("PaymentFailed", &[PartnerKind::Payments]),
     (

@@ -101,7 +101,6 @@ pub struct Bus {
 /// Turns committed outboxes into messages and timers (the relay).
 struct Relay {
     publish: Publish,
-    bus: std::sync::Weak<Bus>,
 }
 
 fn now_ms() -> u64 {
@@ -142,17 +141,11 @@ impl CommitHook for Relay {
                     queue: queue.to_owned(),
                     body: message_body(&event),
                 }),
-                Delivery::Publish(event) => {
-                    if let Some(bus) = self.bus.upgrade() {
-                        bus.published.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut recent) = bus.recent.lock() {
-                            if recent.len() == KEPT_PUBLISHED {
-                                recent.pop_front();
-                            }
-                            recent.push_back(event);
-                        }
-                    }
-                }
+                // Announced once the commit is durable (never for one that
+                // failed).
+                Delivery::Publish(event) => rows.push(Row::Published {
+                    body: serde_json::to_vec(&event).unwrap_or_default(),
+                }),
             }
         }
         rows
@@ -179,13 +172,22 @@ impl Bus {
             recent: Mutex::new(VecDeque::new()),
             delivered: AtomicU64::new(0),
         });
-        store.set_hook(Arc::new(Relay {
-            publish,
-            bus: Arc::downgrade(&bus),
-        }));
+        store.set_hook(Arc::new(Relay { publish }));
         let weak = Arc::downgrade(&bus);
-        store.set_listener(Arc::new(move |woken: &[String]| {
+        store.set_listener(Arc::new(move |woken: &[String], published: &[Vec<u8>]| {
             if let Some(bus) = weak.upgrade() {
+                for body in published {
+                    let Ok(event) = serde_json::from_slice::<DomainEvent>(body) else {
+                        continue;
+                    };
+                    bus.published.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut recent) = bus.recent.lock() {
+                        if recent.len() == KEPT_PUBLISHED {
+                            recent.pop_front();
+                        }
+                        recent.push_back(event);
+                    }
+                }
                 for name in woken {
                     if name == TIMERS_WOKEN {
                         bus.timer_wake.notify_one();

@@ -55,6 +55,9 @@ pub enum Row {
         queue: String,
         body: Vec<u8>,
     },
+    /// An event published for partners: handed to the listener once the
+    /// commit is durable, never for a commit that failed.
+    Published { body: Vec<u8> },
 }
 
 /// Sees every item written whole with an `outbox` (or a `kpi` delta) and
@@ -73,7 +76,10 @@ pub const TIMERS_WOKEN: &str = "\u{0}timers";
 
 /// Told, after each group commit, which queues got messages (and
 /// [`TIMERS_WOKEN`] when timers were set).
-pub type Listener = Arc<dyn Fn(&[String]) + Send + Sync>;
+/// Hears, after each group commits, the queues that got messages (and
+/// [`TIMERS_WOKEN`] for new timers) and the events published by its
+/// commits.
+pub type Listener = Arc<dyn Fn(&[String], &[Vec<u8>]) + Send + Sync>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct TimerRecord {
@@ -360,7 +366,8 @@ fn write_loop(
             }
         }
         let mut woken: Vec<String> = Vec::new();
-        let results = commit_group(db, &group, seq, &mut woken);
+        let mut published: Vec<Vec<u8>> = Vec::new();
+        let results = commit_group(db, &group, seq, &mut woken, &mut published);
         for (op, result) in group.into_iter().zip(results) {
             match op {
                 Op::Commit { reply, .. }
@@ -374,12 +381,12 @@ fn write_loop(
                 }
             }
         }
-        if !woken.is_empty() {
+        if !woken.is_empty() || !published.is_empty() {
             woken.sort();
             woken.dedup();
             let l = listener.lock().ok().and_then(|l| l.clone());
             if let Some(l) = l {
-                l(&woken);
+                l(&woken, &published);
             }
         }
     }
@@ -393,8 +400,10 @@ fn commit_group(
     group: &[Op],
     seq: &AtomicU64,
     woken: &mut Vec<String>,
+    published: &mut Vec<Vec<u8>>,
 ) -> Vec<Result<usize, StoreError>> {
     let mut pending = Vec::new();
+    let mut announced = Vec::new();
     let applied = (|| -> Result<Vec<Result<usize, StoreError>>, StoreError> {
         let tx = db.begin_write().map_err(io)?;
         let mut results = Vec::with_capacity(group.len());
@@ -426,12 +435,27 @@ fn commit_group(
                                     }
                                 }
                             }
-                            put_rows(rows, &mut queue, &mut timers, seq, &mut pending).map(|()| 0)
+                            put_rows(
+                                rows,
+                                &mut queue,
+                                &mut timers,
+                                seq,
+                                &mut pending,
+                                &mut announced,
+                            )
+                            .map(|()| 0)
                         }
                         Err(e) => Err(e),
                     },
                     Op::Enqueue { rows, .. } => {
-                        put_rows(rows, &mut queue, &mut timers, seq, &mut pending)?;
+                        put_rows(
+                            rows,
+                            &mut queue,
+                            &mut timers,
+                            seq,
+                            &mut pending,
+                            &mut announced,
+                        )?;
                         Ok(0)
                     }
                     Op::Ack { queue: q, seqs, .. } => {
@@ -508,6 +532,7 @@ fn commit_group(
     match applied {
         Ok(results) => {
             woken.extend(pending);
+            published.extend(announced);
             results
         }
         Err(e) => group.iter().map(|_| Err(e.clone())).collect(),
@@ -521,6 +546,7 @@ fn put_rows(
     timers: &mut redb::Table<(u64, u64), &[u8]>,
     seq: &AtomicU64,
     pending: &mut Vec<String>,
+    published: &mut Vec<Vec<u8>>,
 ) -> Result<(), StoreError> {
     for row in rows {
         let n = seq.fetch_add(1, Ordering::Relaxed);
@@ -542,6 +568,7 @@ fn put_rows(
                 timers.insert((*due_ms, n), record.as_slice()).map_err(io)?;
                 pending.push(TIMERS_WOKEN.to_owned());
             }
+            Row::Published { body } => published.push(body.clone()),
         }
     }
     Ok(())

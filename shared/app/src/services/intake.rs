@@ -31,6 +31,11 @@ pub struct PlaceOrder {
     pub key: Option<IdempotencyKey>,
     /// The request id, recorded as the cause of the placement.
     pub trigger: String,
+    /// The order's id, when the caller's submission fixes it; else a new one.
+    pub order_id: Option<OrderId>,
+    /// Answer the submission on the bus (`OrderAccepted`, committed with
+    /// the order).
+    pub answer: bool,
 }
 
 /// A placed order: new, or the one an earlier identical request placed.
@@ -76,7 +81,10 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         &request.trigger,
     );
     let due = now.plus_millis(deps.config.payment_window_ms);
-    let order_id = deps.ids.order_id();
+    let order_id = request
+        .order_id
+        .clone()
+        .unwrap_or_else(|| deps.ids.order_id());
     tracing::Span::current().record("order_id", tracing::field::display(&order_id));
     let mut skus: Vec<Sku> = new.lines.iter().map(|l| l.sku.clone()).collect();
     skus.sort();
@@ -90,6 +98,19 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         let reserve = attempts <= PLACEMENT_ATTEMPTS;
         let (mut order, outcome) =
             placement(deps, &order_id, &new, due, &cause, &skus, reserve).await;
+        if request.answer
+            && let Some(external_id) = &new.external_id
+        {
+            order.outbox.push(oms_domain::events::DomainEvent {
+                event_id: format!("{order_id}.accepted"),
+                order_id: order_id.clone(),
+                occurred_at: cause.at,
+                data: oms_domain::events::EventData::OrderAccepted {
+                    channel: new.channel.clone(),
+                    external_id: external_id.clone(),
+                },
+            });
+        }
         let writes = InventoryRepo::writes(&outcome.stock);
         let kpi = Contribution::delta(
             &Contribution::none(),

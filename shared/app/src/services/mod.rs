@@ -7,6 +7,7 @@ pub mod facts;
 pub mod intake;
 pub mod inventory;
 pub mod kpis;
+pub mod marketplace;
 pub mod notify;
 pub mod operator;
 pub mod reservation;

@@ -1,0 +1,1 @@
+oms_aws::sqs_main!(marketplace::handle);
