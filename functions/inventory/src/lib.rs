@@ -2,6 +2,7 @@
 //! `oms_app::services::inventory`.
 //!
 //! `PUT /locations/{locationId}`, `GET /locations`, `GET /locations/{locationId}`,
+//! `PUT /products/{sku}`, `GET /products/{sku}`, `GET /products` (the catalog),
 //! `PUT /inventory/{sku}/{locationId}` (`{"onHand"?, "safetyStock"?}`), `GET /inventory/{sku}`,
 //! `PUT /inventory/{sku}` (`{"shards"?, "safetyStock"?}`: split a hot sku's stock, the network's safety stock),
 //! `POST /inventory/{sku}/{locationId}/adjustments` (`{"delta", "reason"}`)
@@ -30,6 +31,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let result = match (req.method(), path.as_slice()) {
         (&Method::GET, ["locations"]) => list_locations(deps).await,
+        (&Method::GET, ["products"]) => Ok(json(StatusCode::OK, &inventory::products(deps).await?)),
+        (&Method::GET, ["products", sku]) => get_product(deps, sku).await,
+        (&Method::PUT, ["products", sku]) => put_product(deps, sku, &req).await,
         (&Method::GET, ["locations", id]) => get_location(deps, id).await,
         (&Method::PUT, ["locations", id]) => put_location(deps, id, &req).await,
         (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
@@ -52,6 +56,32 @@ async fn list_locations(deps: &Deps) -> Result<Response<Body>, ApiError> {
         StatusCode::OK,
         &serde_json::json!({ "locations": locations }),
     ))
+}
+
+async fn get_product(deps: &Deps, sku: &str) -> Result<Response<Body>, ApiError> {
+    let not_found = || ApiError::not_found(format!("product {sku} is not in the catalog"));
+    let sku = Sku::parse(sku).map_err(|_| not_found())?;
+    let product = inventory::product(deps, &sku)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &product))
+}
+
+async fn put_product(deps: &Deps, sku: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: oms_domain::catalog::ProductRequest = parse_body(req)?;
+    let (product, created) =
+        inventory::put_product(deps, sku, body)
+            .await
+            .map_err(|e| match e {
+                inventory::LocationError::Invalid(e) => ApiError::invalid(e),
+                inventory::LocationError::Store(e) => e.into(),
+            })?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &product))
 }
 
 async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {

@@ -144,6 +144,10 @@ async fn place(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
         Err(e @ PlaceError::Conflict { .. }) => {
             Err(ApiError::conflict("IDEMPOTENCY_CONFLICT", e.to_string()))
         }
+        Err(PlaceError::Pricing(e)) => Err(ApiError {
+            field: Some(e.field.field),
+            ..ApiError::new(422, e.code, e.field.message)
+        }),
         Err(PlaceError::Unavailable(e)) => Err(ApiError::unavailable(e)),
     }
 }

@@ -28,6 +28,9 @@ pub struct Config {
     /// (`OMS_SLA_SWEEP_SECS`, default 60; 0: never). On AWS a schedule runs
     /// the sweep every minute.
     pub sla_sweep_secs: u64,
+    /// Every line's sku must be in the catalog, whoever places the order
+    /// (`OMS_REQUIRE_CATALOG=true`); otherwise only customers' own orders.
+    pub require_catalog: bool,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             locations_ttl_ms: 30_000,
             sla: oms_domain::search::Sla::default(),
             sla_sweep_secs: 60,
+            require_catalog: false,
         }
     }
 }
@@ -68,6 +72,7 @@ impl Config {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(60),
+            require_catalog: std::env::var("OMS_REQUIRE_CATALOG").is_ok_and(|v| v == "true"),
         }
     }
 

@@ -9,6 +9,7 @@
 //! | stock of a sku (shard 0) | `SKU#{sku}` | `STOCK` | per location `a#{locationId}` (available) and `r#{locationId}` (reserved); `shards` when split; `v` (bumped by every absolute set) |
 //! | stock of a sku, shard i > 0 | `SKU#{sku}#{i}` | `STOCK` | per location `a#…`, `r#…` |
 //! | location | `LOCATION` | `{locationId}` | `doc` (JSON) |
+//! | product | `PRODUCT` | `{sku}` | `doc` (JSON: name, prices per currency, …) |
 //!
 //! Stock: one item holds a sku's counters at every location — onHand is
 //! `a + r` — so an order commits one stock write per sku whatever the
@@ -33,6 +34,7 @@
 use crate::store::{
     Attrs, BY_CUSTOMER, BY_DAY, Cond, Items, Key, Query, Read, StoreError, Value, Write,
 };
+use oms_domain::catalog::Product;
 use oms_domain::ids::CustomerId;
 use oms_domain::ids::{LocationId, OrderId, Sku};
 use oms_domain::intake::{Claim, ClaimKind};
@@ -50,6 +52,7 @@ use std::sync::Arc;
 
 const STOCK_SK: &str = "STOCK";
 const LOCATIONS_PK: &str = "LOCATION";
+const PRODUCTS_PK: &str = "PRODUCT";
 /// Shard 0's count of shards, when the sku is split.
 const SHARDS_ATTR: &str = "shards";
 /// Shard 0's version, bumped by every absolute change (a stock level set,
@@ -534,6 +537,51 @@ impl InventoryRepo {
             }])
             .await?;
         Ok(!existed)
+    }
+
+    /// Stores a product (replacing it); whether it is new.
+    pub async fn put_product(&self, product: &Product) -> Result<bool, StoreError> {
+        let key = Key::new(PRODUCTS_PK, product.sku.as_str());
+        let existed = self.items.get(&key, Read::Strong).await?.is_some();
+        let mut attrs = Attrs::new();
+        attrs.insert("doc".into(), to_doc(product));
+        self.items
+            .write(vec![Write::Put {
+                key,
+                attrs,
+                when: vec![],
+            }])
+            .await?;
+        Ok(!existed)
+    }
+
+    /// The products of these skus that exist, as fresh as `read` says.
+    pub async fn products_of(
+        &self,
+        skus: &[Sku],
+        read: Read,
+    ) -> Result<BTreeMap<Sku, Product>, StoreError> {
+        let mut out = BTreeMap::new();
+        for sku in skus {
+            if let Some(attrs) = self
+                .items
+                .get(&Key::new(PRODUCTS_PK, sku.as_str()), read)
+                .await?
+            {
+                out.insert(sku.clone(), doc(&attrs, "product")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every product, by sku.
+    pub async fn products(&self) -> Result<Vec<Product>, StoreError> {
+        self.items
+            .query(&Query::partition(PRODUCTS_PK))
+            .await?
+            .iter()
+            .map(|(_, a)| doc(a, "product"))
+            .collect()
     }
 
     pub async fn locations(&self) -> Result<Vec<Location>, StoreError> {

@@ -169,6 +169,24 @@ pub const ROUTES: &[Route] = &[
         roles: OPERATOR,
     },
     Route {
+        method: "PUT",
+        path: "/products/{sku}",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/products/{sku}",
+        function: Function::Inventory,
+        roles: ANYONE,
+    },
+    Route {
+        method: "GET",
+        path: "/products",
+        function: Function::Inventory,
+        roles: ANYONE,
+    },
+    Route {
         method: "GET",
         path: "/inventory/{sku}",
         function: Function::Inventory,

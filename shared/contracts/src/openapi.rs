@@ -86,7 +86,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
                 (
                     422,
-                    "An invalid value (see `field`), or a body over 64 KiB",
+                    "An invalid value (see `field`), a body over 64 KiB, or a line the catalog prices otherwise (PRICE_MISMATCH, NO_PRICE, UNKNOWN_SKU)",
                     ERR,
                 ),
                 (
@@ -108,6 +108,32 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
                 (422, "An invalid parameter (see `field`)", ERR),
             ],
+        ),
+        ("PUT", "/products/{sku}") => op(
+            "Put a product in the catalog (operator): name, prices per currency; intake then prices its lines",
+            false,
+            Some(("ProductRequest", true)),
+            &[
+                (201, "Created", "Product"),
+                (200, "Replaced", "Product"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("GET", "/products/{sku}") => op(
+            "A product of the catalog",
+            false,
+            None,
+            &[
+                (200, "The product", "Product"),
+                (404, "Not in the catalog", ERR),
+            ],
+        ),
+        ("GET", "/products") => op(
+            "The catalog",
+            false,
+            None,
+            &[(200, "Every product", "ProductList")],
         ),
         ("GET", "/kpis") => op(
             "Key figures of the orders placed in a window (operator): orders, revenue, fill, rejection, cancellation, return, on-time and perfect-order rates, step times, backlog",
@@ -608,6 +634,9 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<ErrorBody>();
     let _ = generator.subschema_for::<oms_domain::search::OrderPage>();
     let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
+    let _ = generator.subschema_for::<oms_domain::catalog::ProductRequest>();
+    let _ = generator.subschema_for::<oms_domain::catalog::Product>();
+    let _ = generator.subschema_for::<oms_domain::catalog::ProductList>();
     let _ = generator.subschema_for::<oms_domain::kpi::Report>();
     let _ = generator.subschema_for::<oms_domain::validation::ReasonRequest>();
     let _ = generator.subschema_for::<oms_domain::validation::RefundRequest>();

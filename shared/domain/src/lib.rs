@@ -21,6 +21,7 @@
 //!   [`validation`] (requests into domain values, field by field).
 
 pub mod access;
+pub mod catalog;
 pub mod events;
 pub mod geo;
 pub mod ids;

@@ -139,8 +139,10 @@ pub struct LineRequest {
     pub sku: Option<String>,
     #[schemars(required, range(min = 1, max = 100_000))]
     pub quantity: Option<i64>,
-    /// Minor units of the order's currency.
-    #[schemars(required, range(min = 0, max = 1_000_000_000_000i64))]
+    /// Minor units of the order's currency. Optional for a sku in the
+    /// catalog (which prices it; a price sent must equal the catalog's);
+    /// required otherwise.
+    #[schemars(range(min = 0, max = 1_000_000_000_000i64))]
     pub unit_price: Option<i64>,
 }
 

@@ -11,7 +11,7 @@ use crate::Deps;
 use crate::change::{ChangeError, change_order};
 use crate::repo::{Created, InventoryRepo};
 use crate::services::reservation::{stock_seen_by, whole_stock};
-use crate::store::StoreError;
+use crate::store::{Read, StoreError};
 use oms_domain::access::{Caller, Forbidden, Role};
 use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
@@ -54,6 +54,9 @@ pub enum PlaceError {
     /// The claim was taken by `order_id` with a different request.
     #[error("{} for order {order_id} with a different body", .kind.conflict())]
     Conflict { kind: ClaimKind, order_id: OrderId },
+    /// A line the catalog prices differently, or not at all.
+    #[error("{}: {}", .0.code, .0.field.message)]
+    Pricing(oms_domain::catalog::PricingError),
     #[error("unavailable: {0}")]
     Unavailable(String),
 }
@@ -68,6 +71,18 @@ impl From<StoreError> for PlaceError {
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
 pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
     locate_ship_to(deps, &mut request.body).await?;
+    // Prices from the catalog (a moment behind a change of it).
+    let catalog = deps
+        .inventory()
+        .products_of(&oms_domain::catalog::skus_of(&request.body), Read::Eventual)
+        .await?;
+    oms_domain::catalog::price_lines(
+        &mut request.body,
+        &catalog,
+        request.caller.role,
+        deps.config.require_catalog,
+    )
+    .map_err(PlaceError::Pricing)?;
     let new = request.body.validate().map_err(PlaceError::Invalid)?;
     request
         .caller

@@ -135,3 +135,36 @@ pub async fn adjustments(
         adjustments: deps.inventory().adjustments(sku, location, 200).await?,
     })
 }
+
+/// Stores a product of the catalog; whether it is new.
+#[instrument(skip(deps, request))]
+pub async fn put_product(
+    deps: &Deps,
+    sku: &str,
+    request: oms_domain::catalog::ProductRequest,
+) -> Result<(oms_domain::catalog::Product, bool), LocationError> {
+    let product = request.validate(sku).map_err(LocationError::Invalid)?;
+    let created = deps
+        .inventory()
+        .put_product(&product)
+        .await
+        .map_err(LocationError::Store)?;
+    Ok((product, created))
+}
+
+pub async fn product(
+    deps: &Deps,
+    sku: &Sku,
+) -> Result<Option<oms_domain::catalog::Product>, StoreError> {
+    Ok(deps
+        .inventory()
+        .products_of(std::slice::from_ref(sku), crate::store::Read::Strong)
+        .await?
+        .remove(sku))
+}
+
+pub async fn products(deps: &Deps) -> Result<oms_domain::catalog::ProductList, StoreError> {
+    Ok(oms_domain::catalog::ProductList {
+        products: deps.inventory().products().await?,
+    })
+}

@@ -80,6 +80,10 @@ pub async fn on_event(deps: &Deps, event: BusEvent) -> Result<(), StepError> {
             let error = refuse("INVALID_VALUE", Some(e.field), e.message);
             refused(deps, &event, &order_id, channel, external_id, error).await
         }
+        Err(PlaceError::Pricing(e)) => {
+            let error = refuse(e.code, Some(e.field.field), e.field.message);
+            refused(deps, &event, &order_id, channel, external_id, error).await
+        }
         Err(e @ (PlaceError::Forbidden(_) | PlaceError::Conflict { .. })) => {
             let error = refuse("CONFLICT", None, e.to_string());
             refused(deps, &event, &order_id, channel, external_id, error).await

@@ -1,0 +1,126 @@
+//! Black-box tests of commerce: the catalog prices orders; no end customer
+//! sets a price.
+
+mod common;
+
+use common::*;
+use oms_domain::access::Role;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_prices_lines_and_no_customer_sets_a_price() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("SHIRT", "wh-rio", 10).await;
+    oms.stock("LOOSE", "wh-rio", 10).await;
+    let (status, product) = oms
+        .put(
+            "/products/SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": 4990, "USD": 1200}, "weightGrams": 200}),
+        )
+        .await;
+    assert_eq!(status, 201, "{product}");
+    assert_eq!(
+        oms.put(
+            "/products/SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": 4990, "USD": 1200}})
+        )
+        .await
+        .0,
+        200
+    );
+
+    // No price sent: the catalog's.
+    let mut body = order(&[("SHIRT", 2)]);
+    body["lines"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("unitPrice");
+    let (status, placed) = oms.post_order(&body, None).await;
+    assert_eq!(status, 201, "{placed}");
+    assert_eq!(
+        (
+            placed["lines"][0]["unitPrice"].as_i64(),
+            placed["total"].as_i64()
+        ),
+        (Some(4990), Some(9980))
+    );
+
+    // Another price: refused, naming the line.
+    let (status, e) = oms.post_order(&order(&[("SHIRT", 1)]), None).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["code"], "PRICE_MISMATCH");
+    assert_eq!(e["error"]["field"], "lines[0].unitPrice");
+    // A currency the product has no price in.
+    let mut usd = body.clone();
+    usd["currency"] = json!("EUR");
+    let (status, e) = oms.post_order(&usd, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("NO_PRICE")),
+        "{e}"
+    );
+
+    // A sku outside the catalog: a storefront's price stands, a customer's does not.
+    let (status, loose) = oms.post_order(&order(&[("LOOSE", 1)]), None).await;
+    assert_eq!(
+        (status, loose["total"].as_i64()),
+        (201, Some(1990)),
+        "{loose}"
+    );
+    let customer = oms.token_for(Role::Customer, "c-1", None);
+    let (status, e) = oms
+        .send_as(
+            Some(&customer),
+            "POST",
+            "/orders",
+            Some(&order(&[("LOOSE", 1)]).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("UNKNOWN_SKU")),
+        "{e}"
+    );
+    assert_eq!(e["error"]["field"], "lines[0].sku");
+    // The customer may buy from the catalog at its price.
+    let (status, own) = oms
+        .send_as(
+            Some(&customer),
+            "POST",
+            "/orders",
+            Some(&body.to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!((status, own["total"].as_i64()), (201, Some(9980)), "{own}");
+
+    let (status, list) = oms
+        .send_as(Some(&customer), "GET", "/products", None, &[])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["products"][0]["prices"]["BRL"], 4990, "{list}");
+    assert_eq!(oms.get("/products/NOPE").await.0, 404);
+    let (status, e) = oms
+        .put(
+            "/products/SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": -1}}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("prices.BRL"))
+    );
+    let (status, _) = oms
+        .send_as(
+            Some(&customer),
+            "PUT",
+            "/products/SHIRT",
+            Some(r#"{"name":"x","prices":{"BRL":1}}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403, "only operators change the catalog");
+    oms.running.stop().await;
+}
