@@ -8,11 +8,12 @@ use crate::ports::{
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
 use crate::store::StoreError;
+use oms_domain::catalog::Product;
 use oms_domain::ids::Sku;
 use oms_domain::inventory::Location;
 use oms_domain::order::Cause;
 use oms_domain::time::Timestamp;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A service's ports. Events are not published by the services: they are
@@ -31,7 +32,12 @@ pub struct Deps {
     locations: Arc<std::sync::Mutex<Option<LocationsRead>>>,
     /// The shard counts of split skus (hot ones, few), as last read.
     shard_counts: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, u16)>>>,
+    /// The catalog's products as last read (or that a sku has none).
+    products: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, Option<Product>)>>>,
 }
+
+/// Most products remembered (the cache starts over beyond).
+const PRODUCTS_CACHED: usize = 10_000;
 
 /// The locations, and when they were read.
 type LocationsRead = (Timestamp, Arc<Vec<Location>>);
@@ -49,6 +55,7 @@ impl Deps {
             config: Config::from_env(),
             locations: Arc::default(),
             shard_counts: Arc::default(),
+            products: Arc::default(),
         }
     }
 
@@ -87,6 +94,54 @@ impl Deps {
     pub fn locations_changed(&self) {
         if let Ok(mut cached) = self.locations.lock() {
             *cached = None;
+        }
+    }
+
+    /// The catalog's products of these skus, each read again once older
+    /// than `config.locations_ttl_ms` (intake prices every order with
+    /// them; a price changed is used within that time).
+    pub async fn products_of(&self, skus: &[Sku]) -> Result<BTreeMap<Sku, Product>, StoreError> {
+        let now = self.clock.now();
+        let ttl = self.config.locations_ttl_ms;
+        let mut out = BTreeMap::new();
+        let mut missing = Vec::new();
+        if let Ok(cached) = self.products.lock() {
+            for sku in skus {
+                match cached.get(sku) {
+                    Some((at, product)) if now.millis().saturating_sub(at.millis()) < ttl => {
+                        if let Some(p) = product {
+                            out.insert(sku.clone(), p.clone());
+                        }
+                    }
+                    _ => missing.push(sku.clone()),
+                }
+            }
+        } else {
+            missing = skus.to_vec();
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let mut read = self
+            .inventory()
+            .products_of(&missing, crate::store::Read::Eventual)
+            .await?;
+        if let Ok(mut cached) = self.products.lock() {
+            if cached.len() + missing.len() > PRODUCTS_CACHED {
+                cached.clear();
+            }
+            for sku in missing {
+                cached.insert(sku.clone(), (now, read.get(&sku).cloned()));
+            }
+        }
+        out.append(&mut read);
+        Ok(out)
+    }
+
+    /// Forgets a product read (after this process changed it).
+    pub fn product_changed(&self, sku: &Sku) {
+        if let Ok(mut cached) = self.products.lock() {
+            cached.remove(sku);
         }
     }
 

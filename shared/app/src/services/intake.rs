@@ -11,7 +11,7 @@ use crate::Deps;
 use crate::change::{ChangeError, change_order};
 use crate::repo::{Created, InventoryRepo};
 use crate::services::reservation::{stock_seen_by, whole_stock};
-use crate::store::{Read, StoreError};
+use crate::store::StoreError;
 use oms_domain::access::{Caller, Forbidden, Role};
 use oms_domain::ids::{IdempotencyKey, OrderId, Sku};
 use oms_domain::intake::{ClaimKind, fingerprint};
@@ -71,10 +71,9 @@ impl From<StoreError> for PlaceError {
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
 pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
     locate_ship_to(deps, &mut request.body).await?;
-    // Prices from the catalog (a moment behind a change of it).
+    // Prices from the catalog (as read at most `OMS_LOCATIONS_TTL_SECS` ago).
     let catalog = deps
-        .inventory()
-        .products_of(&oms_domain::catalog::skus_of(&request.body), Read::Eventual)
+        .products_of(&oms_domain::catalog::skus_of(&request.body))
         .await?;
     oms_domain::catalog::price_lines(
         &mut request.body,

@@ -149,6 +149,7 @@ pub async fn put_product(
         .put_product(&product)
         .await
         .map_err(LocationError::Store)?;
+    deps.product_changed(&product.sku);
     Ok((product, created))
 }
 
