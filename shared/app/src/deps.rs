@@ -33,8 +33,11 @@ pub struct Deps {
     /// The shard counts of split skus (hot ones, few), as last read.
     shard_counts: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, u16)>>>,
     /// The catalog's products as last read (or that a sku has none).
-    products: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, Option<Product>)>>>,
+    products: Arc<std::sync::Mutex<ProductsRead>>,
 }
+
+/// Products as read (`None`: the sku has none), and when.
+type ProductsRead = HashMap<Sku, (Timestamp, Option<Product>)>;
 
 /// Most products remembered (the cache starts over beyond).
 const PRODUCTS_CACHED: usize = 10_000;
