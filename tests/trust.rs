@@ -13,6 +13,12 @@ async fn stocked() -> Oms {
     let oms = Oms::start().await;
     oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
     oms.stock("A", "wh-sp", 10).await;
+    // In the catalog at the price the orders here send: customers may only
+    // buy catalog skus.
+    let (status, _) = oms
+        .put("/products/A", json!({"name": "A", "prices": {"BRL": 1990}}))
+        .await;
+    assert_eq!(status, 201);
     oms
 }
 
@@ -458,7 +464,8 @@ async fn hostile_partner_strings_neither_bloat_nor_corrupt_an_order() {
 async fn a_repeated_sku_a_non_ascii_key_and_free_text_are_handled() {
     let oms = stocked().await;
     let mut twice = order(&[("A", 1)]);
-    twice["lines"] = json!([{"sku": "A", "quantity": 1, "unitPrice": 100}, {"sku": "A", "quantity": 1, "unitPrice": 1}]);
+    twice["lines"] =
+        json!([{"sku": "A", "quantity": 1, "unitPrice": 1990}, {"sku": "A", "quantity": 2}]);
     let (s, v) = oms.post_order(&twice, None).await;
     assert_eq!(
         (s, v["error"]["field"].as_str()),
