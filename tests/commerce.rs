@@ -124,3 +124,76 @@ async fn the_catalog_prices_lines_and_no_customer_sets_a_price() {
     assert_eq!(status, 403, "only operators change the catalog");
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risky_orders_are_held_for_review_and_an_operator_releases_or_cancels_them() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 100).await;
+    let (status, rules) = oms
+        .put(
+            "/risk-rules",
+            json!({"holdScore": 50, "blocklist": {"emails": ["Bad@Example.com"]},
+                   "firstOrderAmountOver": 100000, "maxOrdersPerCustomerPerHour": 2, "highValueOver": 5000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rules}");
+    assert_eq!(oms.get("/risk-rules").await.1, rules);
+
+    // A blocklisted email alone reaches the hold score.
+    let mut bad = order(&[("A", 1)]);
+    bad["customer"] = json!({"id": "c-bad", "email": "bad@example.com"});
+    let (_, held) = oms.post_order(&bad, None).await;
+    assert_eq!(held["status"], "ON_HOLD", "{held}");
+    assert_eq!(held["hold"]["code"], "FRAUD_REVIEW");
+    assert_eq!(held["risk"]["score"], 50);
+    assert_eq!(held["risk"]["fired"][0]["rule"], "BLOCKLISTED_EMAIL");
+    let id = held["orderId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        oms.pay(&id).await["status"],
+        "ON_HOLD",
+        "paid, still held: nothing released"
+    );
+    let (_, released) = oms
+        .send("POST", &format!("/orders/{id}/release"), None, &[])
+        .await;
+    assert_eq!(released["status"], "READY_TO_SHIP", "{released}");
+
+    // Velocity and value add up: the third big order within the hour is held.
+    let mut big = order(&[("A", 5)]);
+    big["customer"] = json!({"id": "c-fast"});
+    let statuses: Vec<String> = {
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            let (_, o) = oms.post_order(&big, None).await;
+            out.push(o["status"].as_str().unwrap().to_owned());
+        }
+        out
+    };
+    assert_eq!(statuses, ["ROUTED", "ROUTED", "ON_HOLD"]);
+    let (_, found) = oms.get("/orders?status=ON_HOLD&customerId=c-fast").await;
+    let third = found["orders"][0]["orderId"].as_str().unwrap().to_owned();
+    let (_, o) = oms.get(&format!("/orders/{third}")).await;
+    let fired: Vec<&str> = o["risk"]["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(fired, ["VELOCITY", "HIGH_VALUE"], "{o}");
+    let (status, cancelled) = oms
+        .send("POST", &format!("/orders/{third}/cancel"), None, &[])
+        .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (200, Some("CANCELLED"))
+    );
+
+    let (status, e) = oms.put("/risk-rules", json!({"holdScore": 0})).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("holdScore")),
+        "{e}"
+    );
+    oms.running.stop().await;
+}

@@ -35,6 +35,19 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::POST, ["orders"]) => place(deps, req).await,
         (&Method::GET, ["orders"]) => search(deps, req).await,
         (&Method::GET, ["kpis"]) => kpis(deps, req).await,
+        (&Method::GET, ["risk-rules"]) => {
+            caller(req, &deps.config)?;
+            Ok(json(StatusCode::OK, &*deps.risk_rules().await?))
+        }
+        (&Method::PUT, ["risk-rules"]) => {
+            caller(req, &deps.config)?;
+            let rules: oms_domain::risk::RiskRules = parse_body(req)?;
+            match intake::set_risk_rules(deps, rules).await {
+                Ok(rules) => Ok(json(StatusCode::OK, &rules)),
+                Err(PlaceError::Invalid(e)) => Err(ApiError::invalid(e)),
+                Err(e) => Err(ApiError::unavailable(e)),
+            }
+        }
         (&Method::GET, ["reports", "top"]) => report(deps, req).await,
         (&Method::GET, ["reports", "orders.csv"]) => export(deps, req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, req).await,

@@ -12,6 +12,7 @@ use oms_domain::catalog::Product;
 use oms_domain::ids::Sku;
 use oms_domain::inventory::Location;
 use oms_domain::order::Cause;
+use oms_domain::risk::RiskRules;
 use oms_domain::time::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct Deps {
     shard_counts: Arc<std::sync::Mutex<HashMap<Sku, (Timestamp, u16)>>>,
     /// The catalog's products as last read (or that a sku has none).
     products: Arc<std::sync::Mutex<ProductsRead>>,
+    /// The fraud rules as last read.
+    risk_rules: Arc<std::sync::Mutex<Option<(Timestamp, Arc<RiskRules>)>>>,
 }
 
 /// Products as read (`None`: the sku has none), and when.
@@ -59,6 +62,7 @@ impl Deps {
             locations: Arc::default(),
             shard_counts: Arc::default(),
             products: Arc::default(),
+            risk_rules: Arc::default(),
         }
     }
 
@@ -139,6 +143,30 @@ impl Deps {
         }
         out.append(&mut read);
         Ok(out)
+    }
+
+    /// The fraud rules, read again once older than
+    /// `config.locations_ttl_ms`; the defaults until some are set.
+    pub async fn risk_rules(&self) -> Result<Arc<RiskRules>, StoreError> {
+        let now = self.clock.now();
+        if let Ok(cached) = self.risk_rules.lock()
+            && let Some((at, rules)) = cached.as_ref()
+            && now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms
+        {
+            return Ok(rules.clone());
+        }
+        let fresh = Arc::new(self.orders().risk_rules().await?.unwrap_or_default());
+        if let Ok(mut cached) = self.risk_rules.lock() {
+            *cached = Some((now, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets the fraud rules read (after this process set them).
+    pub fn risk_rules_changed(&self) {
+        if let Ok(mut cached) = self.risk_rules.lock() {
+            *cached = None;
+        }
     }
 
     /// Forgets a product read (after this process changed it).

@@ -33,7 +33,8 @@ pub const PUBLISHED_BY_DEFAULT: &[&str] = &[
     "CancellationRequested",
     "RefundIssued",
     "ReturnAuthorized",
-    // For operations (alerting, paging).
+    // For operations (alerting, paging, review).
+    "OrderOnHold",
     "OrderAtRisk",
     "OrderSlaBreached",
     // The answers to marketplaces' submissions.

@@ -10,6 +10,7 @@
 //! | stock of a sku, shard i > 0 | `SKU#{sku}#{i}` | `STOCK` | per location `a#…`, `r#…` |
 //! | location | `LOCATION` | `{locationId}` | `doc` (JSON) |
 //! | product | `PRODUCT` | `{sku}` | `doc` (JSON: name, prices per currency, …) |
+//! | fraud rules | `CONFIG` | `RISK_RULES` | `doc` (JSON) |
 //!
 //! Stock: one item holds a sku's counters at every location — onHand is
 //! `a + r` — so an order commits one stock write per sku whatever the
@@ -255,7 +256,34 @@ pub struct OrderRepo {
     items: Arc<dyn Items>,
 }
 
+fn risk_rules_key() -> Key {
+    Key::new("CONFIG", "RISK_RULES")
+}
+
 impl OrderRepo {
+    /// The fraud rules as last set (`None`: never set, the defaults apply).
+    pub async fn risk_rules(&self) -> Result<Option<oms_domain::risk::RiskRules>, StoreError> {
+        match self.items.get(&risk_rules_key(), Read::Eventual).await? {
+            Some(attrs) => Ok(Some(doc(&attrs, "risk rules")?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn put_risk_rules(
+        &self,
+        rules: &oms_domain::risk::RiskRules,
+    ) -> Result<(), StoreError> {
+        let mut attrs = Attrs::new();
+        attrs.insert("doc".into(), to_doc(rules));
+        self.items
+            .write(vec![Write::Put {
+                key: risk_rules_key(),
+                attrs,
+                when: vec![],
+            }])
+            .await
+    }
+
     /// Records that a channel's submission was refused, with the refusal
     /// as its outbox (the relay publishes it). A later refusal of the same
     /// submission replaces it.

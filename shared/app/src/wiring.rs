@@ -92,6 +92,18 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/risk-rules",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "PUT",
+        path: "/risk-rules",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
         path: "/kpis",
         function: Function::OrderIntake,
         roles: OPERATOR,

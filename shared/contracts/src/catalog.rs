@@ -186,6 +186,7 @@ pub fn examples() -> Vec<DomainEvent> {
             },
         ],
         total: brl(4480),
+        risk: None,
     };
     let id = |n: u8| {
         OrderId::parse(&format!("ord_0190f5a1b2c37d4e8f9a0b1c2d3e4f5{n}"))

@@ -135,6 +135,26 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
             None,
             &[(200, "Every product", "ProductList")],
         ),
+        ("GET", "/risk-rules") => op(
+            "The fraud rules (operator)",
+            false,
+            None,
+            &[(
+                200,
+                "The rules in force (the defaults until set)",
+                "RiskRules",
+            )],
+        ),
+        ("PUT", "/risk-rules") => op(
+            "Set the fraud rules (operator): a score at or above holdScore holds the order (FRAUD_REVIEW) for an operator to release or cancel",
+            false,
+            Some(("RiskRules", true)),
+            &[
+                (200, "The rules set", "RiskRules"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("GET", "/kpis") => op(
             "Key figures of the orders placed in a window (operator): orders, revenue, fill, rejection, cancellation, return, on-time and perfect-order rates, step times, backlog",
             false,
@@ -635,6 +655,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::search::OrderPage>();
     let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductRequest>();
+    let _ = generator.subschema_for::<oms_domain::risk::RiskRules>();
     let _ = generator.subschema_for::<oms_domain::catalog::Product>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductList>();
     let _ = generator.subschema_for::<oms_domain::kpi::Report>();

@@ -68,6 +68,8 @@ pub enum HoldCode {
     PaymentMismatch,
     /// An operator held it.
     Operator,
+    /// Its risk score reached the hold score: an operator reviews it.
+    FraudReview,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

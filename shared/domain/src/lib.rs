@@ -32,6 +32,7 @@ pub mod money;
 pub mod notice;
 pub mod order;
 pub mod partner;
+pub mod risk;
 pub mod routing;
 pub mod search;
 pub mod time;

@@ -222,6 +222,7 @@ impl PlaceOrderRequest {
             ship_to,
             lines,
             total,
+            risk: None,
         })
     }
 }

@@ -82,7 +82,8 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         deps.config.require_catalog,
     )
     .map_err(PlaceError::Pricing)?;
-    let new = request.body.validate().map_err(PlaceError::Invalid)?;
+    let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
+    new.risk = Some(assess_risk(deps, &new).await?);
     request
         .caller
         .may_place(&new)
@@ -165,6 +166,44 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         }
         Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
     }
+}
+
+/// The order's risk score under the fraud rules (with the customer's
+/// earlier orders, from the search index, when a rule needs them).
+async fn assess_risk(
+    deps: &Deps,
+    new: &NewOrder,
+) -> Result<oms_domain::risk::RiskAssessment, StoreError> {
+    let rules = deps.risk_rules().await?;
+    let (mut earlier, mut last_hour) = (0, 0);
+    if rules.needs_history() {
+        let now = deps.clock.now();
+        let listed = deps
+            .orders()
+            .list(
+                &crate::repo::Listing::Customer(new.customer.id.clone()),
+                &oms_domain::search::Position::first_at(Timestamp::from_millis(0)),
+                &oms_domain::search::Position::last_at(now),
+                100,
+            )
+            .await?;
+        let hour_ago = now.millis().saturating_sub(3_600_000);
+        earlier = listed.len() as u64;
+        last_hour = listed
+            .iter()
+            .filter(|(p, _)| p.placed_at().millis() >= hour_ago)
+            .count() as u64;
+    }
+    Ok(oms_domain::risk::assess(
+        &rules,
+        &oms_domain::risk::RiskInput {
+            total: new.total.amount,
+            email: new.customer.email.as_deref(),
+            postal_code: new.ship_to.postal_code.as_deref(),
+            earlier_orders: earlier,
+            orders_last_hour: last_hour,
+        },
+    ))
 }
 
 /// The new order as it will be stored: reserved and routed over the stock
@@ -267,6 +306,17 @@ pub enum CancelFailure {
 /// Cancels an order: at once before release to a warehouse, by asking the
 /// warehouse after, never after shipment (that is a return). A repeated
 /// request answers with the order as it is.
+/// Sets the fraud rules (operator).
+pub async fn set_risk_rules(
+    deps: &Deps,
+    rules: oms_domain::risk::RiskRules,
+) -> Result<oms_domain::risk::RiskRules, PlaceError> {
+    let rules = rules.validate().map_err(PlaceError::Invalid)?;
+    deps.orders().put_risk_rules(&rules).await?;
+    deps.risk_rules_changed();
+    Ok(rules)
+}
+
 #[instrument(skip(deps, caller, reason))]
 pub async fn cancel(
     deps: &Deps,

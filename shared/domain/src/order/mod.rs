@@ -228,6 +228,9 @@ pub struct NewOrder {
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
     pub total: Money,
+    /// Its risk assessment, when intake scored it: at the hold score it is
+    /// placed on hold for review.
+    pub risk: Option<crate::risk::RiskAssessment>,
 }
 
 impl NewOrder {
@@ -274,6 +277,8 @@ pub struct Order {
     pub returns: Vec<ReturnAuth>,
     /// The latest service-level alert (`OrderAtRisk`, `OrderSlaBreached`).
     pub sla_alert: Option<crate::search::SlaAlert>,
+    /// The risk score at intake and the rules that fired.
+    pub risk: Option<crate::risk::RiskAssessment>,
     /// Locations that said they cannot fulfil it: never routed there again.
     pub excluded_locations: Vec<crate::ids::LocationId>,
     pub created_at: Timestamp,
@@ -350,6 +355,7 @@ impl Order {
             shipments: Vec::new(),
             returns: Vec::new(),
             sla_alert: None,
+            risk: new.risk.clone(),
             excluded_locations: Vec::new(),
             created_at: cause.at,
             updated_at: cause.at,
@@ -360,6 +366,11 @@ impl Order {
         let notify = order.notification(Notice::OrderPlaced { total: order.total });
         let mut change = Change::new(None);
         change.step(&mut order, "OrderPlaced", cause, None, vec![placed, notify]);
+        if let Some(risk) = order.risk.clone().filter(|r| r.review) {
+            let rules: Vec<&str> = risk.fired.iter().map(|f| f.rule.as_str()).collect();
+            let detail = format!("risk score {}: {}", risk.score, rules.join(", "));
+            order.put_on_hold(&mut change, HoldCode::FraudReview, detail, cause);
+        }
         if let Some(due_at) = payment_due_at {
             // The payment window's timer: due when the window closes.
             change.timer(DomainEvent {

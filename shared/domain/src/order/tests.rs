@@ -43,6 +43,7 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
             point: GeoPoint::new(-22.9, -43.2).unwrap(),
         },
         total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
+        risk: None,
         lines,
     }
 }

@@ -66,6 +66,9 @@ pub struct OrderDoc {
     /// The latest service-level alert raised on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla_alert: Option<crate::search::SlaAlert>,
+    /// The risk score at intake and the rules that fired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    risk: Option<crate::risk::RiskAssessment>,
     /// Locations that said they cannot fulfil it (not routed there again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     excluded_locations: Vec<crate::ids::LocationId>,
@@ -106,6 +109,7 @@ impl From<Order> for OrderDoc {
             shipments: o.shipments,
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
             sla_alert: o.sla_alert,
+            risk: o.risk,
             excluded_locations: o.excluded_locations,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -148,6 +152,7 @@ impl TryFrom<OrderDoc> for Order {
             cancel_reason: d.cancel_reason,
             shipments: d.shipments,
             sla_alert: d.sla_alert,
+            risk: d.risk,
             excluded_locations: d.excluded_locations,
             created_at: d.created_at,
             updated_at: d.updated_at,
