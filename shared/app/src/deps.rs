@@ -36,8 +36,11 @@ pub struct Deps {
     /// The catalog's products as last read (or that a sku has none).
     products: Arc<std::sync::Mutex<ProductsRead>>,
     /// The fraud rules as last read.
-    risk_rules: Arc<std::sync::Mutex<Option<(Timestamp, Arc<RiskRules>)>>>,
+    risk_rules: Arc<std::sync::Mutex<Option<RulesRead>>>,
 }
+
+/// The fraud rules, and when they were read.
+type RulesRead = (Timestamp, Arc<RiskRules>);
 
 /// Products as read (`None`: the sku has none), and when.
 type ProductsRead = HashMap<Sku, (Timestamp, Option<Product>)>;
