@@ -197,3 +197,51 @@ async fn risky_orders_are_held_for_review_and_an_operator_releases_or_cancels_th
     );
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cash_on_delivery_is_released_unpaid_and_settled_by_the_carriers_delivery() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 10).await;
+    let mut cod = order(&[("A", 2)]);
+    cod["payment"] = json!({"method": "CASH_ON_DELIVERY"});
+    let (status, placed) = oms.post_order(&cod, None).await;
+    assert_eq!(status, 201, "{placed}");
+    // Released to the warehouse at once, with no payment window.
+    assert_eq!(placed["status"], "READY_TO_SHIP", "{placed}");
+    assert_eq!(placed["paymentMethod"], "CASH_ON_DELIVERY");
+    assert!(placed.get("paymentDueAt").is_none(), "{placed}");
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    oms.ship(&id, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&id, "SHIPPED").await;
+    oms.put_event(
+        "partner.carrier",
+        "ShipmentStatusChanged",
+        json!({"orderId": id, "shipmentId": "S1", "locationId": "wh-rio", "status": "DELIVERED", "collectedAmount": 3980}),
+    )
+    .await;
+    let delivered = oms
+        .until(&id, "delivered and paid", |o| {
+            o["payment"]["status"] == "CAPTURED"
+        })
+        .await;
+    assert_eq!(delivered["status"], "DELIVERED", "{delivered}");
+    assert_eq!(delivered["payment"]["captured"], 3980);
+    assert_eq!(delivered["payment"]["paymentId"], "cod-S1");
+
+    let mut wrong = order(&[("A", 1)]);
+    wrong["payment"] = json!({"method": "IOU"});
+    let (status, e) = oms.post_order(&wrong, None).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("payment.method")),
+        "{e}"
+    );
+    // A card order still waits for its payment.
+    let (_, card) = oms.post_order(&order(&[("A", 1)]), None).await;
+    assert_eq!(
+        (card["status"].as_str(), card["paymentMethod"].as_str()),
+        (Some("ROUTED"), Some("CARD"))
+    );
+    oms.running.stop().await;
+}

@@ -187,6 +187,7 @@ pub fn examples() -> Vec<DomainEvent> {
         ],
         total: brl(4480),
         risk: None,
+        payment_method: Default::default(),
     };
     let id = |n: u8| {
         OrderId::parse(&format!("ord_0190f5a1b2c37d4e8f9a0b1c2d3e4f5{n}"))
@@ -262,6 +263,7 @@ pub fn examples() -> Vec<DomainEvent> {
             lines: None,
             carrier: Text::parse("Correios").ok(),
             tracking_number: PartnerRef::parse(&format!("BR{shipment}")).ok(),
+            collected_amount: None,
         };
         keep(
             o.update_shipment(&update, &at(6 + n as u64))

@@ -181,6 +181,11 @@ pub struct ShipmentStatusChanged {
     pub carrier: Option<Text<64>>,
     #[serde(default)]
     pub tracking_number: Option<PartnerRef>,
+    /// Cash collected at the door for a cash-on-delivery order (minor
+    /// units of the order's currency), with its `DELIVERED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub collected_amount: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -277,6 +282,9 @@ impl PartnerFact {
         let malformed = |m: &str| Err(FactError::Malformed(m.to_owned()));
         match self {
             Self::PaymentConfirmed(p) if p.amount < 0 => malformed("amount must not be negative"),
+            Self::ShipmentStatusChanged(s) if s.collected_amount.is_some_and(|a| a < 0) => {
+                malformed("collectedAmount must not be negative")
+            }
             Self::ShipmentStatusChanged(s)
                 if s.lines.as_ref().is_some_and(|l| l.len() > MAX_FACT_LINES) =>
             {

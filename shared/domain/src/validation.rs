@@ -102,6 +102,15 @@ pub struct PlaceOrderRequest {
     pub ship_to: Option<AddressRequest>,
     #[schemars(required, length(min = 1, max = 40))]
     pub lines: Option<Vec<LineRequest>>,
+    /// How the customer pays (default `CARD`).
+    pub payment: Option<PaymentRequest>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRequest {
+    #[schemars(extend("enum" = ["CARD", "WALLET", "CASH_ON_DELIVERY"]))]
+    pub method: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -223,6 +232,17 @@ impl PlaceOrderRequest {
             lines,
             total,
             risk: None,
+            payment_method: match self.payment.as_ref().and_then(|p| p.method.as_deref()) {
+                None | Some("CARD") => crate::order::PaymentMethod::Card,
+                Some("WALLET") => crate::order::PaymentMethod::Wallet,
+                Some("CASH_ON_DELIVERY") => crate::order::PaymentMethod::CashOnDelivery,
+                Some(_) => {
+                    return Err(FieldError::new(
+                        "payment.method",
+                        "one of CARD, WALLET, CASH_ON_DELIVERY",
+                    ));
+                }
+            },
         })
     }
 }

@@ -95,7 +95,11 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         &format!("order-intake:{}:{}", new.channel, request.caller.actor()),
         &request.trigger,
     );
-    let due = now.plus_millis(deps.config.payment_window_ms);
+    // Paid on delivery: no payment window.
+    let due = new
+        .payment_method
+        .prepaid()
+        .then(|| now.plus_millis(deps.config.payment_window_ms));
     let order_id = request
         .order_id
         .clone()
@@ -214,14 +218,14 @@ async fn placement(
     deps: &Deps,
     id: &OrderId,
     new: &NewOrder,
-    due: Timestamp,
+    due: Option<Timestamp>,
     cause: &Cause,
     skus: &[Sku],
     reserve: bool,
 ) -> (Order, Outcome) {
     let place = |stock: Option<&Availability>| match stock {
-        Some(stock) => Order::place_and_reserve(id.clone(), new.clone(), Some(due), stock, cause),
-        None => Order::place(id.clone(), new.clone(), Some(due), cause),
+        Some(stock) => Order::place_and_reserve(id.clone(), new.clone(), due, stock, cause),
+        None => Order::place(id.clone(), new.clone(), due, cause),
     };
     if !reserve {
         return place(None);

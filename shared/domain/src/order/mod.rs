@@ -31,7 +31,7 @@ pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
 pub use crate::notice::{CancelCode, RefundReason};
 pub use operator::OperatorError;
-pub use payment::{Payment, PaymentStatus, Refund};
+pub use payment::{Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::Shipment;
 
@@ -231,6 +231,7 @@ pub struct NewOrder {
     /// Its risk assessment, when intake scored it: at the hold score it is
     /// placed on hold for review.
     pub risk: Option<crate::risk::RiskAssessment>,
+    pub payment_method: PaymentMethod,
 }
 
 impl NewOrder {
@@ -279,6 +280,7 @@ pub struct Order {
     pub sla_alert: Option<crate::search::SlaAlert>,
     /// The risk score at intake and the rules that fired.
     pub risk: Option<crate::risk::RiskAssessment>,
+    pub payment_method: PaymentMethod,
     /// Locations that said they cannot fulfil it: never routed there again.
     pub excluded_locations: Vec<crate::ids::LocationId>,
     pub created_at: Timestamp,
@@ -356,6 +358,7 @@ impl Order {
             returns: Vec::new(),
             sla_alert: None,
             risk: new.risk.clone(),
+            payment_method: new.payment_method,
             excluded_locations: Vec::new(),
             created_at: cause.at,
             updated_at: cause.at,
@@ -696,9 +699,11 @@ impl Order {
         Some(StockMove::Release(self.allocations.clone()))
     }
 
-    /// `ROUTED → READY_TO_SHIP` when the order is paid and not held.
+    /// `ROUTED → READY_TO_SHIP` when the order is paid (or paid on
+    /// delivery) and not held.
     fn release_if_paid(&mut self, change: &mut Change, cause: &Cause) {
-        if self.status == OrderStatus::Routed && self.hold.is_none() && self.is_paid() {
+        let paid = self.is_paid() || !self.payment_method.prepaid();
+        if self.status == OrderStatus::Routed && self.hold.is_none() && paid {
             self.status = OrderStatus::ReadyToShip;
             change.step(
                 self,

@@ -78,6 +78,29 @@ impl Payment {
     }
 }
 
+/// How the customer pays.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentMethod {
+    /// Paid before release: the provider's `PaymentConfirmed` captures it,
+    /// within the payment window.
+    #[default]
+    Card,
+    Wallet,
+    /// Released to the warehouse unpaid; the carrier collects it, and its
+    /// `DELIVERED` (with `collectedAmount`) settles it.
+    CashOnDelivery,
+}
+
+impl PaymentMethod {
+    /// Paid before the order is released to its locations.
+    pub fn prepaid(self) -> bool {
+        self != Self::CashOnDelivery
+    }
+}
+
 impl Order {
     /// Money kept from the order's own-currency payments: captured, less
     /// refunded.
@@ -247,7 +270,10 @@ impl Order {
     /// Whether the payment window still matters: the order is open, not
     /// released and not paid.
     pub fn awaits_payment(&self) -> bool {
-        !self.is_paid() && self.status.before_release() && !self.status.is_closed()
+        self.payment_method.prepaid()
+            && !self.is_paid()
+            && self.status.before_release()
+            && !self.status.is_closed()
     }
 
     /// Gives back up to `limit` of one payment, once per `refund_id`, with a

@@ -44,6 +44,7 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
         },
         total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
         risk: None,
+        payment_method: Default::default(),
         lines,
     }
 }
@@ -146,6 +147,7 @@ fn ship(
             lines: None,
             carrier: Some(Text::parse("Correios").unwrap()),
             tracking_number: Some(PartnerRef::parse(&format!("TRK-{id}")).unwrap()),
+            collected_amount: None,
         },
         &cause(at),
     )

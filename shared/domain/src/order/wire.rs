@@ -69,6 +69,9 @@ pub struct OrderDoc {
     /// The risk score at intake and the rules that fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     risk: Option<crate::risk::RiskAssessment>,
+    /// How the customer pays (`CARD` unless the order said otherwise).
+    #[serde(default)]
+    payment_method: super::PaymentMethod,
     /// Locations that said they cannot fulfil it (not routed there again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     excluded_locations: Vec<crate::ids::LocationId>,
@@ -110,6 +113,7 @@ impl From<Order> for OrderDoc {
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
             sla_alert: o.sla_alert,
             risk: o.risk,
+            payment_method: o.payment_method,
             excluded_locations: o.excluded_locations,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -153,6 +157,7 @@ impl TryFrom<OrderDoc> for Order {
             shipments: d.shipments,
             sla_alert: d.sla_alert,
             risk: d.risk,
+            payment_method: d.payment_method,
             excluded_locations: d.excluded_locations,
             created_at: d.created_at,
             updated_at: d.updated_at,
