@@ -658,3 +658,61 @@ async fn the_sla_sweep_raises_at_risk_then_breached_once_and_search_finds_them()
     assert_eq!(sweep(&deps).await.unwrap(), Default::default());
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_lists_its_open_pick_lists_and_the_release_carries_them() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-rio", 5).await;
+    oms.stock("B", "wh-sp", 5).await;
+    // Split over two locations, paid: released to both.
+    let id = oms.routed_order(&[("A", 2), ("B", 1)]).await;
+    oms.pay(&id).await;
+    let unpaid = oms.routed_order(&[("A", 1)]).await;
+    oms.quiet().await;
+
+    let (status, rio) = oms.get("/locations/wh-rio/pick-lists?status=open").await;
+    assert_eq!(status, 200, "{rio}");
+    let lists = rio["pickLists"].as_array().unwrap();
+    assert_eq!(lists.len(), 1, "the unpaid order is not released: {rio}");
+    assert_eq!(lists[0]["orderId"], id.as_str());
+    assert_eq!(lists[0]["lines"], json!([{"sku": "A", "quantity": 2}]));
+    assert_eq!(lists[0]["shipTo"]["city"], "Rio de Janeiro");
+    let (_, sp) = oms.get("/locations/wh-sp/pick-lists").await;
+    assert_eq!(
+        sp["pickLists"][0]["lines"],
+        json!([{"sku": "B", "quantity": 1}]),
+        "{sp}"
+    );
+
+    // The release on the bus carries the same lists.
+    let (_, bus) = oms.get("/_local/bus").await;
+    let released = bus["recentlyPublished"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "OrderReleased" && e["orderId"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{bus}"));
+    assert_eq!(
+        released["data"]["pickLists"].as_array().unwrap().len(),
+        2,
+        "{released}"
+    );
+
+    // Shipped from wh-rio: nothing left to pick there.
+    oms.ship(&id, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&id, "PARTIALLY_SHIPPED").await;
+    let (_, rio) = oms.get("/locations/wh-rio/pick-lists").await;
+    assert!(rio["pickLists"].as_array().unwrap().is_empty(), "{rio}");
+    let (_, sp) = oms.get("/locations/wh-sp/pick-lists").await;
+    assert_eq!(sp["pickLists"].as_array().unwrap().len(), 1, "{sp}");
+    let (status, e) = oms.get("/locations/wh-sp/pick-lists?status=done").await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("status"))
+    );
+    let _ = unpaid;
+    oms.running.stop().await;
+}

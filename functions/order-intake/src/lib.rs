@@ -35,6 +35,9 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::POST, ["orders"]) => place(deps, req).await,
         (&Method::GET, ["orders"]) => search(deps, req).await,
         (&Method::GET, ["kpis"]) => kpis(deps, req).await,
+        (&Method::GET, ["locations", location, "pick-lists"]) => {
+            pick_lists(deps, location, req).await
+        }
         (&Method::GET, ["risk-rules"]) => {
             caller(req, &deps.config)?;
             Ok(json(StatusCode::OK, &*deps.risk_rules().await?))
@@ -77,6 +80,45 @@ async fn search(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> 
     let caller = caller(req, &deps.config)?;
     let query = query_params(req).validate().map_err(ApiError::invalid)?;
     let page = oms_app::services::search::orders(deps, &caller, query).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// `GET /locations/{locationId}/pick-lists?status=open&cursor=`.
+async fn pick_lists(
+    deps: &Deps,
+    location: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let location =
+        oms_aws::http::path_value(location, "locationId", oms_domain::ids::LocationId::parse)?;
+    let mut after = None;
+    for (name, value) in query_params(req).pairs {
+        match name.as_str() {
+            "status" if value == "open" => {}
+            "status" => {
+                return Err(ApiError::invalid(FieldError::new(
+                    "status",
+                    "only open pick lists are listed (status=open)",
+                )));
+            }
+            "cursor" => {
+                after = Some(Position::from_cursor(&value).ok_or_else(|| {
+                    ApiError::invalid(FieldError::new(
+                        "cursor",
+                        "not a cursor this API handed out",
+                    ))
+                })?)
+            }
+            _ => {
+                return Err(ApiError::invalid(FieldError::new(
+                    name,
+                    "unknown parameter",
+                )));
+            }
+        }
+    }
+    let page = oms_app::services::search::pick_lists(deps, &location, after).await?;
     Ok(json(StatusCode::OK, &page))
 }
 

@@ -281,6 +281,7 @@ mod tests {
         ));
         let released = event(EventData::OrderReleased {
             allocations: vec![],
+            pick_lists: vec![],
         });
         assert!(matches!(
             route(&[released], &Publish::default())[..],

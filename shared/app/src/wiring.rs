@@ -92,6 +92,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/locations/{locationId}/pick-lists",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
         path: "/risk-rules",
         function: Function::OrderIntake,
         roles: OPERATOR,

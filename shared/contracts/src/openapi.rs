@@ -135,6 +135,19 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
             None,
             &[(200, "Every product", "ProductList")],
         ),
+        ("GET", "/locations/{locationId}/pick-lists") => op(
+            "A location's open pick lists (operator): units released there and not yet shipped, with the packing slip's address",
+            false,
+            None,
+            &[
+                (
+                    200,
+                    "A page of pick lists, newest order first",
+                    "PickListPage",
+                ),
+                (422, "An invalid parameter", ERR),
+            ],
+        ),
         ("GET", "/risk-rules") => op(
             "The fraud rules (operator)",
             false,
@@ -424,6 +437,18 @@ fn order_links() -> Value {
 fn query_parameters(method: &str, path: &str) -> Vec<Value> {
     let param = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
     match (method, path) {
+        ("GET", "/locations/{locationId}/pick-lists") => vec![
+            param(
+                "status",
+                "`open` (the default and only value)",
+                json!({"type": "string", "enum": ["open"]}),
+            ),
+            param(
+                "cursor",
+                "`nextCursor` of the previous page",
+                json!({"type": "string"}),
+            ),
+        ],
         ("GET", "/orders") => vec![
             param(
                 "status",
@@ -656,6 +681,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductRequest>();
     let _ = generator.subschema_for::<oms_domain::risk::RiskRules>();
+    let _ = generator.subschema_for::<oms_domain::search::PickListPage>();
     let _ = generator.subschema_for::<oms_domain::catalog::Product>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductList>();
     let _ = generator.subschema_for::<oms_domain::kpi::Report>();

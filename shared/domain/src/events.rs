@@ -129,6 +129,9 @@ pub enum EventData {
     /// Paid and allocated: the locations may pick, pack and ship.
     OrderReleased {
         allocations: Vec<Allocation>,
+        /// Per location: what to pick and where it goes (the packing slip).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pick_lists: Vec<crate::order::PickList>,
     },
     RefundIssued {
         refund_id: String,

@@ -85,6 +85,8 @@ pub struct OrderQuery {
     pub customer_id: Option<CustomerId>,
     pub channel: Option<Channel>,
     pub sku: Option<Sku>,
+    /// Orders with units allocated at this location.
+    pub location: Option<crate::ids::LocationId>,
     /// Placed at or after.
     pub from: Option<Timestamp>,
     /// Placed at or before.
@@ -104,6 +106,7 @@ impl Default for OrderQuery {
             customer_id: None,
             channel: None,
             sku: None,
+            location: None,
             from: None,
             to: None,
             at_risk: None,
@@ -142,6 +145,9 @@ impl SearchParams {
                 }
                 "channel" => q.channel = Some(Channel::parse(value).map_err(|e| bad(e.0))?),
                 "sku" => q.sku = Some(Sku::parse(value).map_err(|e| bad(e.0))?),
+                "locationId" => {
+                    q.location = Some(crate::ids::LocationId::parse(value).map_err(|e| bad(e.0))?)
+                }
                 "from" | "to" => {
                     let t = Timestamp::parse_rfc3339(value).ok_or_else(|| {
                         bad("expected an ISO-8601 time, e.g. 2026-01-31T00:00:00Z".into())
@@ -229,6 +235,10 @@ impl OrderQuery {
                 .as_ref()
                 .is_none_or(|s| order.lines.iter().any(|l| l.sku == *s))
             && self
+                .location
+                .as_ref()
+                .is_none_or(|l| order.allocations.iter().any(|a| a.location_id == *l))
+            && self
                 .at_risk
                 .is_none_or(|want| sla.state(order, now).at_risk() == want)
     }
@@ -293,6 +303,17 @@ impl OrderSummary {
 #[serde(rename_all = "camelCase")]
 pub struct OrderPage {
     pub orders: Vec<OrderSummary>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A page of a location's open pick lists
+/// (`GET /locations/{locationId}/pick-lists`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PickListPage {
+    pub pick_lists: Vec<crate::order::PickList>,
     /// Pass as `cursor` for the next page; absent on the last one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,

@@ -10,7 +10,7 @@ use futures::future::join_all;
 use oms_domain::access::Caller;
 use oms_domain::ids::OrderId;
 use oms_domain::order::Order;
-use oms_domain::search::{DAY_MS, OrderPage, OrderQuery, OrderSummary, Position};
+use oms_domain::search::{DAY_MS, OrderPage, OrderQuery, OrderSummary, PickListPage, Position};
 use oms_domain::time::Timestamp;
 use tracing::instrument;
 
@@ -110,4 +110,39 @@ async fn read_all(
         .await
         .into_iter()
         .collect()
+}
+
+/// How far back open pick lists are looked for.
+pub const PICK_LIST_LOOKBACK_MS: u64 = 30 * DAY_MS;
+
+/// The open pick lists of a location, newest order first: orders released
+/// to it (`READY_TO_SHIP`, `PARTIALLY_SHIPPED`) with units there not yet
+/// shipped, placed in the last 30 days — found through the search index.
+pub async fn pick_lists(
+    deps: &Deps,
+    location: &oms_domain::ids::LocationId,
+    after: Option<Position>,
+) -> Result<PickListPage, StoreError> {
+    use oms_domain::order::OrderStatus;
+    let now = deps.clock.now();
+    let query = OrderQuery {
+        statuses: vec![OrderStatus::ReadyToShip, OrderStatus::PartiallyShipped],
+        location: Some(location.clone()),
+        from: Some(Timestamp::from_millis(
+            now.millis().saturating_sub(PICK_LIST_LOOKBACK_MS),
+        )),
+        limit: oms_domain::search::MAX_LIMIT,
+        after,
+        ..OrderQuery::default()
+    };
+    let page = orders(deps, &Caller::operator("pick-lists"), query).await?;
+    let found = read_all(deps, page.orders.iter().map(|o| &o.order_id)).await?;
+    Ok(PickListPage {
+        pick_lists: found
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.pick_list(location))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }

@@ -33,7 +33,7 @@ pub use crate::notice::{CancelCode, RefundReason};
 pub use operator::OperatorError;
 pub use payment::{Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
-pub use shipping::Shipment;
+pub use shipping::{PickList, Shipment};
 
 use crate::events::{DomainEvent, EventData, ShipToSummary};
 use crate::geo::GeoPoint;
@@ -712,6 +712,7 @@ impl Order {
                 None,
                 vec![EventData::OrderReleased {
                     allocations: self.allocations.clone(),
+                    pick_lists: self.pick_lists(),
                 }],
             );
         }

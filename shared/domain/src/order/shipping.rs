@@ -59,7 +59,67 @@ fn rank(s: ShipmentStatus) -> u8 {
     }
 }
 
+/// What a location picks and packs for an order: the units allocated there
+/// and not yet shipped, and where they go (the packing slip).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PickList {
+    pub order_id: crate::ids::OrderId,
+    pub location_id: LocationId,
+    pub lines: Vec<LineQty>,
+    pub ship_to: super::Address,
+    pub customer_id: crate::ids::CustomerId,
+    /// When it was released to the location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<crate::time::Timestamp>,
+}
+
 impl Order {
+    /// The pick list of a location: what is allocated there and not yet
+    /// shipped; `None` when nothing is left to pick there.
+    pub fn pick_list(&self, location: &LocationId) -> Option<PickList> {
+        let none = PartnerRef::parse("-").ok()?;
+        let lines: Vec<LineQty> = self
+            .unassigned_at(location, &none)
+            .into_iter()
+            .filter_map(|(sku, q)| {
+                Some(LineQty {
+                    sku,
+                    quantity: crate::ids::Quantity::of(u64::from(q))?,
+                })
+            })
+            .collect();
+        if lines.is_empty() {
+            return None;
+        }
+        let released_at = self
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.event == "OrderReleased")
+            .map(|h| h.at);
+        Some(PickList {
+            order_id: self.order_id.clone(),
+            location_id: location.clone(),
+            lines,
+            ship_to: self.ship_to.clone(),
+            customer_id: self.customer.id.clone(),
+            released_at,
+        })
+    }
+
+    /// Every location's pick list.
+    pub fn pick_lists(&self) -> Vec<PickList> {
+        let mut locations: Vec<&LocationId> =
+            self.allocations.iter().map(|a| &a.location_id).collect();
+        locations.sort();
+        locations.dedup();
+        locations
+            .into_iter()
+            .filter_map(|l| self.pick_list(l))
+            .collect()
+    }
+
     /// Units of each sku allocated to a location and not yet in a shipment.
     fn unassigned_at(&self, location: &LocationId, except: &PartnerRef) -> BTreeMap<Sku, u32> {
         let mut left: BTreeMap<Sku, u32> = BTreeMap::new();
