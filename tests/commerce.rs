@@ -245,3 +245,83 @@ async fn cash_on_delivery_is_released_unpaid_and_settled_by_the_carriers_deliver
     );
     oms.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_is_cancelled_before_release_with_its_stock_and_money() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 10).await;
+    oms.stock("B", "wh-rio", 10).await;
+    // Unpaid: the line goes, its stock comes back, the total falls.
+    let id = oms.routed_order(&[("A", 2), ("B", 1)]).await;
+    let (status, o) = oms
+        .send(
+            "POST",
+            &format!("/orders/{id}/lines/B/cancel"),
+            Some(r#"{"reason":"out of budget"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        (o["status"].as_str(), o["total"].as_i64()),
+        (Some("ROUTED"), Some(3980)),
+        "{o}"
+    );
+    assert_eq!(o["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        o["allocations"],
+        json!([{"sku": "A", "locationId": "wh-rio", "quantity": 2}])
+    );
+    let (_, b) = oms.get("/inventory/B").await;
+    assert_eq!(
+        (b["available"].as_u64(), b["reserved"].as_u64()),
+        (Some(10), Some(0)),
+        "{b}"
+    );
+    // Paid in full already: the line's money is refunded.
+    let paid = oms.routed_order(&[("A", 1), ("B", 1)]).await;
+    oms.pay(&paid).await;
+    let (status, e) = oms
+        .send("POST", &format!("/orders/{paid}/lines/B/cancel"), None, &[])
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("NOT_CANCELLABLE")),
+        "released: {e}"
+    );
+    let held = oms.routed_order(&[("A", 1), ("B", 1)]).await;
+    oms.send(
+        "POST",
+        &format!("/orders/{held}/hold"),
+        Some(r#"{"reason":"check"}"#),
+        &[],
+    )
+    .await;
+    oms.pay(&held).await;
+    let (_, o) = oms
+        .send("POST", &format!("/orders/{held}/lines/B/cancel"), None, &[])
+        .await;
+    assert_eq!(
+        (o["total"].as_i64(), o["payment"]["refunded"].as_i64()),
+        (Some(1990), Some(1990)),
+        "{o}"
+    );
+    // Again: no such line; the last line cancels the order.
+    let (status, e) = oms
+        .send("POST", &format!("/orders/{held}/lines/B/cancel"), None, &[])
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("NO_SUCH_LINE"))
+    );
+    let (_, o) = oms
+        .send("POST", &format!("/orders/{held}/lines/A/cancel"), None, &[])
+        .await;
+    assert_eq!(o["status"], "CANCELLED", "{o}");
+    assert_eq!(
+        o["payment"]["refunded"], 3980,
+        "everything paid is back: {o}"
+    );
+    oms.running.stop().await;
+}

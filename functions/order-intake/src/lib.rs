@@ -55,6 +55,9 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::GET, ["reports", "orders.csv"]) => export(deps, req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, req).await,
+        (&Method::POST, ["orders", id, "lines", sku, "cancel"]) => {
+            cancel_line(deps, id, sku, req).await
+        }
         (&Method::POST, ["orders", id, "release"]) => release(deps, id, req).await,
         (&Method::POST, ["orders", id, "hold"]) => {
             let reason = parse_body::<ReasonRequest>(req)?.validate();
@@ -235,6 +238,32 @@ async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
         StatusCode::OK
     };
     Ok(json(status, &order))
+}
+
+async fn cancel_line(
+    deps: &Deps,
+    id: &str,
+    sku: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let order_id = order_id(id)?;
+    let sku = oms_aws::http::path_value(sku, "sku", oms_domain::ids::Sku::parse)?;
+    let reason = if matches!(req.body(), Body::Empty) {
+        CancelRequest::default()
+    } else {
+        parse_body::<CancelRequest>(req)?
+    }
+    .validate()
+    .map_err(ApiError::invalid)?;
+    match intake::cancel_line(deps, &caller, &order_id, &sku, reason, &request_id(req)).await {
+        Ok(order) => Ok(json(StatusCode::OK, &order)),
+        Err(intake::LineCancelFailure::NotFound) => Err(not_found(id)),
+        Err(intake::LineCancelFailure::Refused(e)) => {
+            Err(ApiError::conflict(e.code(), e.to_string()))
+        }
+        Err(intake::LineCancelFailure::Unavailable(e)) => Err(ApiError::unavailable(e)),
+    }
 }
 
 fn order_response(status: StatusCode, order: &Order, replayed: bool) -> Response<Body> {

@@ -140,6 +140,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/orders/{orderId}/lines/{sku}/cancel",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
+        method: "POST",
         path: "/orders/{orderId}/release",
         function: Function::OrderIntake,
         roles: OPERATOR,

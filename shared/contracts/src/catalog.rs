@@ -345,6 +345,13 @@ pub fn examples() -> Vec<DomainEvent> {
             .reroute("wh-sp closed for inventory", &at(3))
             .map_err(|e| e.to_string()),
     );
+    // Two lines, one cancelled before release.
+    let (mut shorter, _) = Order::place(id(7), new("W-1008"), due, &at(0));
+    keep(
+        shorter
+            .cancel_line(&sku("SKU-2"), "changed my mind".into(), &at(1))
+            .map_err(|e| e.to_string()),
+    );
 
     // Paid, never shipped: at risk after 36 hours, breached after 48.
     let sla = oms_domain::search::Sla::default();

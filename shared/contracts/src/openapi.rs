@@ -226,6 +226,22 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "An invalid value", ERR),
             ],
         ),
+        ("POST", "/orders/{orderId}/lines/{sku}/cancel") => op(
+            "Cancel one line before release: its stock given back, the total lowered, money paid beyond it refunded (the last line cancels the order)",
+            false,
+            Some(("CancelRequest", false)),
+            &[
+                (200, "Cancelled", "Order"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "No line of that sku (NO_SUCH_LINE), or already released (NOT_CANCELLABLE)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("POST", "/orders/{orderId}/release") => op(
             "Release a held order (operator): it goes on, and to its locations if paid",
             false,

@@ -122,6 +122,16 @@ pub enum EventData {
         released: Vec<Allocation>,
         reason: String,
     },
+    /// One line was cancelled before release: its stock given back, the
+    /// total lower by `amount` (money paid beyond it refunded).
+    OrderLineCancelled {
+        sku: Sku,
+        quantity: crate::ids::Quantity,
+        /// `amount` (minor units) and `currency`.
+        #[serde(flatten)]
+        amount: Money,
+        reason: String,
+    },
     /// The hold was lifted: the order goes on (released if paid).
     HoldReleased {
         code: HoldCode,
@@ -231,6 +241,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderOnHold",
     "HoldReleased",
     "RerouteRequested",
+    "OrderLineCancelled",
     "OrderReleased",
     "RefundIssued",
     "CancellationRequested",
@@ -260,6 +271,7 @@ impl EventData {
             Self::OrderOnHold { .. } => "OrderOnHold",
             Self::HoldReleased { .. } => "HoldReleased",
             Self::RerouteRequested { .. } => "RerouteRequested",
+            Self::OrderLineCancelled { .. } => "OrderLineCancelled",
             Self::OrderReleased { .. } => "OrderReleased",
             Self::RefundIssued { .. } => "RefundIssued",
             Self::CancellationRequested { .. } => "CancellationRequested",

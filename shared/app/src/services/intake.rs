@@ -360,6 +360,47 @@ pub async fn cancel(
     }
 }
 
+/// Why a line was not cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum LineCancelFailure {
+    #[error("the order does not exist")]
+    NotFound,
+    #[error(transparent)]
+    Refused(oms_domain::order::LineCancelError),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Cancels one line of an order before its release (the last line cancels
+/// the order). A repeated request finds no such line any more.
+pub async fn cancel_line(
+    deps: &Deps,
+    caller: &Caller,
+    order_id: &OrderId,
+    sku: &Sku,
+    reason: String,
+    trigger: &str,
+) -> Result<Order, LineCancelFailure> {
+    let actor = format!("order-intake:cancel-line:{}", caller.actor());
+    let result = change_order(deps, order_id, &actor, trigger, |order, cause| {
+        if !caller.can_see(order) {
+            return Err(Hidden::Hidden);
+        }
+        order
+            .cancel_line(sku, reason.clone(), cause)
+            .map_err(Hidden::Shown)
+    })
+    .await;
+    match result {
+        Ok(order) => Ok(order),
+        Err(ChangeError::Denied(Hidden::Shown(e))) => Err(LineCancelFailure::Refused(e)),
+        Err(ChangeError::Denied(Hidden::Hidden) | ChangeError::NotFound) => {
+            Err(LineCancelFailure::NotFound)
+        }
+        Err(e) => Err(LineCancelFailure::Unavailable(e.to_string())),
+    }
+}
+
 /// A refusal, or an order the caller may not see (which, for it, does not
 /// exist).
 #[derive(Debug, thiserror::Error)]

@@ -30,7 +30,7 @@ mod wire;
 pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
 pub use crate::notice::{CancelCode, RefundReason};
-pub use operator::OperatorError;
+pub use operator::{LineCancelError, OperatorError};
 pub use payment::{Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::{PickList, Shipment};

@@ -118,3 +118,86 @@ impl Order {
         Ok(change.finish(self))
     }
 }
+
+/// Why a line could not be cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineCancelError {
+    #[error("the order has no line of {0}")]
+    NoSuchLine(crate::ids::Sku),
+    #[error(
+        "the order is {0}: lines can be cancelled only before it is released to its locations (cancel the order instead)"
+    )]
+    Released(OrderStatus),
+    #[error(transparent)]
+    Order(#[from] crate::order::CancelError),
+}
+
+impl LineCancelError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSuchLine(_) => "NO_SUCH_LINE",
+            Self::Released(_) => "NOT_CANCELLABLE",
+            Self::Order(_) => "NOT_CANCELLABLE",
+        }
+    }
+}
+
+impl Order {
+    /// Cancels one line before release: its stock is given back, the total
+    /// falls by the line's, and money paid beyond the new total is
+    /// refunded; a paid order whose payment now covers it is released.
+    /// The last line cancels the order.
+    pub fn cancel_line(
+        &mut self,
+        sku: &crate::ids::Sku,
+        why: String,
+        cause: &Cause,
+    ) -> Result<Outcome, LineCancelError> {
+        if !self.status.before_release() || self.status.is_closed() {
+            return Err(LineCancelError::Released(self.status));
+        }
+        let Some(at) = self.lines.iter().position(|l| &l.sku == sku) else {
+            return Err(LineCancelError::NoSuchLine(sku.clone()));
+        };
+        if self.lines.len() == 1 {
+            return Ok(self.cancel(crate::notice::CancelCode::CustomerRequest, why, cause)?);
+        }
+        let line = self.lines.remove(at);
+        let (released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.allocations)
+            .into_iter()
+            .partition(|a| &a.sku == sku);
+        self.allocations = kept;
+        let stock = (!released.is_empty() && self.holds_stock)
+            .then(|| crate::inventory::StockMove::Release(released.clone()));
+        let mut change = Change::new(stock);
+        self.total = self.total.minus(line.line_total).unwrap_or(self.total);
+        let status = self.status;
+        let mut events = vec![EventData::OrderLineCancelled {
+            sku: sku.clone(),
+            quantity: line.quantity,
+            amount: line.line_total,
+            reason: why.clone(),
+        }];
+        let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());
+        if excess.is_positive() {
+            let refund_id = format!("line-{}-{}", sku, self.history.len());
+            let (_, refunds) = self.refund_up_to(
+                &refund_id,
+                excess,
+                crate::notice::RefundReason::OrderCancelled,
+                &why,
+            );
+            events.extend(refunds);
+        }
+        change.step(
+            self,
+            "OrderLineCancelled",
+            cause,
+            Some(format!("{} × {sku}: {why}", line.quantity.get())),
+            events,
+        );
+        debug_assert_eq!(self.status, status);
+        self.release_if_paid(&mut change, cause);
+        Ok(change.finish(self))
+    }
+}
