@@ -434,10 +434,24 @@ proptest! {
     #[test]
     fn any_sequence_of_facts_keeps_the_order_consistent(steps in proptest::collection::vec(step(), 0..24)) {
         use OrderStatus::*;
+        use crate::kpi::Contribution;
+        let sla = crate::search::Sla::default();
         let mut o = placed();
         let mut released = 0;
+        // The KPI sums as the store adds each change's difference.
+        let mut sums: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> =
+            std::collections::BTreeMap::new();
+        let mut add = |d: Option<crate::kpi::KpiDelta>| {
+            for (sk, figures) in d.into_iter().flat_map(|d| d.cells) {
+                for (k, v) in figures {
+                    *sums.entry(sk.clone()).or_default().entry(k).or_default() += v;
+                }
+            }
+        };
+        add(Contribution::delta(&Contribution::none(), &Contribution::of(&o, &sla)));
         for (i, st) in steps.iter().enumerate() {
             let before = o.clone();
+            let contributed = Contribution::of(&before, &sla);
             let c = cause(10 + i as u64);
             let a = |q: u32| lq("A", i64::from(q));
             let result: Result<Outcome, String> = match st {
@@ -456,6 +470,9 @@ proptest! {
                     o.receive_return(&rma, &[ReturnedLine { sku: Sku::parse("A").unwrap(), quantity: Quantity::new(i64::from(*q)).unwrap(), condition: ItemCondition::Resellable }], &c).map_err(|e| e.to_string())
                 }
             };
+            if result.is_ok() {
+                add(Contribution::delta(&contributed, &Contribution::of(&o, &sla)));
+            }
             match result {
                 Ok(out) => {
                     released += out.stock.iter().filter(|m| matches!(m, StockMove::Release(_))).count();
@@ -490,6 +507,19 @@ proptest! {
             }
         }
         prop_assert!(released <= 1, "stock released {released} times");
+        // The sums of the differences are the order's contribution as it
+        // is now: nothing counted twice, nothing left behind.
+        let now = Contribution::of(&o, &sla);
+        let mut expected = now.cells.clone();
+        for cell in expected.values_mut() {
+            cell.retain(|_, v| *v != 0);
+        }
+        expected.retain(|_, c| !c.is_empty());
+        for cell in sums.values_mut() {
+            cell.retain(|_, v| *v != 0);
+        }
+        sums.retain(|_, c| !c.is_empty());
+        prop_assert_eq!(sums, expected);
     }
 }
 
