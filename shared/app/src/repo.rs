@@ -103,6 +103,41 @@ fn doc<T: serde::de::DeserializeOwned>(attrs: &Attrs, what: &str) -> Result<T, S
 fn to_doc<T: serde::Serialize>(v: &T) -> Value {
     crate::outbox::pack(v)
 }
+
+/// Stores `value` as the whole item at `key` (replacing it); whether the
+/// item is new. For configuration-like items (locations, products, rules):
+/// last write wins.
+async fn put_doc<T: serde::Serialize>(
+    items: &dyn Items,
+    key: Key,
+    value: &T,
+) -> Result<bool, StoreError> {
+    let existed = items.get(&key, Read::Strong).await?.is_some();
+    let mut attrs = Attrs::new();
+    attrs.insert("doc".into(), to_doc(value));
+    items
+        .write(vec![Write::Put {
+            key,
+            attrs,
+            when: vec![],
+        }])
+        .await?;
+    Ok(!existed)
+}
+
+/// Every item of a partition, read as `what`.
+async fn docs<T: serde::de::DeserializeOwned>(
+    items: &dyn Items,
+    pk: &str,
+    what: &str,
+) -> Result<Vec<T>, StoreError> {
+    items
+        .query(&Query::partition(pk))
+        .await?
+        .iter()
+        .map(|(_, a)| doc(a, what))
+        .collect()
+}
 /// One shard of a sku's stock: (available, reserved) per location.
 type Shard = BTreeMap<LocationId, (u64, u64)>;
 
@@ -273,15 +308,9 @@ impl OrderRepo {
         &self,
         rules: &oms_domain::risk::RiskRules,
     ) -> Result<(), StoreError> {
-        let mut attrs = Attrs::new();
-        attrs.insert("doc".into(), to_doc(rules));
-        self.items
-            .write(vec![Write::Put {
-                key: risk_rules_key(),
-                attrs,
-                when: vec![],
-            }])
+        put_doc(&*self.items, risk_rules_key(), rules)
             .await
+            .map(|_| ())
     }
 
     /// Records that a channel's submission was refused, with the refusal
@@ -554,33 +583,13 @@ impl InventoryRepo {
     /// Creates or replaces a location; `true` when it is new.
     pub async fn put_location(&self, loc: &Location) -> Result<bool, StoreError> {
         let key = Key::new(LOCATIONS_PK, loc.location_id.as_str());
-        let existed = self.items.get(&key, Read::Strong).await?.is_some();
-        let mut attrs = Attrs::new();
-        attrs.insert("doc".into(), to_doc(loc));
-        self.items
-            .write(vec![Write::Put {
-                key,
-                attrs,
-                when: vec![],
-            }])
-            .await?;
-        Ok(!existed)
+        put_doc(&*self.items, key, loc).await
     }
 
     /// Stores a product (replacing it); whether it is new.
     pub async fn put_product(&self, product: &Product) -> Result<bool, StoreError> {
         let key = Key::new(PRODUCTS_PK, product.sku.as_str());
-        let existed = self.items.get(&key, Read::Strong).await?.is_some();
-        let mut attrs = Attrs::new();
-        attrs.insert("doc".into(), to_doc(product));
-        self.items
-            .write(vec![Write::Put {
-                key,
-                attrs,
-                when: vec![],
-            }])
-            .await?;
-        Ok(!existed)
+        put_doc(&*self.items, key, product).await
     }
 
     /// The products of these skus that exist, as fresh as `read` says.
@@ -604,21 +613,11 @@ impl InventoryRepo {
 
     /// Every product, by sku.
     pub async fn products(&self) -> Result<Vec<Product>, StoreError> {
-        self.items
-            .query(&Query::partition(PRODUCTS_PK))
-            .await?
-            .iter()
-            .map(|(_, a)| doc(a, "product"))
-            .collect()
+        docs(&*self.items, PRODUCTS_PK, "product").await
     }
 
     pub async fn locations(&self) -> Result<Vec<Location>, StoreError> {
-        self.items
-            .query(&Query::partition(LOCATIONS_PK))
-            .await?
-            .iter()
-            .map(|(_, a)| doc(a, "location"))
-            .collect()
+        docs(&*self.items, LOCATIONS_PK, "location").await
     }
 
     pub async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {

@@ -102,6 +102,17 @@ impl RiskRules {
     }
 }
 
+/// The window of the velocity rule.
+pub const VELOCITY_WINDOW_MS: u64 = 3_600_000;
+
+/// (earlier orders, of which in the velocity window) from the placement
+/// times of a customer's earlier orders.
+pub fn history(placed: &[crate::time::Timestamp], now: crate::time::Timestamp) -> (u64, u64) {
+    let since = now.millis().saturating_sub(VELOCITY_WINDOW_MS);
+    let recent = placed.iter().filter(|t| t.millis() >= since).count();
+    (placed.len() as u64, recent as u64)
+}
+
 /// What is known of an order when it is scored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskInput<'a> {

@@ -192,7 +192,30 @@ impl SearchParams {
     }
 }
 
+/// How far back a location's open pick lists are looked for.
+pub const PICK_LIST_LOOKBACK_MS: u64 = 30 * DAY_MS;
+
 impl OrderQuery {
+    /// The orders whose pick lists a location still has open: released to
+    /// it and not all shipped (`READY_TO_SHIP`, `PARTIALLY_SHIPPED`), with
+    /// units there, placed in the last [`PICK_LIST_LOOKBACK_MS`].
+    pub fn open_pick_lists(
+        location: crate::ids::LocationId,
+        now: Timestamp,
+        after: Option<Position>,
+    ) -> Self {
+        Self {
+            statuses: vec![OrderStatus::ReadyToShip, OrderStatus::PartiallyShipped],
+            location: Some(location),
+            from: Some(Timestamp::from_millis(
+                now.millis().saturating_sub(PICK_LIST_LOOKBACK_MS),
+            )),
+            limit: MAX_LIMIT,
+            after,
+            ..Self::default()
+        }
+    }
+
     /// The query as the caller may run it: a customer sees only its own
     /// orders, a storefront only its channel's. Asking for someone else's
     /// finds nothing (as `GET /orders/{id}` answers 404).

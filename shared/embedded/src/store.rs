@@ -636,6 +636,18 @@ fn index_keys(key: &Key, item: Option<&Attrs>) -> Vec<String> {
         .collect()
 }
 
+/// A range in key order, or reversed.
+fn directed<'a, I>(range: I, descending: bool) -> Box<dyn Iterator<Item = I::Item> + 'a>
+where
+    I: DoubleEndedIterator + 'a,
+{
+    if descending {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    }
+}
+
 /// The range of encoded keys under `prefix` (ending in `\0`) whose sort
 /// key lies in the query's range: (from, to) with `to` exclusive.
 fn key_range(prefix: &str, q: &Query) -> (String, String) {
@@ -670,12 +682,7 @@ impl Items for EmbeddedItems {
                 let prefix = format!("{}\u{0}", q.pk);
                 let (from, to) = key_range(&prefix, q);
                 let range = table.range(from.as_str()..to.as_str()).map_err(io)?;
-                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
-                    Box::new(range.rev())
-                } else {
-                    Box::new(range)
-                };
-                for entry in entries.take(limit) {
+                for entry in directed(range, q.descending).take(limit) {
                     let (k, v) = entry.map_err(io)?;
                     let sk = k.value()[prefix.len()..].to_owned();
                     out.push((sk, decode_item(v.value())?));
@@ -686,12 +693,7 @@ impl Items for EmbeddedItems {
                 let prefix = format!("{}\u{0}{}\u{0}", ix.name, q.pk);
                 let (from, to) = key_range(&prefix, q);
                 let range = table.range(from.as_str()..to.as_str()).map_err(io)?;
-                let entries: Box<dyn Iterator<Item = _>> = if q.descending {
-                    Box::new(range.rev())
-                } else {
-                    Box::new(range)
-                };
-                for entry in entries.take(limit) {
+                for entry in directed(range, q.descending).take(limit) {
                     let (k, _) = entry.map_err(io)?;
                     let rest = &k.value()[prefix.len()..];
                     let mut parts = rest.splitn(3, '\u{0}');

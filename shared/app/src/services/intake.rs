@@ -191,12 +191,8 @@ async fn assess_risk(
                 100,
             )
             .await?;
-        let hour_ago = now.millis().saturating_sub(3_600_000);
-        earlier = listed.len() as u64;
-        last_hour = listed
-            .iter()
-            .filter(|(p, _)| p.placed_at().millis() >= hour_ago)
-            .count() as u64;
+        let placed: Vec<Timestamp> = listed.iter().map(|(p, _)| p.placed_at()).collect();
+        (earlier, last_hour) = oms_domain::risk::history(&placed, now);
     }
     Ok(oms_domain::risk::assess(
         &rules,

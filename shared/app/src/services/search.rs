@@ -112,29 +112,14 @@ async fn read_all(
         .collect()
 }
 
-/// How far back open pick lists are looked for.
-pub const PICK_LIST_LOOKBACK_MS: u64 = 30 * DAY_MS;
-
-/// The open pick lists of a location, newest order first: orders released
-/// to it (`READY_TO_SHIP`, `PARTIALLY_SHIPPED`) with units there not yet
-/// shipped, placed in the last 30 days — found through the search index.
+/// The open pick lists of a location, newest order first (see
+/// [`OrderQuery::open_pick_lists`]), found through the search index.
 pub async fn pick_lists(
     deps: &Deps,
     location: &oms_domain::ids::LocationId,
     after: Option<Position>,
 ) -> Result<PickListPage, StoreError> {
-    use oms_domain::order::OrderStatus;
-    let now = deps.clock.now();
-    let query = OrderQuery {
-        statuses: vec![OrderStatus::ReadyToShip, OrderStatus::PartiallyShipped],
-        location: Some(location.clone()),
-        from: Some(Timestamp::from_millis(
-            now.millis().saturating_sub(PICK_LIST_LOOKBACK_MS),
-        )),
-        limit: oms_domain::search::MAX_LIMIT,
-        after,
-        ..OrderQuery::default()
-    };
+    let query = OrderQuery::open_pick_lists(location.clone(), deps.clock.now(), after);
     let page = orders(deps, &Caller::operator("pick-lists"), query).await?;
     let found = read_all(deps, page.orders.iter().map(|o| &o.order_id)).await?;
     Ok(PickListPage {
