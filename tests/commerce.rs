@@ -325,3 +325,210 @@ async fn a_line_is_cancelled_before_release_with_its_stock_and_money() {
     );
     oms.running.stop().await;
 }
+
+/// The README's priced example: a promotion, a coupon, a shipping band and
+/// two tax rates, asserted to the cent; a returned unit refunds its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotions_shipping_and_tax_price_the_order_to_the_cent() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("SHIRT", "wh-rio", 10).await;
+    oms.stock("MUG", "wh-rio", 10).await;
+    for (sku, body) in [
+        (
+            "SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": 1990}, "weightGrams": 300, "taxCategory": "apparel"}),
+        ),
+        (
+            "MUG",
+            json!({"name": "Mug", "prices": {"BRL": 2500}, "weightGrams": 400}),
+        ),
+    ] {
+        assert_eq!(oms.put(&format!("/products/{sku}"), body).await.0, 201);
+    }
+    for (id, body) in [
+        (
+            "MUGS-3-FOR-2",
+            json!({"type": "BUY_X_GET_Y", "skus": ["MUG"], "buy": 2, "get": 1}),
+        ),
+        (
+            "TAKE10",
+            json!({"type": "AMOUNT_OFF_ORDER", "value": 1000, "currency": "BRL", "couponCode": "TAKE10", "minSubtotal": 5000}),
+        ),
+        (
+            "FREE-OVER-200",
+            json!({"type": "FREE_SHIPPING", "minSubtotal": 20000}),
+        ),
+    ] {
+        let (status, p) = oms.put(&format!("/promotions/{id}"), body).await;
+        assert_eq!(status, 201, "{p}");
+    }
+    let (status, rates) = oms
+        .put(
+            "/shipping-rates",
+            json!({"rates": [
+                {"method": "STANDARD", "country": "BR", "maxWeightGrams": 1000, "prices": {"BRL": 1500}},
+                {"method": "STANDARD", "country": "BR", "prices": {"BRL": 2500}},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rates}");
+    let (status, tax) = oms
+        .put(
+            "/tax-rules",
+            json!({"rules": [
+                {"country": "BR", "rateBasisPoints": 1000},
+                {"country": "BR", "category": "apparel", "rateBasisPoints": 500},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tax}");
+
+    let mut body = order(&[("SHIRT", 2), ("MUG", 3)]);
+    for l in body["lines"].as_array_mut().unwrap() {
+        l.as_object_mut().unwrap().remove("unitPrice");
+    }
+    body["couponCodes"] = json!(["take10"]);
+    let (status, placed) = oms.post_order(&body, None).await;
+    assert_eq!(status, 201, "{placed}");
+    assert_eq!(
+        [
+            &placed["subtotal"],
+            &placed["discount"],
+            &placed["shipping"],
+            &placed["tax"],
+            &placed["total"]
+        ],
+        [
+            &json!(11480),
+            &json!(3500),
+            &json!(2500),
+            &json!(871),
+            &json!(11351)
+        ],
+        "{placed}"
+    );
+    let shirt = &placed["lines"][0];
+    let mug = &placed["lines"][1];
+    assert_eq!(
+        (
+            &shirt["discount"],
+            &shirt["tax"],
+            &shirt["taxRateBasisPoints"]
+        ),
+        (&json!(443), &json!(177), &json!(500))
+    );
+    assert_eq!(
+        mug["adjustments"],
+        json!([{"promotionId": "MUGS-3-FOR-2", "amount": 2500}, {"promotionId": "TAKE10", "amount": 557}])
+    );
+    assert_eq!(mug["tax"], 444);
+    assert_eq!(
+        placed["shippingCharge"],
+        json!({"method": "STANDARD", "amount": 2500, "discount": 0, "tax": 250})
+    );
+    assert_eq!(
+        placed["adjustments"],
+        json!([{"promotionId": "MUGS-3-FOR-2", "amount": 2500}, {"promotionId": "TAKE10", "amount": 1000}])
+    );
+    assert_eq!(placed["couponCodes"], json!(["TAKE10"]));
+
+    // Paid in full, delivered, one mug back: a third of what the mugs cost
+    // (44.43 + 4.44 tax = 48.87 → 16.29).
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    assert_eq!(oms.settled(&id).await["status"], "ROUTED");
+    oms.pay(&id).await;
+    oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
+    oms.status(&id, "DELIVERED").await;
+    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
+    let (status, rma) = oms
+        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
+        .await;
+    assert_eq!(status, 201, "{rma}");
+    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [
+        {"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]});
+    oms.put_event("partner.wms", "ReturnReceived", received)
+        .await;
+    let back = oms
+        .until(&id, "return received", |v| {
+            v["returns"][0]["status"] == "RECEIVED"
+        })
+        .await;
+    assert_eq!(back["payment"]["refunded"], 1629, "{back}");
+
+    // A coupon nobody issued, or one the order does not reach.
+    body["couponCodes"] = json!(["NOPE"]);
+    let (status, e) = oms.post_order(&body, None).await;
+    assert_eq!(
+        (
+            status,
+            e["error"]["code"].as_str(),
+            e["error"]["field"].as_str()
+        ),
+        (422, Some("UNKNOWN_COUPON"), Some("couponCodes[0]")),
+        "{e}"
+    );
+    let mut small = order(&[("SHIRT", 1)]);
+    small["lines"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("unitPrice");
+    small["couponCodes"] = json!(["TAKE10"]);
+    let (status, e) = oms.post_order(&small, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("COUPON_NOT_APPLICABLE")),
+        "{e}"
+    );
+    // No rate for the method: refused, naming it.
+    small["couponCodes"] = json!([]);
+    small["shippingMethod"] = json!("express");
+    let (status, e) = oms.post_order(&small, None).await;
+    assert_eq!(
+        (
+            status,
+            e["error"]["code"].as_str(),
+            e["error"]["field"].as_str()
+        ),
+        (422, Some("NO_SHIPPING_RATE"), Some("shippingMethod")),
+        "{e}"
+    );
+
+    // A coupon names one promotion; only operators set promotions.
+    let (status, e) = oms
+        .put(
+            "/promotions/OTHER",
+            json!({"type": "PERCENT_OFF_ORDER", "value": 5, "couponCode": "take10"}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("COUPON_TAKEN")),
+        "{e}"
+    );
+    let (status, e) = oms
+        .put(
+            "/promotions/BAD",
+            json!({"type": "PERCENT_OFF_ORDER", "value": 0}),
+        )
+        .await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("value")));
+    let storefront = oms.token_for(Role::Storefront, "shop", Some("web"));
+    let (status, list) = oms
+        .send_as(Some(&storefront), "GET", "/promotions", None, &[])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["promotions"].as_array().map(Vec::len), Some(3));
+    let (status, _) = oms
+        .send_as(
+            Some(&storefront),
+            "PUT",
+            "/tax-rules",
+            Some(r#"{"rules":[]}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(oms.get("/tax-rules").await.1, tax);
+    oms.running.stop().await;
+}

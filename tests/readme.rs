@@ -7,32 +7,41 @@ mod common;
 
 use std::process::Command;
 
-/// The second `sh` block of the section `## Quick start`.
-fn quick_start() -> String {
+/// The `n`th `sh` block (from 1) of the README's section `## {title}`.
+fn block(title: &str, n: usize) -> String {
     let readme = include_str!("../README.md");
     let section = readme
-        .split("\n## Quick start\n")
+        .split(&format!("\n## {title}\n"))
         .nth(1)
-        .expect("a Quick start section");
+        .unwrap_or_else(|| panic!("a section {title}"));
     let section = section.split("\n## ").next().unwrap_or_default();
     section
         .split("```sh\n")
-        .nth(2)
+        .nth(n)
         .and_then(|b| b.split("\n```").next())
-        .expect("the quick start's second sh block")
+        .unwrap_or_else(|| panic!("sh block {n} of {title}"))
         .to_owned()
 }
 
 #[test]
 fn the_quick_start_runs_verbatim_and_prints_what_it_shows() {
-    let block = quick_start();
+    runs_verbatim("quick", &block("Quick start", 2));
+}
+
+#[test]
+fn the_priced_example_runs_verbatim_and_prints_what_it_shows() {
+    runs_verbatim("priced", &block("A priced order", 1));
+}
+
+/// Runs `block` against a fresh `oms` and checks it prints its `#=>` lines.
+fn runs_verbatim(tag: &str, block: &str) {
     let expected: Vec<&str> = block
         .lines()
         .filter_map(|l| l.strip_prefix("#=> "))
         .collect();
     assert!(expected.len() >= 5, "the block shows its outputs");
 
-    let dir = std::env::temp_dir().join(format!("oms-readme-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("oms-readme-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("bin")).expect("dir");
     let bin = env!("CARGO_BIN_EXE_oms");
@@ -59,7 +68,7 @@ fn the_quick_start_runs_verbatim_and_prints_what_it_shows() {
         std::env::var("PATH").unwrap_or_default()
     );
     let out = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &block])
+        .args(["-euo", "pipefail", "-c", block])
         .env("PATH", path)
         .env("OMS_URL", &url)
         .env("OMS_DATA_DIR", &data)

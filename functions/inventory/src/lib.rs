@@ -6,13 +6,16 @@
 //! `PUT /inventory/{sku}/{locationId}` (`{"onHand"?, "safetyStock"?}`), `GET /inventory/{sku}`,
 //! `PUT /inventory/{sku}` (`{"shards"?, "safetyStock"?}`: split a hot sku's stock, the network's safety stock),
 //! `POST /inventory/{sku}/{locationId}/adjustments` (`{"delta", "reason"}`)
-//! and `GET` of the same path (the audit trail).
+//! and `GET` of the same path (the audit trail); the pricing rules:
+//! `PUT`/`GET /promotions/{promotionId}`, `GET /promotions`,
+//! `PUT`/`GET /shipping-rates`, `PUT`/`GET /tax-rules`.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use oms_app::Deps;
 use oms_app::repo::StockError;
 use oms_app::services::inventory;
+use oms_app::services::pricing::{self, PricingRuleError};
 use oms_aws::http::{
     ApiError, caller, idempotency_key, json, no_route, parse_body, path_value, respond, segments,
 };
@@ -34,6 +37,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["products"]) => Ok(json(StatusCode::OK, &inventory::products(deps).await?)),
         (&Method::GET, ["products", sku]) => get_product(deps, sku).await,
         (&Method::PUT, ["products", sku]) => put_product(deps, sku, &req).await,
+        (_, ["promotions", ..] | ["shipping-rates"] | ["tax-rules"]) => {
+            pricing_rules(deps, &req, path.as_slice()).await
+        }
         (&Method::GET, ["locations", id]) => get_location(deps, id).await,
         (&Method::PUT, ["locations", id]) => put_location(deps, id, &req).await,
         (&Method::GET, ["inventory", sku]) => get_stock(deps, sku).await,
@@ -48,6 +54,60 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
+}
+
+async fn pricing_rules(
+    deps: &Deps,
+    req: &Request,
+    path: &[&str],
+) -> Result<Response<Body>, ApiError> {
+    match (req.method(), path) {
+        (&Method::GET, ["promotions"]) => {
+            Ok(json(StatusCode::OK, &pricing::promotions(deps).await?))
+        }
+        (&Method::GET, ["promotions", id]) => match pricing::promotion(deps, id).await? {
+            Some(p) => Ok(json(StatusCode::OK, &p)),
+            None => Err(ApiError::not_found(format!(
+                "promotion {id} does not exist"
+            ))),
+        },
+        (&Method::PUT, ["promotions", id]) => pricing::put_promotion(deps, id, parse_body(req)?)
+            .await
+            .map(|(p, created)| json(created_or_ok(created), &p))
+            .map_err(rule_error),
+        (&Method::GET, ["shipping-rates"]) => {
+            Ok(json(StatusCode::OK, &pricing::shipping_rates(deps).await?))
+        }
+        (&Method::PUT, ["shipping-rates"]) => pricing::set_shipping_rates(deps, parse_body(req)?)
+            .await
+            .map(|r| json(StatusCode::OK, &r))
+            .map_err(rule_error),
+        (&Method::GET, ["tax-rules"]) => Ok(json(StatusCode::OK, &pricing::tax_rules(deps).await?)),
+        (&Method::PUT, ["tax-rules"]) => pricing::set_tax_rules(deps, parse_body(req)?)
+            .await
+            .map(|r| json(StatusCode::OK, &r))
+            .map_err(rule_error),
+        _ => Err(no_route(req.method().as_str(), req.uri().path())),
+    }
+}
+
+fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn rule_error(e: PricingRuleError) -> ApiError {
+    match e {
+        PricingRuleError::Invalid(e) => ApiError::invalid(e),
+        PricingRuleError::CouponTaken { .. } => ApiError {
+            field: Some("couponCode".into()),
+            ..ApiError::conflict("COUPON_TAKEN", e.to_string())
+        },
+        PricingRuleError::Store(e) => e.into(),
+    }
 }
 
 async fn list_locations(deps: &Deps) -> Result<Response<Body>, ApiError> {
@@ -76,12 +136,7 @@ async fn put_product(deps: &Deps, sku: &str, req: &Request) -> Result<Response<B
                 inventory::LocationError::Invalid(e) => ApiError::invalid(e),
                 inventory::LocationError::Store(e) => e.into(),
             })?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json(status, &product))
+    Ok(json(created_or_ok(created), &product))
 }
 
 async fn get_location(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
@@ -101,12 +156,7 @@ async fn put_location(deps: &Deps, id: &str, req: &Request) -> Result<Response<B
             inventory::LocationError::Invalid(e) => ApiError::invalid(e),
             inventory::LocationError::Store(e) => e.into(),
         })?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json(status, &location))
+    Ok(json(created_or_ok(created), &location))
 }
 
 async fn get_stock(deps: &Deps, sku: &str) -> Result<Response<Body>, ApiError> {

@@ -3,7 +3,8 @@
 
 use crate::config::Config;
 use crate::ports::{
-    Clock, Geocoder, IdGenerator, NoScheduler, Scheduler, SystemClock, TableGeocoder, UuidIds,
+    Clock, Geocoder, IdGenerator, NoScheduler, Scheduler, SystemClock, TableGeocoder, TaxProvider,
+    TaxTable, UuidIds,
 };
 use crate::repo::{InventoryRepo, OrderRepo};
 use crate::store::Items;
@@ -28,6 +29,8 @@ pub struct Deps {
     pub scheduler: Arc<dyn Scheduler>,
     /// Locates addresses sent without coordinates.
     pub geocoder: Arc<dyn Geocoder>,
+    /// Computes tax (the tax table unless replaced).
+    pub tax: Arc<dyn TaxProvider>,
     pub config: Config,
     /// The locations as last read, shared by every clone of these ports.
     locations: Arc<std::sync::Mutex<Option<LocationsRead>>>,
@@ -37,7 +40,20 @@ pub struct Deps {
     products: Arc<std::sync::Mutex<ProductsRead>>,
     /// The fraud rules as last read.
     risk_rules: Arc<std::sync::Mutex<Option<RulesRead>>>,
+    /// Promotions, shipping rates and tax rules as last read.
+    pricing: Arc<std::sync::Mutex<Option<PricingRead>>>,
 }
+
+/// What prices an order besides the catalog: read together, cached together.
+#[derive(Debug, Default)]
+pub struct PricingRules {
+    pub promotions: Vec<oms_domain::pricing::Promotion>,
+    pub shipping: oms_domain::pricing::ShippingRates,
+    pub tax: oms_domain::pricing::TaxRules,
+}
+
+/// The pricing rules, and when they were read.
+type PricingRead = (Timestamp, Arc<PricingRules>);
 
 /// The fraud rules, and when they were read.
 type RulesRead = (Timestamp, Arc<RiskRules>);
@@ -61,11 +77,13 @@ impl Deps {
             ids: Arc::new(UuidIds),
             scheduler: Arc::new(NoScheduler),
             geocoder: Arc::new(TableGeocoder),
+            tax: Arc::new(TaxTable),
             config: Config::from_env(),
             locations: Arc::default(),
             shard_counts: Arc::default(),
             products: Arc::default(),
             risk_rules: Arc::default(),
+            pricing: Arc::default(),
         }
     }
 
@@ -163,6 +181,35 @@ impl Deps {
             *cached = Some((now, fresh.clone()));
         }
         Ok(fresh)
+    }
+
+    /// The promotions, shipping rates and tax rules, read again once older
+    /// than `config.locations_ttl_ms` (a change is used within that time).
+    pub async fn pricing(&self) -> Result<Arc<PricingRules>, StoreError> {
+        let now = self.clock.now();
+        if let Ok(cached) = self.pricing.lock()
+            && let Some((at, rules)) = cached.as_ref()
+            && now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms
+        {
+            return Ok(rules.clone());
+        }
+        let repo = self.inventory();
+        let fresh = Arc::new(PricingRules {
+            promotions: repo.promotions().await?,
+            shipping: repo.shipping_rates().await?,
+            tax: repo.tax_rules().await?,
+        });
+        if let Ok(mut cached) = self.pricing.lock() {
+            *cached = Some((now, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets the pricing rules read (after this process changed them).
+    pub fn pricing_changed(&self) {
+        if let Ok(mut cached) = self.pricing.lock() {
+            *cached = None;
+        }
     }
 
     /// Forgets the fraud rules read (after this process set them).

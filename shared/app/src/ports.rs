@@ -134,6 +134,31 @@ impl Geocoder for TableGeocoder {
     }
 }
 
+/// Computes an order's tax (a tax service such as Avalara or Stripe Tax
+/// could answer instead). Given the basket and the OMS's own tax table.
+#[async_trait::async_trait]
+pub trait TaxProvider: Send + Sync {
+    async fn quote(
+        &self,
+        basket: &oms_domain::pricing::TaxBasket,
+        table: &oms_domain::pricing::TaxRules,
+    ) -> Result<oms_domain::pricing::TaxQuote, oms_domain::pricing::PricingError>;
+}
+
+/// The default: the tax table (`PUT /tax-rules`).
+pub struct TaxTable;
+
+#[async_trait::async_trait]
+impl TaxProvider for TaxTable {
+    async fn quote(
+        &self,
+        basket: &oms_domain::pricing::TaxBasket,
+        table: &oms_domain::pricing::TaxRules,
+    ) -> Result<oms_domain::pricing::TaxQuote, oms_domain::pricing::PricingError> {
+        table.quote(basket)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

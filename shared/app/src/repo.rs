@@ -54,6 +54,8 @@ use std::sync::Arc;
 const STOCK_SK: &str = "STOCK";
 const LOCATIONS_PK: &str = "LOCATION";
 const PRODUCTS_PK: &str = "PRODUCT";
+const PROMOTIONS_PK: &str = "PROMOTION";
+const PRICING_PK: &str = "CONFIG";
 /// Shard 0's count of shards, when the sku is split.
 const SHARDS_ATTR: &str = "shards";
 /// Shard 0's version, bumped by every absolute change (a stock level set,
@@ -609,6 +611,63 @@ impl InventoryRepo {
             }
         }
         Ok(out)
+    }
+
+    /// Creates or replaces a promotion; whether it is new.
+    pub async fn put_promotion(
+        &self,
+        promotion: &oms_domain::pricing::Promotion,
+    ) -> Result<bool, StoreError> {
+        let key = Key::new(PROMOTIONS_PK, &promotion.promotion_id);
+        put_doc(&*self.items, key, promotion).await
+    }
+
+    /// Every promotion, by id.
+    pub async fn promotions(&self) -> Result<Vec<oms_domain::pricing::Promotion>, StoreError> {
+        docs(&*self.items, PROMOTIONS_PK, "promotion").await
+    }
+
+    /// The shipping table (empty until set: shipping is not charged).
+    pub async fn shipping_rates(&self) -> Result<oms_domain::pricing::ShippingRates, StoreError> {
+        self.config_doc("SHIPPING_RATES", "shipping rates").await
+    }
+
+    pub async fn put_shipping_rates(
+        &self,
+        rates: &oms_domain::pricing::ShippingRates,
+    ) -> Result<(), StoreError> {
+        put_doc(&*self.items, Key::new(PRICING_PK, "SHIPPING_RATES"), rates)
+            .await
+            .map(|_| ())
+    }
+
+    /// The tax table (empty until set: no tax).
+    pub async fn tax_rules(&self) -> Result<oms_domain::pricing::TaxRules, StoreError> {
+        self.config_doc("TAX_RULES", "tax rules").await
+    }
+
+    pub async fn put_tax_rules(
+        &self,
+        rules: &oms_domain::pricing::TaxRules,
+    ) -> Result<(), StoreError> {
+        put_doc(&*self.items, Key::new(PRICING_PK, "TAX_RULES"), rules)
+            .await
+            .map(|_| ())
+    }
+
+    async fn config_doc<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        name: &str,
+        what: &str,
+    ) -> Result<T, StoreError> {
+        match self
+            .items
+            .get(&Key::new(PRICING_PK, name), Read::Eventual)
+            .await?
+        {
+            Some(attrs) => doc(&attrs, what),
+            None => Ok(T::default()),
+        }
     }
 
     /// Every product, by sku.

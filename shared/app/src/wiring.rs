@@ -211,6 +211,48 @@ pub const ROUTES: &[Route] = &[
         roles: ANYONE,
     },
     Route {
+        method: "PUT",
+        path: "/promotions/{promotionId}",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/promotions/{promotionId}",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
+        method: "GET",
+        path: "/promotions",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
+        method: "PUT",
+        path: "/shipping-rates",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/shipping-rates",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
+        method: "PUT",
+        path: "/tax-rules",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/tax-rules",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
         method: "GET",
         path: "/inventory/{sku}",
         function: Function::Inventory,

@@ -26,7 +26,9 @@ pub struct ErrorDetail {
     /// `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `IDEMPOTENCY_CONFLICT`,
     /// `BELOW_RESERVED`, `ALREADY_SHIPPED`, `NOT_CANCELLABLE`,
     /// `NOT_RETURNABLE`, `NOT_HELD`, `NOT_HOLDABLE`, `ALREADY_HELD`,
-    /// `ABOVE_REFUNDABLE`, `WRONG_CURRENCY`, `NOT_REROUTABLE`, `UNAVAILABLE`.
+    /// `ABOVE_REFUNDABLE`, `WRONG_CURRENCY`, `NOT_REROUTABLE`, `COUPON_TAKEN`,
+    /// `UNKNOWN_COUPON`, `COUPON_NOT_APPLICABLE`, `NO_SHIPPING_RATE`,
+    /// `UNAVAILABLE`.
     pub code: String,
     pub message: String,
     /// The offending field, e.g. `lines[0].quantity`.
@@ -86,7 +88,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
                 (
                     422,
-                    "An invalid value (see `field`), a body over 64 KiB, or a line the catalog prices otherwise (PRICE_MISMATCH, NO_PRICE, UNKNOWN_SKU)",
+                    "An invalid value (see `field`), a body over 64 KiB, or a line the catalog prices otherwise (PRICE_MISMATCH, NO_PRICE, UNKNOWN_SKU), a coupon that is unknown or does not apply (UNKNOWN_COUPON, COUPON_NOT_APPLICABLE), or no shipping rate for the order (NO_SHIPPING_RATE)",
                     ERR,
                 ),
                 (
@@ -147,6 +149,69 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
                 (422, "An invalid parameter", ERR),
             ],
+        ),
+        ("PUT", "/promotions/{promotionId}") => op(
+            "Create or replace a promotion (operator): PERCENT_OFF_ORDER, AMOUNT_OFF_ORDER, PERCENT_OFF_SKUS, BUY_X_GET_Y or FREE_SHIPPING, automatic or by coupon, in a window",
+            false,
+            Some(("PromotionRequest", true)),
+            &[
+                (201, "Created", "Promotion"),
+                (200, "Replaced", "Promotion"),
+                (400, "Malformed JSON", ERR),
+                (
+                    409,
+                    "Another promotion has this coupon code (COUPON_TAKEN)",
+                    ERR,
+                ),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/promotions/{promotionId}") => op(
+            "A promotion",
+            false,
+            None,
+            &[
+                (200, "The promotion", "Promotion"),
+                (404, "No such promotion", ERR),
+            ],
+        ),
+        ("GET", "/promotions") => op(
+            "Every promotion",
+            false,
+            None,
+            &[(200, "The promotions", "PromotionList")],
+        ),
+        ("PUT", "/shipping-rates") => op(
+            "Replace the shipping table (operator): a charge per ship method, destination country and weight band",
+            false,
+            Some(("ShippingRates", true)),
+            &[
+                (200, "The table set", "ShippingRates"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/shipping-rates") => op(
+            "The shipping table (empty: shipping is not charged)",
+            false,
+            None,
+            &[(200, "The table", "ShippingRates")],
+        ),
+        ("PUT", "/tax-rules") => op(
+            "Replace the tax table (operator): a rate per destination country (and region) and tax category, inclusive or exclusive",
+            false,
+            Some(("TaxRules", true)),
+            &[
+                (200, "The table set", "TaxRules"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/tax-rules") => op(
+            "The tax table (empty: no tax)",
+            false,
+            None,
+            &[(200, "The table", "TaxRules")],
         ),
         ("GET", "/risk-rules") => op(
             "The fraud rules (operator)",
@@ -697,6 +762,11 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductRequest>();
     let _ = generator.subschema_for::<oms_domain::risk::RiskRules>();
+    let _ = generator.subschema_for::<oms_domain::pricing::PromotionRequest>();
+    let _ = generator.subschema_for::<oms_domain::pricing::Promotion>();
+    let _ = generator.subschema_for::<oms_domain::pricing::PromotionList>();
+    let _ = generator.subschema_for::<oms_domain::pricing::ShippingRates>();
+    let _ = generator.subschema_for::<oms_domain::pricing::TaxRules>();
     let _ = generator.subschema_for::<oms_domain::search::PickListPage>();
     let _ = generator.subschema_for::<oms_domain::catalog::Product>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductList>();

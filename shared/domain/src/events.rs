@@ -89,6 +89,9 @@ pub enum EventData {
         /// When the order is cancelled if still unpaid.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         payment_due_at: Option<Timestamp>,
+        /// The price in parts, when promotions, shipping or tax priced it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pricing: Option<crate::pricing::PriceSummary>,
     },
     InventoryReserved {
         lines: Demand,

@@ -15,6 +15,9 @@
 //!   unique: idempotency and external-id claims);
 //! - stock and sourcing: [`inventory`] (counters, locations, allocations,
 //!   stock moves), [`routing`] (which locations ship an order, and why);
+//! - commerce: [`catalog`] (products and their prices), [`pricing`]
+//!   (promotions, shipping charges, tax; the rounding rule), [`risk`]
+//!   (fraud scoring);
 //! - what crosses the boundary: [`events`] (the catalog of the OMS's own
 //!   events), [`partner`] (the facts partners send, and who may send
 //!   which), [`notice`] (customer messages and how they read),
@@ -32,6 +35,7 @@ pub mod money;
 pub mod notice;
 pub mod order;
 pub mod partner;
+pub mod pricing;
 pub mod risk;
 pub mod routing;
 pub mod search;

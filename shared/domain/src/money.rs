@@ -158,6 +158,26 @@ impl Money {
         })
     }
 
+    /// `amount × numerator / denominator`, rounded to the nearest minor
+    /// unit with halves away from zero — the OMS's one rounding rule for an
+    /// amount computed from a rate (a percentage off, a tax rate).
+    pub fn scaled(self, numerator: i64, denominator: i64) -> Result<Self, MoneyError> {
+        if denominator <= 0 {
+            return Err(MoneyError::Overflow);
+        }
+        let product = i128::from(self.amount) * i128::from(numerator);
+        let d = i128::from(denominator);
+        let (q, r) = (product / d, product % d);
+        let rounded = if 2 * r.abs() >= d {
+            q + product.signum()
+        } else {
+            q
+        };
+        i64::try_from(rounded)
+            .map(|amount| Self { amount, ..self })
+            .map_err(|_| MoneyError::Overflow)
+    }
+
     pub fn is_positive(self) -> bool {
         self.amount > 0
     }
@@ -295,5 +315,21 @@ mod tests {
         assert_eq!(m.minus(m).unwrap(), Money::zero(brl));
         assert_eq!(m.min(Money::new(5, brl)).unwrap().amount, 5);
         assert!(m.min(Money::zero(usd)).is_err());
+    }
+
+    #[test]
+    fn scaling_rounds_halves_away_from_zero() {
+        let brl = Currency::parse("BRL").unwrap();
+        let s = |a: i64, n: i64, d: i64| Money::new(a, brl).scaled(n, d).unwrap().amount;
+        assert_eq!(s(1990, 10, 100), 199);
+        assert_eq!(s(1995, 10, 100), 200, "199.5 rounds up");
+        assert_eq!(s(1994, 10, 100), 199, "199.4 rounds down");
+        assert_eq!(s(-1995, 10, 100), -200, "halves away from zero");
+        assert_eq!(
+            s(1000, 1700, 11_700),
+            145,
+            "tax inside 10.00 at 17%: 1.4529…"
+        );
+        assert!(Money::new(i64::MAX, brl).scaled(2, 1).is_err());
     }
 }

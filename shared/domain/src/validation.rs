@@ -104,6 +104,12 @@ pub struct PlaceOrderRequest {
     pub lines: Option<Vec<LineRequest>>,
     /// How the customer pays (default `CARD`).
     pub payment: Option<PaymentRequest>,
+    /// The ship method the shipping table charges (default `STANDARD`).
+    #[schemars(length(min = 1, max = 32), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub shipping_method: Option<String>,
+    /// Coupons of promotions (any case).
+    #[schemars(length(max = 10))]
+    pub coupon_codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -133,6 +139,9 @@ pub struct AddressRequest {
     #[schemars(required, length(min = 1, max = 256))]
     pub line1: Option<String>,
     pub line2: Option<String>,
+    /// State, province or region code (regional tax rules match it).
+    #[schemars(length(min = 1, max = 32))]
+    pub region: Option<String>,
     /// Optional: without `lat` and `lon` the address is located from its
     /// country and postal code (the centre of its postal region or country).
     #[schemars(range(min = -90.0, max = 90.0))]
@@ -207,29 +216,46 @@ impl PlaceOrderRequest {
                     format!("must be between 0 and {MAX_UNIT_PRICE} minor units"),
                 ));
             }
-            let unit_price = Money::new(unit_price, currency);
-            let line_total = unit_price
-                .times(quantity.get())
-                .map_err(InvalidValue::from)
-                .at(&f("unitPrice"))?;
-            total = total
-                .plus(line_total)
-                .map_err(InvalidValue::from)
-                .at("lines")?;
-            lines.push(OrderLine {
-                line_no: (i + 1) as u16,
+            let line = OrderLine::priced(
+                (i + 1) as u16,
                 sku,
                 quantity,
-                unit_price,
-                line_total,
-            });
+                Money::new(unit_price, currency),
+            )
+            .map_err(InvalidValue::from)
+            .at(&f("unitPrice"))?;
+            total = total
+                .plus(line.line_total)
+                .map_err(InvalidValue::from)
+                .at("lines")?;
+            lines.push(line);
         }
+        let mut shipping = crate::pricing::ShippingCharge::free(currency);
+        if let Some(m) = &self.shipping_method {
+            let m = m.trim();
+            if m.is_empty()
+                || m.len() > 32
+                || !m
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(FieldError::new(
+                    "shippingMethod",
+                    "must be 1 to 32 letters, digits, `_` or `-`",
+                ));
+            }
+            shipping.method = m.to_ascii_uppercase();
+        }
+        let coupon_codes =
+            crate::pricing::coupon_codes(self.coupon_codes.as_deref().unwrap_or_default())?;
         Ok(NewOrder {
             channel,
             external_id,
             customer,
             ship_to,
             lines,
+            shipping,
+            coupon_codes,
             total,
             risk: None,
             payment_method: match self.payment.as_ref().and_then(|p| p.method.as_deref()) {
@@ -265,6 +291,7 @@ fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
         city: text(&a.city, "shipTo.city", 128)?,
         line1: text(&a.line1, "shipTo.line1", 256)?,
         line2: optional_text(&a.line2, "shipTo.line2", 256)?,
+        region: optional_text(&a.region, "shipTo.region", 32)?,
         point,
     })
 }

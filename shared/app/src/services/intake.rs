@@ -83,6 +83,7 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     )
     .map_err(PlaceError::Pricing)?;
     let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
+    price(deps, &mut new, &catalog).await?;
     new.risk = Some(assess_risk(deps, &new).await?);
     request
         .caller
@@ -170,6 +171,29 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         }
         Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
     }
+}
+
+/// Shipping, promotions and tax (see [`oms_domain::pricing`]), with the
+/// rules as read at most `OMS_LOCATIONS_TTL_SECS` ago.
+async fn price(
+    deps: &Deps,
+    new: &mut NewOrder,
+    products: &std::collections::BTreeMap<Sku, oms_domain::catalog::Product>,
+) -> Result<(), PlaceError> {
+    use oms_domain::pricing;
+    let rules = deps.pricing().await?;
+    let book = pricing::PriceBook {
+        promotions: &rules.promotions,
+        shipping: &rules.shipping,
+        products,
+    };
+    let basket = pricing::prepare(new, &book, deps.clock.now()).map_err(PlaceError::Pricing)?;
+    let quote = deps
+        .tax
+        .quote(&basket, &rules.tax)
+        .await
+        .map_err(PlaceError::Pricing)?;
+    pricing::finish(new, &quote).map_err(PlaceError::Pricing)
 }
 
 /// The order's risk score under the fraud rules (with the customer's

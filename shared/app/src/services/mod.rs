@@ -10,6 +10,7 @@ pub mod kpis;
 pub mod marketplace;
 pub mod notify;
 pub mod operator;
+pub mod pricing;
 pub mod reservation;
 pub mod returns;
 pub mod search;

@@ -125,6 +125,9 @@ pub struct Address {
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
+    /// State, province or region code (what regional tax rules match).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Where it is (`lat`, `lon`).
     #[serde(flatten)]
     pub point: GeoPoint,
@@ -139,12 +142,57 @@ pub struct Address {
     rename = "OrderLine",
     description = "One line of an order; prices in minor units of the order's currency."
 )]
+#[schemars(bound = "A: schemars::JsonSchema + Default + Serialize")]
 pub struct OrderLine<A = Money> {
     pub line_no: u16,
     pub sku: Sku,
     pub quantity: Quantity,
     pub unit_price: A,
+    /// Quantity × unit price, before discounts.
     pub line_total: A,
+    /// The promotions that took something off the line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<crate::pricing::Adjustment<A>>,
+    /// Taken off by promotions (the sum of `adjustments`).
+    #[serde(default)]
+    pub discount: A,
+    /// Tax on the line's amount after discounts.
+    #[serde(default)]
+    pub tax: A,
+    /// The tax is inside the price (else it is added to it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tax_included: bool,
+    /// The rate applied, in hundredths of a percent.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tax_rate_basis_points: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl OrderLine {
+    /// A line of `quantity` × `unit_price`, before any promotion or tax.
+    pub fn priced(
+        line_no: u16,
+        sku: Sku,
+        quantity: Quantity,
+        unit_price: Money,
+    ) -> Result<Self, crate::money::MoneyError> {
+        let zero = Money::zero(unit_price.currency);
+        Ok(Self {
+            line_no,
+            sku,
+            line_total: unit_price.times(quantity.get())?,
+            quantity,
+            unit_price,
+            adjustments: Vec::new(),
+            discount: zero,
+            tax: zero,
+            tax_included: false,
+            tax_rate_basis_points: 0,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -227,6 +275,11 @@ pub struct NewOrder {
     pub customer: Customer,
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
+    /// What it pays for delivery ([`crate::pricing`]).
+    pub shipping: crate::pricing::ShippingCharge,
+    /// The coupons it names (upper case).
+    pub coupon_codes: Vec<String>,
+    /// Lines less discounts, plus shipping and exclusive tax.
     pub total: Money,
     /// Its risk assessment, when intake scored it: at the hold score it is
     /// placed on hold for review.
@@ -259,6 +312,12 @@ pub struct Order {
     pub currency: Currency,
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
+    /// What it pays for delivery.
+    pub shipping: crate::pricing::ShippingCharge,
+    /// The coupons it named.
+    pub coupon_codes: Vec<String>,
+    /// Lines less discounts, plus shipping and exclusive tax
+    /// ([`crate::pricing::Totals`]).
     pub total: Money,
     pub allocations: Vec<Allocation>,
     pub routing_reason: Option<String>,
@@ -344,6 +403,8 @@ impl Order {
             currency: new.total.currency,
             ship_to: new.ship_to,
             lines: new.lines,
+            shipping: new.shipping,
+            coupon_codes: new.coupon_codes,
             total: new.total,
             allocations: Vec::new(),
             routing_reason: None,
@@ -771,6 +832,7 @@ impl Order {
                 point: self.ship_to.point,
             },
             payment_due_at: self.payment_due_at,
+            pricing: crate::pricing::PriceSummary::of(&self.lines, &self.shipping),
         }
     }
 

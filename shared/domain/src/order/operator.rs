@@ -170,12 +170,15 @@ impl Order {
         let stock = (!released.is_empty() && self.holds_stock)
             .then(|| crate::inventory::StockMove::Release(released.clone()));
         let mut change = Change::new(stock);
-        self.total = self.total.minus(line.line_total).unwrap_or(self.total);
+        // What the line cost the customer: its amount less its discounts,
+        // with its tax (the shipping charge stays).
+        let amount = line.payable();
+        self.total = self.total.minus(amount).unwrap_or(self.total);
         let status = self.status;
         let mut events = vec![EventData::OrderLineCancelled {
             sku: sku.clone(),
             quantity: line.quantity,
-            amount: line.line_total,
+            amount,
             reason: why.clone(),
         }];
         let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());

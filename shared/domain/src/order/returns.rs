@@ -187,12 +187,13 @@ impl Order {
         let mut restocked = Vec::new();
         let mut damaged = Vec::new();
         let mut value = self.no_money();
+        let mut counted: BTreeMap<&Sku, u32> = BTreeMap::new();
         for l in lines {
-            let line_value = self
-                .unit_price(&l.sku)
-                .times(l.quantity.get())
-                .and_then(|v| value.plus(v));
-            value = line_value.unwrap_or(value);
+            let earlier = counted.entry(&l.sku).or_default();
+            value = value
+                .plus(self.refund_value(&l.sku, *earlier, l.quantity.get()))
+                .unwrap_or(value);
+            *earlier += l.quantity.get();
             let line = LineQty {
                 sku: l.sku.clone(),
                 quantity: l.quantity,
@@ -266,12 +267,28 @@ impl Order {
             .all(|l| back.get(&l.sku).copied().unwrap_or(0) >= l.quantity.get())
     }
 
-    fn unit_price(&self, sku: &Sku) -> Money {
-        self.lines
+    /// What `quantity` more units of a sku give back: their share of what
+    /// the line cost the customer (after its discounts, with its tax), the
+    /// shares of all its units adding up exactly to that. Units received
+    /// earlier (in `earlier` receipts, or `earlier` units of this one) count first: the `k` units received after `before` are worth
+    /// `⌊cost × (before + k) / q⌋ − ⌊cost × before / q⌋`.
+    fn refund_value(&self, sku: &Sku, earlier: u32, quantity: u32) -> Money {
+        let Some(line) = self.lines.iter().find(|l| &l.sku == sku) else {
+            return self.no_money();
+        };
+        let before: u32 = self
+            .returns
             .iter()
-            .find(|l| &l.sku == sku)
-            .map(|l| l.unit_price)
-            .unwrap_or_else(|| self.no_money())
+            .flat_map(|r| &r.received)
+            .filter(|l| &l.sku == sku)
+            .map(|l| l.quantity.get())
+            .sum::<u32>()
+            + earlier;
+        let q = i128::from(line.quantity.get());
+        let cost = i128::from(line.payable().amount);
+        let upto = |n: u32| cost * i128::from(n.min(line.quantity.get())) / q;
+        let amount = upto(before + quantity) - upto(before);
+        Money::new(i64::try_from(amount).unwrap_or(0), self.currency)
     }
 
     /// The location a sku shipped from (the first shipment carrying it).

@@ -19,12 +19,14 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
     let lines: Vec<OrderLine> = lines
         .iter()
         .enumerate()
-        .map(|(i, (sku, q))| OrderLine {
-            line_no: i as u16 + 1,
-            sku: Sku::parse(sku).unwrap(),
-            quantity: Quantity::new(*q).unwrap(),
-            unit_price: brl(100),
-            line_total: brl(100 * q),
+        .map(|(i, (sku, q))| {
+            OrderLine::priced(
+                i as u16 + 1,
+                Sku::parse(sku).unwrap(),
+                Quantity::new(*q).unwrap(),
+                brl(100),
+            )
+            .unwrap()
         })
         .collect();
     NewOrder {
@@ -40,8 +42,11 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
             city: "Rio".into(),
             line1: "Rua 1".into(),
             line2: None,
+            region: None,
             point: GeoPoint::new(-22.9, -43.2).unwrap(),
         },
+        shipping: crate::pricing::ShippingCharge::free(brl(0).currency),
+        coupon_codes: Vec::new(),
         total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
         risk: None,
         payment_method: Default::default(),

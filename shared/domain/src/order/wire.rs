@@ -13,6 +13,7 @@ use super::{
 use crate::ids::{Channel, ExternalId, InvalidValue, OrderId};
 use crate::inventory::Allocation;
 use crate::money::{Currency, Money};
+use crate::pricing::{Adjustment, ShippingCharge, Totals};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +31,28 @@ pub struct OrderDoc {
     currency: Currency,
     ship_to: Address,
     lines: Vec<OrderLine<i64>>,
-    /// Minor units of `currency`.
+    /// Σ quantity × unit price (minor units of `currency`).
+    #[serde(default)]
+    subtotal: i64,
+    /// Taken off the lines by promotions.
+    #[serde(default)]
+    discount: i64,
+    /// What delivery costs, after its discount.
+    #[serde(default)]
+    shipping: i64,
+    /// Every tax (inclusive taxes are inside the prices).
+    #[serde(default)]
+    tax: i64,
+    /// subtotal − discount + shipping + exclusive tax.
     total: i64,
+    /// The shipping charge in detail: method, amount, discount, tax.
+    #[serde(default)]
+    shipping_charge: ShippingCharge<i64>,
+    /// Every promotion applied and what it took off in all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    adjustments: Vec<Adjustment<i64>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    coupon_codes: Vec<String>,
     #[serde(default)]
     allocations: Vec<Allocation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +108,19 @@ fn amount(m: Money) -> i64 {
 impl From<Order> for OrderDoc {
     fn from(o: Order) -> Self {
         let payment = o.principal_payment().cloned().map(|p| p.map(amount));
+        let totals = Totals::of(&o.lines, &o.shipping);
+        let adjustments = crate::pricing::adjustments(&o.lines, &o.shipping)
+            .into_iter()
+            .map(|a| a.map(amount))
+            .collect();
         Self {
+            subtotal: totals.subtotal.amount,
+            discount: totals.discount.amount,
+            shipping: totals.shipping.amount,
+            tax: totals.tax.amount,
+            shipping_charge: o.shipping.map(amount),
+            adjustments,
+            coupon_codes: o.coupon_codes,
             order_id: o.order_id,
             status: o.status,
             version: o.version,
@@ -128,6 +161,8 @@ impl TryFrom<OrderDoc> for Order {
         let money = |a: i64| Money::new(a, d.currency);
         Ok(Self {
             lines: d.lines.into_iter().map(|l| l.map(money)).collect(),
+            shipping: d.shipping_charge.map(money),
+            coupon_codes: d.coupon_codes,
             total: money(d.total),
             payments: d
                 .payments
@@ -175,6 +210,11 @@ impl<A> OrderLine<A> {
             quantity: self.quantity,
             unit_price: f(self.unit_price),
             line_total: f(self.line_total),
+            adjustments: self.adjustments.into_iter().map(|a| a.map(&f)).collect(),
+            discount: f(self.discount),
+            tax: f(self.tax),
+            tax_included: self.tax_included,
+            tax_rate_basis_points: self.tax_rate_basis_points,
         }
     }
 }
