@@ -331,64 +331,8 @@ async fn a_line_is_cancelled_before_release_with_its_stock_and_money() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotions_shipping_and_tax_price_the_order_to_the_cent() {
     let oms = Oms::start().await;
-    oms.location("wh-rio", RIO.0, RIO.1).await;
-    oms.stock("SHIRT", "wh-rio", 10).await;
-    oms.stock("MUG", "wh-rio", 10).await;
-    for (sku, body) in [
-        (
-            "SHIRT",
-            json!({"name": "Shirt", "prices": {"BRL": 1990}, "weightGrams": 300, "taxCategory": "apparel"}),
-        ),
-        (
-            "MUG",
-            json!({"name": "Mug", "prices": {"BRL": 2500}, "weightGrams": 400}),
-        ),
-    ] {
-        assert_eq!(oms.put(&format!("/products/{sku}"), body).await.0, 201);
-    }
-    for (id, body) in [
-        (
-            "MUGS-3-FOR-2",
-            json!({"type": "BUY_X_GET_Y", "skus": ["MUG"], "buy": 2, "get": 1}),
-        ),
-        (
-            "TAKE10",
-            json!({"type": "AMOUNT_OFF_ORDER", "value": 1000, "currency": "BRL", "couponCode": "TAKE10", "minSubtotal": 5000}),
-        ),
-        (
-            "FREE-OVER-200",
-            json!({"type": "FREE_SHIPPING", "minSubtotal": 20000}),
-        ),
-    ] {
-        let (status, p) = oms.put(&format!("/promotions/{id}"), body).await;
-        assert_eq!(status, 201, "{p}");
-    }
-    let (status, rates) = oms
-        .put(
-            "/shipping-rates",
-            json!({"rates": [
-                {"method": "STANDARD", "country": "BR", "maxWeightGrams": 1000, "prices": {"BRL": 1500}},
-                {"method": "STANDARD", "country": "BR", "prices": {"BRL": 2500}},
-            ]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{rates}");
-    let (status, tax) = oms
-        .put(
-            "/tax-rules",
-            json!({"rules": [
-                {"country": "BR", "rateBasisPoints": 1000},
-                {"country": "BR", "category": "apparel", "rateBasisPoints": 500},
-            ]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{tax}");
-
-    let mut body = order(&[("SHIRT", 2), ("MUG", 3)]);
-    for l in body["lines"].as_array_mut().unwrap() {
-        l.as_object_mut().unwrap().remove("unitPrice");
-    }
-    body["couponCodes"] = json!(["take10"]);
+    let tax = priced_shop(&oms).await;
+    let mut body = priced_order();
     let (status, placed) = oms.post_order(&body, None).await;
     assert_eq!(status, 201, "{placed}");
     assert_eq!(
@@ -425,7 +369,7 @@ async fn promotions_shipping_and_tax_price_the_order_to_the_cent() {
     assert_eq!(mug["tax"], 444);
     assert_eq!(
         placed["shippingCharge"],
-        json!({"method": "STANDARD", "amount": 2500, "discount": 0, "tax": 250})
+        json!({"method": "STANDARD", "amount": 2500, "discount": 0, "tax": 250, "taxRateBasisPoints": 1000})
     );
     assert_eq!(
         placed["adjustments"],
@@ -530,5 +474,158 @@ async fn promotions_shipping_and_tax_price_the_order_to_the_cent() {
         .await;
     assert_eq!(status, 403);
     assert_eq!(oms.get("/tax-rules").await.1, tax);
+    oms.running.stop().await;
+}
+
+/// An invoice per shipment, numbered in the shipping location's series
+/// without gaps, charging exactly what the order charged; a credit note for
+/// a refund after invoicing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipments_are_invoiced_and_refunds_credited_to_the_cent() {
+    let oms = Oms::start().await;
+    priced_shop(&oms).await;
+    let (status, placed) = oms.post_order(&priced_order(), None).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    assert_eq!(oms.settled(&id).await["status"], "ROUTED");
+    oms.pay(&id).await;
+    // Nothing shipped, nothing invoiced.
+    let (status, none) = oms.get(&format!("/orders/{id}/invoices")).await;
+    assert_eq!((status, &none["documents"]), (200, &json!([])), "{none}");
+
+    oms.ship(
+        &id,
+        "S1",
+        "wh-rio",
+        "SHIPPED",
+        Some(json!([{"sku": "SHIRT", "quantity": 2}, {"sku": "MUG", "quantity": 1}])),
+    )
+    .await;
+    oms.until(&id, "first invoice", |o| {
+        o["documents"].as_array().is_some_and(|d| d.len() == 1)
+    })
+    .await;
+    oms.ship(
+        &id,
+        "S2",
+        "wh-rio",
+        "SHIPPED",
+        Some(json!([{"sku": "MUG", "quantity": 2}])),
+    )
+    .await;
+    oms.status(&id, "SHIPPED").await;
+    let (_, docs) = oms.get(&format!("/orders/{id}/invoices")).await;
+    let docs = docs["documents"].as_array().unwrap().clone();
+    let numbers: Vec<&str> = docs.iter().map(|d| d["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["INV-wh-rio-000001", "INV-wh-rio-000002"]);
+    let first = &docs[0];
+    // Both shirts (39.80 − 4.43 + 1.77 tax), a third of the mugs (25.00 −
+    // 10.19 + 1.48) and the shipping (25.00 + 2.50).
+    let line = |d: &serde_json::Value, sku: &str| {
+        d["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["sku"] == sku)
+            .cloned()
+            .unwrap()
+    };
+    let mugs = line(first, "MUG");
+    assert_eq!(
+        [
+            &mugs["quantity"],
+            &mugs["amount"],
+            &mugs["discount"],
+            &mugs["tax"],
+            &mugs["total"]
+        ],
+        [
+            &json!(1),
+            &json!(2500),
+            &json!(1019),
+            &json!(148),
+            &json!(1629)
+        ]
+    );
+    assert_eq!(line(first, "SHIRT")["total"], 3714);
+    assert_eq!(line(first, "SHIRT")["description"], "Shirt");
+    assert_eq!(
+        (&first["shipping"], &first["total"]),
+        (&json!(2500), &json!(8093))
+    );
+    assert_eq!(
+        first["taxLines"],
+        json!([{"rateBasisPoints": 500, "base": 3537, "tax": 177}, {"rateBasisPoints": 1000, "base": 3981, "tax": 398}])
+    );
+    // The rest of the mugs: the shares add up to the line, the invoices to the order.
+    assert_eq!(line(&docs[1], "MUG")["total"], 3258);
+    assert_eq!(docs[1]["shipping"], 0);
+    assert_eq!(
+        docs[0]["total"].as_i64().unwrap() + docs[1]["total"].as_i64().unwrap(),
+        placed["total"].as_i64().unwrap()
+    );
+
+    // Delivered, a mug back: a credit note for the refund, its tax the
+    // refund's share of the order's (16.29 × 8.71 / 113.51 = 1.24998 → 1.25).
+    oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
+    oms.ship(&id, "S2", "wh-rio", "DELIVERED", None).await;
+    oms.status(&id, "DELIVERED").await;
+    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
+    let (_, rma) = oms
+        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
+        .await;
+    oms.put_event(
+        "partner.wms",
+        "ReturnReceived",
+        json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [{"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]}),
+    )
+    .await;
+    let order = oms
+        .until(&id, "credit note", |o| {
+            o["documents"].as_array().is_some_and(|d| d.len() == 3)
+        })
+        .await;
+    assert_eq!(order["documents"][2]["kind"], "CREDIT_NOTE");
+    let (status, note) = oms.get("/invoices/CN-wh-rio-000001").await;
+    assert_eq!(status, 200, "{note}");
+    assert_eq!(
+        [&note["total"], &note["tax"], &note["corrects"]],
+        [
+            &json!(1629),
+            &json!(125),
+            &json!(["INV-wh-rio-000001", "INV-wh-rio-000002"])
+        ]
+    );
+
+    // The printable page, and who may see it.
+    let (status, page) = oms.get("/invoices/INV-wh-rio-000001.html").await;
+    assert_eq!(status, 200);
+    let page = page.as_str().expect("an HTML page, not JSON");
+    for text in ["INV-wh-rio-000001", "Shirt", "80.93", "5 %", "−14.62"] {
+        assert!(page.contains(text), "{text} not on the page:\n{page}");
+    }
+    let stranger = oms.token_for(Role::Customer, "c-2", None);
+    let (status, _) = oms
+        .send_as(
+            Some(&stranger),
+            "GET",
+            "/invoices/INV-wh-rio-000001",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 404, "another customer's invoice is not found");
+    let (status, _) = oms
+        .send_as(
+            Some(&stranger),
+            "GET",
+            &format!("/orders/{id}/invoices"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(oms.get("/invoices/INV-wh-rio-000009").await.0, 404);
+    assert_eq!(oms.get("/invoices/nonsense").await.0, 404);
     oms.running.stop().await;
 }

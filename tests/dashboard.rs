@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium (Debian's), driven by
 //! Playwright (`tests/browser/dashboard.mjs`, from `.tools/`), against the
 //! embedded runtime — sign in, overview, search, open an order, hold and
-//! release it. Screenshots go to `target/dashboard-*.png`. Skipped without
+//! release it; and an invoice's printable page. Screenshots go to
+//! `target/dashboard-*.png` and `target/invoice.png`. Skipped without
 //! Chromium or Playwright unless `OMS_REQUIRE_BROWSER` is set (as
 //! `scripts/test` does, after installing them).
 
@@ -83,5 +84,60 @@ async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_
             .unwrap_or(0);
         assert!(len > 10_000, "{shot}: {len} bytes");
     }
+    oms.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_prints_in_the_browser() {
+    let Some((modules, chromium)) = browser_tools() else {
+        assert!(
+            std::env::var_os("OMS_REQUIRE_BROWSER").is_none(),
+            "OMS_REQUIRE_BROWSER is set but Chromium or playwright-core is missing"
+        );
+        eprintln!("no Chromium or playwright-core: browser test skipped (scripts/test runs it)");
+        return;
+    };
+    let oms = Oms::start().await;
+    priced_shop(&oms).await;
+    let (status, placed) = oms.post_order(&priced_order(), None).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    oms.settled(&id).await;
+    oms.pay(&id).await;
+    oms.ship(&id, "S1", "wh-rio", "SHIPPED", None).await;
+    let order = oms
+        .until(&id, "invoiced", |o| {
+            o["documents"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let number = order["documents"][0]["number"].as_str().unwrap().to_owned();
+    let token = oms.token_for(Role::Customer, "c-1", None);
+    let shot = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice.png");
+    let _ = std::fs::remove_file(&shot);
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/invoice.mjs");
+    let url = oms.running.url();
+    let shot_path = shot.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .args([url.as_str(), token.as_str(), number.as_str(), "113.51"])
+            .arg(&shot_path)
+            .env("NODE_PATH", &modules)
+            .env("CHROMIUM", &chromium)
+            .current_dir(modules.parent().expect(".tools"))
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .expect("the browser run");
+    assert!(
+        out.status.success(),
+        "the browser run failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let len = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(len > 10_000, "invoice.png: {len} bytes");
     oms.running.stop().await;
 }

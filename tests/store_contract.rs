@@ -396,12 +396,15 @@ async fn orders_are_created_once_per_claim_and_saved_with_optimistic_versions() 
         // Nothing in stock: a change (PLACED → REJECTED) without stock moves.
         a.reserve(&Availability::default(), &cause())
             .expect("transition");
-        orders.save(&mut a, vec![], None).await.expect(engine);
+        orders
+            .save(&mut a, vec![], None, vec![])
+            .await
+            .expect(engine);
         assert_eq!(a.version, 2, "{engine}");
         b.cancel(CancelCode::CustomerRequest, "late".into(), &cause())
             .expect("transition");
         assert_eq!(
-            orders.save(&mut b, vec![], None).await,
+            orders.save(&mut b, vec![], None, vec![]).await,
             Err(SaveError::Stale),
             "{engine}"
         );
@@ -468,7 +471,7 @@ async fn stock_moves_keep_the_counters_consistent() {
             .expect(engine);
         let out = o.reserve(&before, &cause()).expect("transition");
         orders
-            .save(&mut o, InventoryRepo::writes(&out.stock), None)
+            .save(&mut o, InventoryRepo::writes(&out.stock), None, vec![])
             .await
             .expect(engine);
         assert_eq!(o.status, oms_domain::order::OrderStatus::Routed, "{engine}");
@@ -482,7 +485,7 @@ async fn stock_moves_keep_the_counters_consistent() {
         let out = late.reserve(&before, &cause()).expect("transition");
         assert_eq!(
             orders
-                .save(&mut late, InventoryRepo::writes(&out.stock), None)
+                .save(&mut late, InventoryRepo::writes(&out.stock), None, vec![])
                 .await,
             Err(SaveError::Condition(0)),
             "{engine}"

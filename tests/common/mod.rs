@@ -418,3 +418,73 @@ impl Drop for Process {
         self.kill();
     }
 }
+
+/// The README's shop: a warehouse in Rio, shirts and mugs, a 3-for-2 on
+/// mugs, a coupon TAKE10, free shipping over 200.00, two weight bands, and
+/// tax at 10 % (5 % for apparel). Returns the tax table as set.
+pub async fn priced_shop(oms: &Oms) -> serde_json::Value {
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("SHIRT", "wh-rio", 10).await;
+    oms.stock("MUG", "wh-rio", 10).await;
+    for (sku, body) in [
+        (
+            "SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": 1990}, "weightGrams": 300, "taxCategory": "apparel"}),
+        ),
+        (
+            "MUG",
+            json!({"name": "Mug", "prices": {"BRL": 2500}, "weightGrams": 400}),
+        ),
+    ] {
+        assert_eq!(oms.put(&format!("/products/{sku}"), body).await.0, 201);
+    }
+    for (id, body) in [
+        (
+            "MUGS-3-FOR-2",
+            json!({"type": "BUY_X_GET_Y", "skus": ["MUG"], "buy": 2, "get": 1}),
+        ),
+        (
+            "TAKE10",
+            json!({"type": "AMOUNT_OFF_ORDER", "value": 1000, "currency": "BRL", "couponCode": "TAKE10", "minSubtotal": 5000}),
+        ),
+        (
+            "FREE-OVER-200",
+            json!({"type": "FREE_SHIPPING", "minSubtotal": 20000}),
+        ),
+    ] {
+        let (status, p) = oms.put(&format!("/promotions/{id}"), body).await;
+        assert_eq!(status, 201, "{p}");
+    }
+    let (status, rates) = oms
+        .put(
+            "/shipping-rates",
+            json!({"rates": [
+                {"method": "STANDARD", "country": "BR", "maxWeightGrams": 1000, "prices": {"BRL": 1500}},
+                {"method": "STANDARD", "country": "BR", "prices": {"BRL": 2500}},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rates}");
+    let (status, tax) = oms
+        .put(
+            "/tax-rules",
+            json!({"rules": [
+                {"country": "BR", "rateBasisPoints": 1000},
+                {"country": "BR", "category": "apparel", "rateBasisPoints": 500},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tax}");
+
+    tax
+}
+
+/// 2 shirts and 3 mugs priced by the catalog, coupon `take10`.
+pub fn priced_order() -> serde_json::Value {
+    let mut body = order(&[("SHIRT", 2), ("MUG", 3)]);
+    for l in body["lines"].as_array_mut().unwrap() {
+        l.as_object_mut().unwrap().remove("unitPrice");
+    }
+    body["couponCodes"] = json!(["take10"]);
+    body
+}

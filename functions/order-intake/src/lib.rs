@@ -22,6 +22,8 @@ use oms_domain::validation::FieldError;
 use oms_domain::validation::{CancelRequest, PlaceOrderRequest, ReasonRequest, RefundRequest};
 use tracing::instrument;
 
+mod documents;
+
 #[instrument(skip_all, fields(method = %req.method(), path = %req.uri().path(), request_id = %request_id(&req)))]
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> {
     let path = segments(&req);
@@ -54,6 +56,8 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::GET, ["reports", "top"]) => report(deps, req).await,
         (&Method::GET, ["reports", "orders.csv"]) => export(deps, req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, req).await,
+        (&Method::GET, ["orders", id, "invoices"]) => documents::of_order(deps, id, req).await,
+        (&Method::GET, ["invoices", number]) => documents::one(deps, number, req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, req).await,
         (&Method::POST, ["orders", id, "lines", sku, "cancel"]) => {
             cancel_line(deps, id, sku, req).await

@@ -117,23 +117,66 @@ where
             Err(_) if !fresh => continue,
             Err(why) => return Err(ChangeError::Denied(why)),
         };
+        let (mut writes, adds) = InventoryRepo::now_and_later(&outcome.stock);
+        let stock_writes = writes.len();
+        writes.extend(number_documents(deps, &mut order, &cause).await?);
         let kpi = Contribution::delta(&before, &Contribution::of(&order, &deps.config.sla));
-        match orders
-            .save(
-                &mut order,
-                InventoryRepo::writes(&outcome.stock),
-                kpi.as_ref(),
-            )
-            .await
-        {
+        match orders.save(&mut order, writes, kpi.as_ref(), adds).await {
             Ok(()) => return Ok(order),
             Err(SaveError::Stale) => continue,
+            // A document's number was taken since the series was read:
+            // number again.
+            Err(SaveError::Condition(index)) if index >= stock_writes => continue,
             Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry || !fresh => continue,
             Err(SaveError::Condition(index)) => return Err(ChangeError::StockShort { index }),
             Err(SaveError::Store(e)) => return Err(e.into()),
         }
     }
     Err(ChangeError::Contended)
+}
+
+/// Issues the invoices and credit notes the change made due (see
+/// `oms_domain::order::documents`), numbered after the last of their series
+/// as read now, and returns the writes that store them — in the change's
+/// commit, on the condition that their numbers are still free: a number is
+/// taken exactly when its document is stored, and a series that moved in
+/// between fails the commit (and the change is made again).
+async fn number_documents(
+    deps: &Deps,
+    order: &mut Order,
+    cause: &Cause,
+) -> Result<Vec<crate::store::Write>, StoreError> {
+    let mut due = order.documents_due(&deps.config.seller, cause.at);
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let skus: Vec<_> = due.iter().flat_map(|d| d.skus().cloned()).collect();
+    let names = deps
+        .products_of(&skus)
+        .await?
+        .into_iter()
+        .map(|(sku, p)| (sku, p.name))
+        .collect();
+    let orders = deps.orders();
+    // (series, last number read, numbers taken now)
+    let mut series: Vec<(String, u64, u64)> = Vec::new();
+    let mut documents = Vec::with_capacity(due.len());
+    for draft in &mut due {
+        draft.describe(&names);
+        let at = match series.iter().position(|(s, ..)| *s == draft.series) {
+            Some(at) => at,
+            None => {
+                let last = orders.last_number(&draft.series).await?;
+                series.push((draft.series.clone(), last, 0));
+                series.len() - 1
+            }
+        };
+        let (_, last, taken) = &mut series[at];
+        *taken += 1;
+        documents.push(draft.numbered(*last + *taken));
+    }
+    order.issue(&documents);
+    Ok(crate::repo::OrderRepo::document_writes(&documents))
 }
 
 /// What became of a message a function was given.

@@ -31,6 +31,8 @@ pub struct Config {
     /// Every line's sku must be in the catalog, whoever places the order
     /// (`OMS_REQUIRE_CATALOG=true`); otherwise only customers' own orders.
     pub require_catalog: bool,
+    /// The seller named on invoices and credit notes (`OMS_SELLER_NAME`).
+    pub seller: String,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             sla: oms_domain::search::Sla::default(),
             sla_sweep_secs: 60,
             require_catalog: false,
+            seller: "OMS".into(),
         }
     }
 }
@@ -73,6 +76,10 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(60),
             require_catalog: std::env::var("OMS_REQUIRE_CATALOG").is_ok_and(|v| v == "true"),
+            seller: std::env::var("OMS_SELLER_NAME")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "OMS".into()),
         }
     }
 

@@ -1,7 +1,11 @@
-//! The KPI projection: each change of an order carries, in the same item
-//! write, the difference it made to the order's contribution to the sums of
-//! its cohort hour (`oms_domain::kpi`), as the attribute [`ATTR`]. Those
-//! differences are added to the sum items exactly once per change:
+//! Derived additions — the KPI projection, and the stock a shipment took:
+//! each change of an order carries, in the same item write, as the
+//! attribute [`ATTR`] ([`Derived`]), the difference it made to the order's
+//! contribution to the sums of its cohort hour (`oms_domain::kpi`) and the
+//! additions to stock counters that may follow it (a shipment's units off
+//! the reserved counters: they were not available, so nothing can be sold
+//! twice while they wait). Those additions are made exactly once per
+//! change:
 //!
 //! - locally, by the embedded store's commit hook, in the very transaction
 //!   that commits the change;
@@ -20,8 +24,53 @@ use crate::store::{Attrs, Cond, Items, Key, Query, Read, StoreError, Value, Writ
 use oms_domain::kpi::{Cell, HOUR_MS, KpiDelta};
 use std::collections::BTreeMap;
 
-/// The attribute of an order item holding its latest change's KPI delta.
+/// The attribute of an order item holding its latest change's [`Derived`]
+/// additions.
 pub const ATTR: &str = "kpi";
+
+/// Additions to number attributes of one item.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Addition {
+    pub pk: String,
+    pub sk: String,
+    pub add: Vec<(String, i64)>,
+}
+
+impl Addition {
+    /// The additions of `writes` that are updates without conditions on
+    /// them (conditions are dropped: an addition that follows a commit
+    /// cannot be refused).
+    pub fn of(writes: Vec<Write>) -> Vec<Addition> {
+        writes
+            .into_iter()
+            .filter_map(|w| match w {
+                Write::Update { key, add, .. } => Some(Addition {
+                    pk: key.pk,
+                    sk: key.sk,
+                    add,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What a change adds after it commits: its KPI delta and other additions.
+/// Stored as the KPI delta's own fields plus `adds` (a delta written before
+/// there were other additions reads as one without them).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Derived {
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<KpiDelta>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adds: Vec<Addition>,
+}
+
+impl Derived {
+    pub fn is_empty(&self) -> bool {
+        self.kpi.is_none() && self.adds.is_empty()
+    }
+}
 
 /// Most sum items added to in one commit (DynamoDB's transaction limit,
 /// less the marker).
@@ -31,10 +80,11 @@ const GROUP_ITEMS: usize = 99;
 /// keeps records (24 h).
 const MARKER_TTL_SECS: i64 = 2 * 24 * 3600;
 
-/// The KPI delta an item's change carries, if any.
-pub fn delta_of(item: &Attrs) -> Option<KpiDelta> {
+/// The additions an item's change carries, if any.
+pub fn delta_of(item: &Attrs) -> Option<Derived> {
     let v = item.get(ATTR)?;
-    match crate::outbox::unpack(v, "kpi delta") {
+    match crate::outbox::unpack::<Derived>(v, "kpi delta") {
+        Ok(d) if d.is_empty() => None,
         Ok(d) => Some(d),
         Err(e) => {
             tracing::error!(error = %e, "a KPI delta that cannot be read; skipped");
@@ -43,15 +93,25 @@ pub fn delta_of(item: &Attrs) -> Option<KpiDelta> {
     }
 }
 
-/// The additions to the sum items that apply the deltas: one write per
-/// sum item, figures of the same item added together.
-pub fn writes<'a>(deltas: impl IntoIterator<Item = &'a KpiDelta>) -> Vec<Write> {
+/// The writes that make the additions: one per item, figures of the same
+/// item added together.
+pub fn writes<'a>(deltas: impl IntoIterator<Item = &'a Derived>) -> Vec<Write> {
     let mut merged: BTreeMap<Key, BTreeMap<String, i64>> = BTreeMap::new();
     for d in deltas {
-        let pk = KpiDelta::partition(d.hour);
-        for (sk, figures) in &d.cells {
-            let item = merged.entry(Key::new(pk.clone(), sk.clone())).or_default();
-            for (name, v) in figures {
+        if let Some(k) = &d.kpi {
+            let pk = KpiDelta::partition(k.hour);
+            for (sk, figures) in &k.cells {
+                let item = merged.entry(Key::new(pk.clone(), sk.clone())).or_default();
+                for (name, v) in figures {
+                    *item.entry(name.clone()).or_default() += v;
+                }
+            }
+        }
+        for a in &d.adds {
+            let item = merged
+                .entry(Key::new(a.pk.clone(), a.sk.clone()))
+                .or_default();
+            for (name, v) in &a.add {
                 *item.entry(name.clone()).or_default() += v;
             }
         }
@@ -71,7 +131,7 @@ pub fn writes<'a>(deltas: impl IntoIterator<Item = &'a KpiDelta>) -> Vec<Write> 
 /// One stream record's delta and its sequence number.
 pub struct Record {
     pub sequence: String,
-    pub delta: KpiDelta,
+    pub delta: Derived,
 }
 
 fn marker_key(first: &str) -> Key {

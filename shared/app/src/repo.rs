@@ -10,7 +10,9 @@
 //! | stock of a sku, shard i > 0 | `SKU#{sku}#{i}` | `STOCK` | per location `a#…`, `r#…` |
 //! | location | `LOCATION` | `{locationId}` | `doc` (JSON) |
 //! | product | `PRODUCT` | `{sku}` | `doc` (JSON: name, prices per currency, …) |
-//! | fraud rules | `CONFIG` | `RISK_RULES` | `doc` (JSON) |
+//! | fraud rules, shipping rates, tax rules | `CONFIG` | `RISK_RULES`, `SHIPPING_RATES`, `TAX_RULES` | `doc` (JSON) |
+//! | promotion | `PROMOTION` | `{promotionId}` | `doc` (JSON) |
+//! | invoice or credit note | `DOCS#{series}` | `{sequence, 12 digits}` | `doc` (JSON), `orderId` |
 //!
 //! Stock: one item holds a sku's counters at every location — onHand is
 //! `a + r` — so an order commits one stock write per sku whatever the
@@ -43,7 +45,7 @@ use oms_domain::inventory::{
     Adjustment, Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
 };
 use oms_domain::kpi::KpiDelta;
-use oms_domain::order::Order;
+use oms_domain::order::{Document, Order};
 use oms_domain::routing::Availability;
 use oms_domain::search::Position;
 use oms_domain::time::Timestamp;
@@ -293,11 +295,69 @@ pub struct OrderRepo {
     items: Arc<dyn Items>,
 }
 
+fn document_key(series: &str, sequence: u64) -> Key {
+    Key::new(format!("DOCS#{series}"), format!("{sequence:012}"))
+}
+
 fn risk_rules_key() -> Key {
     Key::new("CONFIG", "RISK_RULES")
 }
 
 impl OrderRepo {
+    /// The last number taken in a document series (0: none yet): a
+    /// series is a partition of its documents, by sequence.
+    pub async fn last_number(&self, series: &str) -> Result<u64, StoreError> {
+        let mut q = Query::partition(format!("DOCS#{series}"));
+        q.descending = true;
+        q.limit = Some(1);
+        let last = self.items.query(&q).await?;
+        Ok(last
+            .first()
+            .and_then(|(sk, _)| sk.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The writes that store numbered documents, each on the condition
+    /// that its number is free: committed with the order's change, they
+    /// fail together if another change took one of the numbers in between
+    /// (numbers follow the last one read, so none is ever skipped).
+    pub fn document_writes(documents: &[Document]) -> Vec<Write> {
+        documents
+            .iter()
+            .map(|d| {
+                let mut attrs = Attrs::new();
+                attrs.insert("doc".into(), to_doc(d));
+                attrs.insert("orderId".into(), Value::S(d.order_id.to_string()));
+                Write::Put {
+                    key: document_key(&d.series, d.sequence),
+                    attrs,
+                    when: vec![Cond::NotExists],
+                }
+            })
+            .collect()
+    }
+
+    /// An invoice or credit note by number (`{series}-{sequence}`).
+    pub async fn document(&self, number: &str) -> Result<Option<Document>, StoreError> {
+        let Some((series, sequence)) = number
+            .rsplit_once('-')
+            .and_then(|(s, n)| Some((s, n.parse::<u64>().ok()?)))
+        else {
+            return Ok(None);
+        };
+        match self
+            .items
+            .get(&document_key(series, sequence), Read::Eventual)
+            .await?
+        {
+            Some(attrs) => {
+                let d: Document = doc(&attrs, "document")?;
+                Ok((d.number == number).then_some(d))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The fraud rules as last set (`None`: never set, the defaults apply).
     pub async fn risk_rules(&self) -> Result<Option<oms_domain::risk::RiskRules>, StoreError> {
         match self.items.get(&risk_rules_key(), Read::Eventual).await? {
@@ -430,11 +490,20 @@ impl OrderRepo {
         Ok(Some(order))
     }
 
-    fn put(order: &Order, kpi: Option<&KpiDelta>, when: Vec<Cond>) -> Write {
+    fn put(
+        order: &Order,
+        kpi: Option<&KpiDelta>,
+        adds: Vec<crate::kpi::Addition>,
+        when: Vec<Cond>,
+    ) -> Write {
         let mut attrs = Attrs::new();
         attrs.insert("doc".into(), crate::outbox::pack(order));
-        if let Some(d) = kpi {
-            attrs.insert(crate::kpi::ATTR.into(), crate::outbox::pack(d));
+        let derived = crate::kpi::Derived {
+            kpi: kpi.cloned(),
+            adds,
+        };
+        if !derived.is_empty() {
+            attrs.insert(crate::kpi::ATTR.into(), crate::outbox::pack(&derived));
         }
         if !order.outbox.is_empty() {
             attrs.insert(
@@ -472,7 +541,7 @@ impl OrderRepo {
         kpi: Option<&KpiDelta>,
     ) -> Result<Created, StoreError> {
         order.version = 1;
-        let mut writes = vec![Self::put(order, kpi, vec![Cond::NotExists])];
+        let mut writes = vec![Self::put(order, kpi, Vec::new(), vec![Cond::NotExists])];
         for c in claims {
             let mut attrs = Attrs::new();
             attrs.insert("orderId".into(), s(order.order_id.as_str()));
@@ -520,17 +589,22 @@ impl OrderRepo {
 
     /// Saves a changed order if nobody else did since it was read, together
     /// with `extra` writes (stock moves) in the same atomic commit.
+    /// Saves a changed order under the version it was read at, with
+    /// `extra` writes in the same commit and `adds` made after it (see
+    /// [`crate::kpi`]).
     pub async fn save(
         &self,
         order: &mut Order,
         extra: Vec<Write>,
         kpi: Option<&KpiDelta>,
+        adds: Vec<crate::kpi::Addition>,
     ) -> Result<(), SaveError> {
         let read_version = order.version;
         order.version += 1;
         let mut writes = vec![Self::put(
             order,
             kpi,
+            adds,
             vec![Cond::Eq("version".into(), n(read_version))],
         )];
         writes.extend(extra);
@@ -1103,6 +1177,21 @@ impl InventoryRepo {
             }
         }
         Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
+    }
+
+    /// A change's stock moves as the writes to commit with it and the
+    /// additions that may follow it: units shipped come off counters of
+    /// units reserved — never available — so they follow the commit (see
+    /// [`crate::kpi`]), sparing the shipment a transaction.
+    pub fn now_and_later(moves: &[StockMove]) -> (Vec<Write>, Vec<crate::kpi::Addition>) {
+        let (later, now): (Vec<StockMove>, Vec<StockMove>) = moves
+            .iter()
+            .cloned()
+            .partition(|m| matches!(m, StockMove::Ship(_)));
+        (
+            Self::writes(&now),
+            crate::kpi::Addition::of(Self::writes(&later)),
+        )
     }
 
     /// The writes for a change's stock moves, one per stock item: moves of

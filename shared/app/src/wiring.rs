@@ -133,6 +133,18 @@ pub const ROUTES: &[Route] = &[
         roles: ANYONE,
     },
     Route {
+        method: "GET",
+        path: "/orders/{orderId}/invoices",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
+        method: "GET",
+        path: "/invoices/{number}",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
         method: "POST",
         path: "/orders/{orderId}/cancel",
         function: Function::OrderIntake,

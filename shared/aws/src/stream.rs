@@ -34,7 +34,8 @@ impl StreamRecord {
         self.string_attr(oms_app::outbox::ATTR)
     }
 
-    /// The new image's KPI delta with the record's sequence number.
+    /// The new image's derived additions (KPI delta, stock) with the
+    /// record's sequence number.
     pub fn kpi(&self) -> Option<oms_app::kpi::Record> {
         let packed = self.string_attr(oms_app::kpi::ATTR)?;
         let mut item = oms_app::store::Attrs::new();

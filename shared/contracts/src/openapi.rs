@@ -213,6 +213,28 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
             None,
             &[(200, "The table", "TaxRules")],
         ),
+        ("GET", "/orders/{orderId}/invoices") => op(
+            "An order's invoices (one per shipment) and credit notes (one per refund after invoicing), in the order issued",
+            false,
+            None,
+            &[
+                (200, "Its documents", "DocumentList"),
+                (404, "No such order (or not the caller's)", ERR),
+            ],
+        ),
+        ("GET", "/invoices/{number}") => op(
+            "An invoice or credit note by number; `{number}.html` is the printable page",
+            false,
+            None,
+            &[
+                (
+                    200,
+                    "The document (JSON, or the page for `.html`)",
+                    "Document",
+                ),
+                (404, "No such document (or not the caller's)", ERR),
+            ],
+        ),
         ("GET", "/risk-rules") => op(
             "The fraud rules (operator)",
             false,
@@ -767,6 +789,8 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::pricing::PromotionList>();
     let _ = generator.subschema_for::<oms_domain::pricing::ShippingRates>();
     let _ = generator.subschema_for::<oms_domain::pricing::TaxRules>();
+    let _ = generator.subschema_for::<oms_domain::order::Document>();
+    let _ = generator.subschema_for::<oms_domain::order::DocumentList>();
     let _ = generator.subschema_for::<oms_domain::search::PickListPage>();
     let _ = generator.subschema_for::<oms_domain::catalog::Product>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductList>();
@@ -805,6 +829,11 @@ pub fn document() -> Value {
         for (status, description, schema) in op.responses.iter().chain(auth.iter()) {
             let mut response = if *schema == CSV {
                 json!({"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}})
+            } else if *schema == "Document" {
+                json!({"description": description, "content": {
+                    "application/json": {"schema": reference(schema)},
+                    "text/html": {"schema": {"type": "string"}},
+                }})
             } else {
                 json!({"description": description, "content": {"application/json": {"schema": reference(schema)}}})
             };

@@ -66,6 +66,7 @@ impl From<MoneyError> for PricingError {
 /// A promotion's share of an amount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "PriceAdjustment")]
 pub struct Adjustment<A = Money> {
     pub promotion_id: String,
     /// Taken off (minor units of the order's currency).
@@ -96,8 +97,15 @@ pub struct ShippingCharge<A = Money> {
     pub tax: A,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tax_included: bool,
+    /// The rate applied, in hundredths of a percent.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tax_rate_basis_points: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<Adjustment<A>>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ShippingCharge {
@@ -108,6 +116,7 @@ impl ShippingCharge {
             discount: Money::zero(currency),
             tax: Money::zero(currency),
             tax_included: false,
+            tax_rate_basis_points: 0,
             adjustments: Vec::new(),
         }
     }
@@ -132,6 +141,7 @@ impl<A> ShippingCharge<A> {
             discount: f(self.discount),
             tax: f(self.tax),
             tax_included: self.tax_included,
+            tax_rate_basis_points: self.tax_rate_basis_points,
             adjustments: self.adjustments.into_iter().map(|a| a.map(&f)).collect(),
         }
     }
@@ -145,6 +155,7 @@ impl Default for ShippingCharge<i64> {
             discount: 0,
             tax: 0,
             tax_included: false,
+            tax_rate_basis_points: 0,
             adjustments: Vec::new(),
         }
     }
@@ -955,6 +966,7 @@ pub fn finish(order: &mut NewOrder, quote: &TaxQuote) -> Result<(), PricingError
     }
     order.shipping.tax = quote.shipping.amount;
     order.shipping.tax_included = quote.shipping.inclusive;
+    order.shipping.tax_rate_basis_points = quote.shipping.rate_basis_points;
     let mut total = order.shipping.payable();
     for l in &order.lines {
         total = total.plus(l.payable())?;

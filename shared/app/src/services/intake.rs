@@ -317,6 +317,37 @@ pub async fn get(
         .filter(|o| caller.can_see(o)))
 }
 
+/// An order's invoices and credit notes, as the caller may see them
+/// (`None`: no such order for this caller).
+pub async fn documents(
+    deps: &Deps,
+    caller: &Caller,
+    order_id: &OrderId,
+) -> Result<Option<Vec<oms_domain::order::Document>>, StoreError> {
+    let Some(order) = get(deps, caller, order_id).await? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(order.documents.len());
+    for d in &order.documents {
+        if let Some(doc) = deps.orders().document(&d.number).await? {
+            out.push(doc);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// An invoice or credit note by number, if the caller may see its order.
+pub async fn document(
+    deps: &Deps,
+    caller: &Caller,
+    number: &str,
+) -> Result<Option<oms_domain::order::Document>, StoreError> {
+    let Some(doc) = deps.orders().document(number).await? else {
+        return Ok(None);
+    };
+    Ok(get(deps, caller, &doc.order_id).await?.map(|_| doc))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CancelFailure {
     #[error("the order does not exist")]

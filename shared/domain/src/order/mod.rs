@@ -16,6 +16,7 @@
 //! it. Illegal changes are typed errors; partner facts that cannot apply are
 //! [`Refusal`]s, recorded in the history by [`Order::refuse`].
 
+mod documents;
 mod facts;
 mod operator;
 mod payment;
@@ -30,6 +31,10 @@ mod wire;
 pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
 pub use crate::notice::{CancelCode, RefundReason};
+pub use documents::{
+    Buyer, Document, DocumentDraft, DocumentKind, DocumentLine, DocumentList, DocumentRef, TaxLine,
+    net_invoiced,
+};
 pub use operator::{LineCancelError, OperatorError};
 pub use payment::{Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
@@ -335,6 +340,8 @@ pub struct Order {
     pub cancel_code: Option<CancelCode>,
     pub shipments: Vec<Shipment>,
     pub returns: Vec<ReturnAuth>,
+    /// Its invoices and credit notes ([`Order::documents_due`]).
+    pub documents: Vec<DocumentRef>,
     /// The latest service-level alert (`OrderAtRisk`, `OrderSlaBreached`).
     pub sla_alert: Option<crate::search::SlaAlert>,
     /// The risk score at intake and the rules that fired.
@@ -417,6 +424,7 @@ impl Order {
             cancel_code: None,
             shipments: Vec::new(),
             returns: Vec::new(),
+            documents: Vec::new(),
             sla_alert: None,
             risk: new.risk.clone(),
             payment_method: new.payment_method,

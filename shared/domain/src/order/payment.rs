@@ -41,6 +41,9 @@ pub struct Refund<A = Money> {
     pub refund_id: String,
     pub amount: A,
     pub reason: String,
+    /// Made once the order was invoiced: a credit note documents it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub credit_note: bool,
 }
 
 /// One payment of the order. `A` is how its amounts are held: [`Money`] in
@@ -286,6 +289,7 @@ impl Order {
         reason: RefundReason,
         text: &str,
     ) -> Vec<EventData> {
+        let credit_note = self.is_invoiced();
         let Some(p) = self
             .payments
             .iter_mut()
@@ -307,6 +311,7 @@ impl Order {
             refund_id: refund_id.to_owned(),
             amount,
             reason: text.to_owned(),
+            credit_note,
         });
         let refund = EventData::RefundIssued {
             refund_id: refund_id.to_owned(),

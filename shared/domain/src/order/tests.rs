@@ -799,3 +799,90 @@ fn placing_and_reserving_in_one_change_is_the_two_steps_in_one_commit() {
         assert_eq!(one.allocations, two.allocations);
     }
 }
+
+proptest! {
+    /// However a priced order ships — in whatever parts — its invoices are
+    /// numbered 1, 2, … without gaps and add up to exactly what it charged;
+    /// each line's units, discount and tax are invoiced exactly once.
+    #[test]
+    fn invoices_add_up_to_the_order_however_it_ships(
+        qa in 1i64..9,
+        qb in 1i64..9,
+        discount_a in 0i64..200,
+        tax_bp in 0i64..2500,
+        shipping in 0i64..3000,
+        cuts in proptest::collection::vec(1u32..4, 1..4),
+    ) {
+        let mut new = sample_new_order(&[("A", qa), ("B", qb)]);
+        for l in &mut new.lines {
+            if l.sku.as_str() == "A" {
+                l.discount = brl(discount_a.min(l.line_total.amount));
+            }
+            l.tax = l.line_total.minus(l.discount).unwrap().scaled(tax_bp, 10_000).unwrap();
+            l.tax_rate_basis_points = tax_bp as u32;
+        }
+        new.shipping.amount = brl(shipping);
+        new.shipping.tax = brl(shipping).scaled(tax_bp, 10_000).unwrap();
+        let total: i64 = new.lines.iter().map(|l| l.payable().amount).sum::<i64>()
+            + new.shipping.payable().amount;
+        new.total = brl(total);
+        let mut o = Order::place(OrderId::parse("ord_1").unwrap(), new, Some(Timestamp(1000)), &cause(1)).0;
+        o.reserve(&stock(&[("A", "wh", 20), ("B", "wh", 20)]), &cause(2)).unwrap();
+        pay(&mut o, "p1", total, "BRL", &cause(3)).unwrap();
+        // Ship the units in parts: each cut takes up to that many of each sku.
+        let mut left = [("A", qa as u32), ("B", qb as u32)];
+        let mut n = 0;
+        let mut issued = Vec::new();
+        let mut parts: Vec<u32> = cuts.clone();
+        parts.push(u32::MAX);
+        for cut in parts {
+            let lines: Vec<LineQty> = left
+                .iter_mut()
+                .filter(|(_, q)| *q > 0)
+                .map(|(sku, q)| {
+                    let take = (*q).min(cut);
+                    *q -= take;
+                    lq(sku, i64::from(take))
+                })
+                .collect();
+            if lines.is_empty() {
+                break;
+            }
+            n += 1;
+            o.update_shipment(
+                &ShipmentStatusChanged {
+                    order_id: o.order_id.clone(),
+                    shipment_id: PartnerRef::parse(&format!("S{n}")).unwrap(),
+                    location_id: LocationId::parse("wh").unwrap(),
+                    status: ShipmentStatus::Shipped,
+                    lines: Some(lines),
+                    carrier: None,
+                    tracking_number: None,
+                    collected_amount: None,
+                },
+                &cause(10 + n),
+            )
+            .unwrap();
+            let due = o.documents_due("OMS", Timestamp(10 + n));
+            prop_assert_eq!(due.len(), 1, "one invoice per shipment");
+            let doc = due[0].numbered(issued.len() as u64 + 1);
+            o.issue(std::slice::from_ref(&doc));
+            prop_assert!(o.documents_due("OMS", Timestamp(10 + n)).is_empty(), "issued once");
+            issued.push(doc);
+        }
+        let numbers: Vec<String> = issued.iter().map(|d| d.number.clone()).collect();
+        let expected: Vec<String> = (1..=issued.len()).map(|i| format!("INV-wh-{i:06}")).collect();
+        prop_assert_eq!(numbers, expected);
+        prop_assert_eq!(issued.iter().map(|d| d.total).sum::<i64>(), total);
+        for l in &o.lines {
+            let of = |f: fn(&DocumentLine) -> i64| -> i64 {
+                issued.iter().flat_map(|d| &d.lines).filter(|x| x.sku == l.sku).map(f).sum()
+            };
+            prop_assert_eq!(of(|x| i64::from(x.quantity)), i64::from(l.quantity.get()));
+            prop_assert_eq!(of(|x| x.discount), l.discount.amount);
+            prop_assert_eq!(of(|x| x.tax), l.tax.amount);
+            prop_assert_eq!(of(|x| x.amount), l.line_total.amount);
+        }
+        prop_assert_eq!(issued.iter().map(|d| d.shipping).sum::<i64>(), shipping);
+    }
+}

@@ -84,6 +84,9 @@ pub struct OrderDoc {
     shipments: Vec<Shipment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     returns: Vec<ReturnAuth<i64>>,
+    /// Its invoices and credit notes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<super::DocumentRef>,
     /// The latest service-level alert raised on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla_alert: Option<crate::search::SlaAlert>,
@@ -144,6 +147,7 @@ impl From<Order> for OrderDoc {
             cancel_code: o.cancel_code,
             shipments: o.shipments,
             returns: o.returns.into_iter().map(|r| r.map(amount)).collect(),
+            documents: o.documents,
             sla_alert: o.sla_alert,
             risk: o.risk,
             payment_method: o.payment_method,
@@ -175,6 +179,7 @@ impl TryFrom<OrderDoc> for Order {
             hold: d.hold,
             cancel_code: d.cancel_code,
             returns: d.returns.into_iter().map(|r| r.map(money)).collect(),
+            documents: d.documents,
             order_id: d.order_id,
             status: d.status,
             version: d.version,
@@ -239,6 +244,7 @@ impl<A> Refund<A> {
             refund_id: self.refund_id,
             amount: f(self.amount),
             reason: self.reason,
+            credit_note: self.credit_note,
         }
     }
 }
