@@ -240,6 +240,19 @@ async fn the_lifecycle_runs_on_the_emulator_delivery_cancellation_and_return() {
         })
         .await;
     assert_eq!(back["payment"]["refunded"], 1990);
+    // The shipment's invoice and the refund's credit note, numbered in the
+    // location's series on DynamoDB.
+    let (s, docs) = oms.get(&format!("/orders/{id}/invoices")).await;
+    assert_eq!(s, 200, "{docs}");
+    let numbers: Vec<&str> = docs["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["INV-wh-sp-000001", "CN-wh-sp-000001"], "{docs}");
+    let (s, invoice) = oms.get("/invoices/INV-wh-sp-000001").await;
+    assert_eq!((s, &invoice["total"]), (200, &json!(3980)), "{invoice}");
 
     // Cancellation after release, accepted by the warehouse: stock back, refund.
     let other = oms.routed_order(&[("A", 3)]).await;
