@@ -227,6 +227,10 @@ async fn cash_on_delivery_is_released_unpaid_and_settled_by_the_carriers_deliver
         .await;
     assert_eq!(delivered["status"], "DELIVERED", "{delivered}");
     assert_eq!(delivered["payment"]["captured"], 3980);
+    assert_eq!(
+        delivered["payment"]["refunded"], 0,
+        "the cash collected is kept: {delivered}"
+    );
     assert_eq!(delivered["payment"]["paymentId"], "cod-S1");
 
     let mut wrong = order(&[("A", 1)]);
@@ -243,6 +247,23 @@ async fn cash_on_delivery_is_released_unpaid_and_settled_by_the_carriers_deliver
         (card["status"].as_str(), card["paymentMethod"].as_str()),
         (Some("ROUTED"), Some("CARD"))
     );
+    // A bank transfer waits too, three days instead of the card's window.
+    let mut transfer = order(&[("A", 1)]);
+    transfer["payment"] = json!({"method": "BANK_TRANSFER"});
+    let (status, bank) = oms.post_order(&transfer, None).await;
+    assert_eq!((status, &bank["status"]), (201, &json!("ROUTED")), "{bank}");
+    let at = |v: &serde_json::Value, f: &str| {
+        oms_domain::time::Timestamp::parse_rfc3339(v[f].as_str().unwrap())
+            .unwrap()
+            .millis()
+            / 1000
+    };
+    assert_eq!(
+        at(&bank, "paymentDueAt") - at(&bank, "createdAt"),
+        3 * 24 * 3600,
+        "{bank}"
+    );
+    assert!(at(&card, "paymentDueAt") - at(&card, "createdAt") < 3600);
     oms.running.stop().await;
 }
 

@@ -31,9 +31,15 @@ pub struct Config {
     /// Every line's sku must be in the catalog, whoever places the order
     /// (`OMS_REQUIRE_CATALOG=true`); otherwise only customers' own orders.
     pub require_catalog: bool,
+    /// How long a bank transfer may take before the order is cancelled
+    /// (`OMS_TRANSFER_WINDOW_SECS`, 3 days).
+    pub transfer_window_ms: u64,
     /// The seller named on invoices and credit notes (`OMS_SELLER_NAME`).
     pub seller: String,
 }
+
+/// Three days.
+const TRANSFER_WINDOW_MS: u64 = 3 * 24 * 3600 * 1000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -46,6 +52,7 @@ impl Default for Config {
             sla: oms_domain::search::Sla::default(),
             sla_sweep_secs: 60,
             require_catalog: false,
+            transfer_window_ms: TRANSFER_WINDOW_MS,
             seller: "OMS".into(),
         }
     }
@@ -76,6 +83,11 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(60),
             require_catalog: std::env::var("OMS_REQUIRE_CATALOG").is_ok_and(|v| v == "true"),
+            transfer_window_ms: std::env::var("OMS_TRANSFER_WINDOW_SECS")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map_or(TRANSFER_WINDOW_MS, |s| s * 1000),
             seller: std::env::var("OMS_SELLER_NAME")
                 .ok()
                 .filter(|s| !s.trim().is_empty())
@@ -84,6 +96,17 @@ impl Config {
     }
 
     /// The channel of a storefront app client, if configured.
+    /// How long an order paid by `method` may stay unpaid; `None`: it is
+    /// not paid before release.
+    pub fn payment_window_ms(&self, method: oms_domain::order::PaymentMethod) -> Option<u64> {
+        use oms_domain::order::PaymentMethod;
+        match method {
+            PaymentMethod::CashOnDelivery => None,
+            PaymentMethod::BankTransfer => Some(self.transfer_window_ms),
+            PaymentMethod::Card | PaymentMethod::Wallet => Some(self.payment_window_ms),
+        }
+    }
+
     pub fn channel_of_client(&self, client_id: &str) -> Option<&str> {
         self.storefront_channels
             .iter()

@@ -61,22 +61,30 @@ where
 const COMPRESS_OVER: usize = 400;
 /// The first bytes of a binary attribute that holds a string deflated with
 /// the preset dictionary [`DICTIONARY`] (raw deflate, no header).
-const DEFLATED: &[u8] = b"\xDE\x01";
+const DEFLATED: &[u8] = b"\xDE\x02";
+/// The mark of strings deflated with [`DICTIONARY_V1`] (still read).
+const DEFLATED_V1: &[u8] = b"\xDE\x01";
 /// What order documents and outboxes are made of (their keys, statuses,
 /// event types, actors), so that even a small document compresses well.
 /// Items written with it can only be read with it: a new dictionary gets
 /// a new mark, and this one stays.
-const DICTIONARY: &[u8] = include_bytes!("deflate-dictionary-v1.txt");
+const DICTIONARY: &[u8] = include_bytes!("deflate-dictionary-v2.txt");
+/// The first dictionary, before prices, documents and derived additions.
+const DICTIONARY_V1: &[u8] = include_bytes!("deflate-dictionary-v1.txt");
 /// Largest inflated string accepted (a guard against a damaged item).
 const MAX_INFLATED: usize = 4 * 1024 * 1024;
 
 fn deflate(text: &[u8]) -> Vec<u8> {
+    deflate_with(text, DICTIONARY, DEFLATED)
+}
+
+fn deflate_with(text: &[u8], dictionary: &[u8], mark: &[u8]) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress, Status};
     let mut c = Compress::new(Compression::best(), false);
     // Setting the dictionary of a fresh raw stream cannot fail.
-    let _ = c.set_dictionary(DICTIONARY);
-    let mut out = Vec::with_capacity(DEFLATED.len() + text.len() / 2 + 64);
-    out.extend_from_slice(DEFLATED);
+    let _ = c.set_dictionary(dictionary);
+    let mut out = Vec::with_capacity(mark.len() + text.len() / 2 + 64);
+    out.extend_from_slice(mark);
     loop {
         let read = c.total_in() as usize;
         match c.compress_vec(&text[read..], &mut out, FlushCompress::Finish) {
@@ -86,10 +94,10 @@ fn deflate(text: &[u8]) -> Vec<u8> {
     }
 }
 
-fn inflate(z: &[u8]) -> Option<Vec<u8>> {
+fn inflate(z: &[u8], dictionary: &[u8]) -> Option<Vec<u8>> {
     use flate2::{Decompress, FlushDecompress, Status};
     let mut d = Decompress::new(false);
-    d.set_dictionary(DICTIONARY).ok()?;
+    d.set_dictionary(dictionary).ok()?;
     let mut out = Vec::with_capacity(z.len() * 4);
     loop {
         let read = d.total_in() as usize;
@@ -137,8 +145,13 @@ pub fn from_stored(name: &str, v: AttributeValue) -> Result<Value, StoreError> {
         AttributeValue::S(s) => Ok(Value::S(s)),
         AttributeValue::B(b) => {
             let b = b.into_inner();
-            match b.strip_prefix(DEFLATED) {
-                Some(z) => inflate(z)
+            let deflated = match (b.strip_prefix(DEFLATED), b.strip_prefix(DEFLATED_V1)) {
+                (Some(z), _) => Some((z, DICTIONARY)),
+                (None, Some(z)) => Some((z, DICTIONARY_V1)),
+                (None, None) => None,
+            };
+            match deflated {
+                Some((z, dictionary)) => inflate(z, dictionary)
                     .and_then(|s| String::from_utf8(s).ok())
                     .map(Value::S)
                     .ok_or_else(|| unavailable(format!("stored {name} is unreadable"))),
@@ -623,6 +636,12 @@ mod tests {
         assert!(small.as_ref().len() < 600, "{} bytes", small.as_ref().len());
         assert_eq!(
             from_stored("doc", AttributeValue::B(small)).unwrap(),
+            Value::S(doc.into())
+        );
+        // Written with the first dictionary: still read.
+        let old = deflate_with(doc.as_bytes(), DICTIONARY_V1, DEFLATED_V1);
+        assert_eq!(
+            from_stored("doc", AttributeValue::B(old.into())).unwrap(),
             Value::S(doc.into())
         );
     }

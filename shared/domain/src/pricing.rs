@@ -63,6 +63,26 @@ impl From<MoneyError> for PricingError {
     }
 }
 
+/// An amount as documents hold it: a [`Money`], or minor units on the wire.
+pub trait Amount {
+    fn is_nothing(&self) -> bool;
+}
+impl Amount for i64 {
+    fn is_nothing(&self) -> bool {
+        *self == 0
+    }
+}
+impl Amount for Money {
+    fn is_nothing(&self) -> bool {
+        self.is_zero()
+    }
+}
+
+/// For `skip_serializing_if`: an amount of nothing is left out.
+pub fn nothing<A: Amount>(a: &A) -> bool {
+    a.is_nothing()
+}
+
 /// A promotion's share of an amount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -144,6 +164,14 @@ impl<A> ShippingCharge<A> {
             tax_rate_basis_points: self.tax_rate_basis_points,
             adjustments: self.adjustments.into_iter().map(|a| a.map(&f)).collect(),
         }
+    }
+}
+
+impl ShippingCharge<i64> {
+    /// Free, by the default method, with nothing on it: left out of
+    /// stored and shown orders.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
     }
 }
 

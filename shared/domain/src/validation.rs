@@ -115,7 +115,7 @@ pub struct PlaceOrderRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
-    #[schemars(extend("enum" = ["CARD", "WALLET", "CASH_ON_DELIVERY"]))]
+    #[schemars(extend("enum" = ["CARD", "WALLET", "CASH_ON_DELIVERY", "BANK_TRANSFER"]))]
     pub method: Option<String>,
 }
 
@@ -262,10 +262,11 @@ impl PlaceOrderRequest {
                 None | Some("CARD") => crate::order::PaymentMethod::Card,
                 Some("WALLET") => crate::order::PaymentMethod::Wallet,
                 Some("CASH_ON_DELIVERY") => crate::order::PaymentMethod::CashOnDelivery,
+                Some("BANK_TRANSFER") => crate::order::PaymentMethod::BankTransfer,
                 Some(_) => {
                     return Err(FieldError::new(
                         "payment.method",
-                        "one of CARD, WALLET, CASH_ON_DELIVERY",
+                        "one of CARD, WALLET, CASH_ON_DELIVERY, BANK_TRANSFER",
                     ));
                 }
             },

@@ -84,7 +84,10 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     .map_err(PlaceError::Pricing)?;
     let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
     price(deps, &mut new, &catalog).await?;
-    new.risk = Some(assess_risk(deps, &new).await?);
+    // A clean score (nothing fired) is not kept: an order records risk
+    // only when some rule saw one.
+    let risk = assess_risk(deps, &new).await?;
+    new.risk = (risk.score > 0 || risk.review || !risk.fired.is_empty()).then_some(risk);
     request
         .caller
         .may_place(&new)
@@ -96,11 +99,11 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         &format!("order-intake:{}:{}", new.channel, request.caller.actor()),
         &request.trigger,
     );
-    // Paid on delivery: no payment window.
-    let due = new
-        .payment_method
-        .prepaid()
-        .then(|| now.plus_millis(deps.config.payment_window_ms));
+    // Paid on delivery: no payment window; a bank transfer: a longer one.
+    let due = deps
+        .config
+        .payment_window_ms(new.payment_method)
+        .map(|ms| now.plus_millis(ms));
     let order_id = request
         .order_id
         .clone()

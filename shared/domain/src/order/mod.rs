@@ -147,7 +147,11 @@ pub struct Address {
     rename = "OrderLine",
     description = "One line of an order; prices in minor units of the order's currency."
 )]
-#[schemars(bound = "A: schemars::JsonSchema + Default + Serialize")]
+#[schemars(bound = "A: schemars::JsonSchema + Default + Serialize + crate::pricing::Amount")]
+#[serde(bound(
+    serialize = "A: Serialize + crate::pricing::Amount",
+    deserialize = "A: Deserialize<'de> + Default"
+))]
 pub struct OrderLine<A = Money> {
     pub line_no: u16,
     pub sku: Sku,
@@ -158,11 +162,11 @@ pub struct OrderLine<A = Money> {
     /// The promotions that took something off the line.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<crate::pricing::Adjustment<A>>,
-    /// Taken off by promotions (the sum of `adjustments`).
-    #[serde(default)]
+    /// Taken off by promotions (the sum of `adjustments`; absent: 0).
+    #[serde(default, skip_serializing_if = "crate::pricing::nothing")]
     pub discount: A,
-    /// Tax on the line's amount after discounts.
-    #[serde(default)]
+    /// Tax on the line's amount after discounts (absent: 0).
+    #[serde(default, skip_serializing_if = "crate::pricing::nothing")]
     pub tax: A,
     /// The tax is inside the price (else it is added to it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -95,6 +95,10 @@ pub enum PaymentMethod {
     /// Released to the warehouse unpaid; the carrier collects it, and its
     /// `DELIVERED` (with `collectedAmount`) settles it.
     CashOnDelivery,
+    /// Paid before release, like a card, but within the longer transfer
+    /// window (`OMS_TRANSFER_WINDOW_SECS`): the bank's `PaymentConfirmed`
+    /// captures it.
+    BankTransfer,
 }
 
 impl PaymentMethod {
@@ -173,7 +177,10 @@ impl Order {
             Some(give_back(RefundReason::OrderEnded))
         } else if wrong_currency {
             Some(give_back(RefundReason::WrongCurrency))
-        } else if was_paid || !self.status.before_release() {
+        } else if was_paid || (!self.status.before_release() && self.payment_method.prepaid()) {
+            // Paid already — a prepaid order is released only once paid.
+            // An order paid after release (cash on delivery, on account)
+            // keeps what covers its total.
             Some(give_back(RefundReason::AlreadyPaid))
         } else {
             let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());

@@ -45,8 +45,9 @@ pub struct OrderDoc {
     tax: i64,
     /// subtotal − discount + shipping + exclusive tax.
     total: i64,
-    /// The shipping charge in detail: method, amount, discount, tax.
-    #[serde(default)]
+    /// The shipping charge in detail: method, amount, discount, tax
+    /// (absent: free, by `STANDARD`).
+    #[serde(default, skip_serializing_if = "ShippingCharge::is_default")]
     shipping_charge: ShippingCharge<i64>,
     /// Every promotion applied and what it took off in all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
