@@ -650,3 +650,171 @@ async fn shipments_are_invoiced_and_refunds_credited_to_the_cent() {
     assert_eq!(oms.get("/invoices/nonsense").await.0, 404);
     oms.running.stop().await;
 }
+
+/// A business account: its customers buy at its price list's tiers, on
+/// account within its credit limit; beyond it an operator decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_buys_at_its_price_list_on_credit_within_its_limit() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("SHIRT", "wh-rio", 100).await;
+    assert_eq!(
+        oms.put(
+            "/products/SHIRT",
+            json!({"name": "Shirt", "prices": {"BRL": 1990}})
+        )
+        .await
+        .0,
+        201
+    );
+    let (status, list) = oms
+        .put(
+            "/price-lists/ACME-2026",
+            json!({"currency": "BRL", "prices": {"SHIRT": [
+                {"minQuantity": 1, "unitPrice": 1800}, {"minQuantity": 10, "unitPrice": 1500}]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let (status, account) = oms
+        .put(
+            "/accounts/acme",
+            json!({"name": "Acme Ltda", "customers": ["buyer-1"], "priceListId": "ACME-2026",
+                "creditLimit": 30000, "currency": "BRL", "paymentTerms": "NET30"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+    assert_eq!(account["openBalance"], json!({}));
+
+    let b2b = |quantity: u32| {
+        let mut o = order(&[("SHIRT", quantity)]);
+        o["lines"][0].as_object_mut().unwrap().remove("unitPrice");
+        o["customer"]["id"] = json!("buyer-1");
+        o["accountId"] = json!("acme");
+        o["purchaseOrderNumber"] = json!("PO-77");
+        o["payment"] = json!({"method": "ON_ACCOUNT"});
+        o
+    };
+    // 12 shirts: the 10+ tier, on account, released at once unpaid.
+    let (status, first) = oms.post_order(&b2b(12), None).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        (
+            &first["lines"][0]["unitPrice"],
+            &first["total"],
+            &first["status"]
+        ),
+        (&json!(1500), &json!(18000), &json!("READY_TO_SHIP")),
+        "{first}"
+    );
+    assert_eq!(
+        (
+            &first["purchaseOrderNumber"],
+            &first["accountId"],
+            &first["paymentMethod"]
+        ),
+        (&json!("PO-77"), &json!("acme"), &json!("ON_ACCOUNT"))
+    );
+    assert!(first.get("paymentDueAt").is_none());
+    let (_, acme) = oms.get("/accounts/acme").await;
+    assert_eq!(acme["openBalance"], json!({"BRL": 18000}), "{acme}");
+
+    // 9 more at 18.00: 16,200 on top of 18,000 is beyond 30,000: held.
+    let (status, second) = oms.post_order(&b2b(9), None).await;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["status"], "ON_HOLD", "{second}");
+    assert_eq!(second["hold"]["code"], "CREDIT_LIMIT");
+    assert!(
+        second["hold"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("BRL 342.00"),
+        "{second}"
+    );
+    // The account pays the first: its balance falls, and an operator
+    // releases the second.
+    let first_id = first["orderId"].as_str().unwrap();
+    oms.put_event(
+        "partner.payments",
+        "PaymentConfirmed",
+        json!({"orderId": first_id, "paymentId": "wire-1", "amount": 18000, "currency": "BRL"}),
+    )
+    .await;
+    oms.until(first_id, "paid on account", |o| {
+        o["payment"]["status"] == "CAPTURED"
+    })
+    .await;
+    let (_, acme) = oms.get("/accounts/acme").await;
+    assert_eq!(acme["openBalance"], json!({"BRL": 16200}), "{acme}");
+    let second_id = second["orderId"].as_str().unwrap();
+    let (status, released) = oms
+        .send("POST", &format!("/orders/{second_id}/release"), None, &[])
+        .await;
+    assert_eq!(status, 200, "{released}");
+    assert_eq!(released["status"], "READY_TO_SHIP", "{released}");
+    // A cancelled order owes nothing.
+    let (status, third) = oms.post_order(&b2b(1), None).await;
+    assert_eq!((status, &third["status"]), (201, &json!("READY_TO_SHIP")));
+    let third_id = third["orderId"].as_str().unwrap();
+    let (_, acme) = oms.get("/accounts/acme").await;
+    assert_eq!(acme["openBalance"], json!({"BRL": 18000}), "{acme}");
+    oms.send("POST", &format!("/orders/{third_id}/cancel"), None, &[])
+        .await;
+    oms.put_event(
+        "partner.wms",
+        "CancellationResponse",
+        json!({"orderId": third_id, "accepted": true}),
+    )
+    .await;
+    oms.status(third_id, "CANCELLED").await;
+    let (_, acme) = oms.get("/accounts/acme").await;
+    assert_eq!(acme["openBalance"], json!({"BRL": 16200}), "{acme}");
+
+    // Who may buy for it, and how.
+    let mut stranger = b2b(1);
+    stranger["customer"]["id"] = json!("someone-else");
+    let (status, e) = oms.post_order(&stranger, None).await;
+    assert_eq!(
+        (
+            status,
+            e["error"]["code"].as_str(),
+            e["error"]["field"].as_str()
+        ),
+        (422, Some("NOT_IN_ACCOUNT"), Some("customer.id")),
+        "{e}"
+    );
+    let mut nowhere = b2b(1);
+    nowhere["accountId"] = json!("nope");
+    let (status, e) = oms.post_order(&nowhere, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("UNKNOWN_ACCOUNT"))
+    );
+    let mut loose = order(&[("SHIRT", 1)]);
+    loose["lines"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("unitPrice");
+    loose["payment"] = json!({"method": "ON_ACCOUNT"});
+    let (status, e) = oms.post_order(&loose, None).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("payment.method")),
+        "{e}"
+    );
+    let mut wrong = b2b(12);
+    wrong["lines"][0]["unitPrice"] = json!(1990);
+    let (status, e) = oms.post_order(&wrong, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("PRICE_MISMATCH")),
+        "{e}"
+    );
+    let (status, e) = oms
+        .put("/accounts/acme", json!({"name": "Acme", "creditLimit": 5}))
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("currency"))
+    );
+    oms.running.stop().await;
+}

@@ -8,7 +8,9 @@
 //! `POST /inventory/{sku}/{locationId}/adjustments` (`{"delta", "reason"}`)
 //! and `GET` of the same path (the audit trail); the pricing rules:
 //! `PUT`/`GET /promotions/{promotionId}`, `GET /promotions`,
-//! `PUT`/`GET /shipping-rates`, `PUT`/`GET /tax-rules`.
+//! `PUT`/`GET /shipping-rates`, `PUT`/`GET /tax-rules`; business accounts
+//! and price lists: `PUT`/`GET /accounts/{accountId}`,
+//! `PUT`/`GET /price-lists/{priceListId}`.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
@@ -37,7 +39,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["products"]) => Ok(json(StatusCode::OK, &inventory::products(deps).await?)),
         (&Method::GET, ["products", sku]) => get_product(deps, sku).await,
         (&Method::PUT, ["products", sku]) => put_product(deps, sku, &req).await,
-        (_, ["promotions", ..] | ["shipping-rates"] | ["tax-rules"]) => {
+        (_, ["promotions", ..] | ["shipping-rates"] | ["tax-rules"])
+        | (_, ["accounts", _] | ["price-lists", _]) => {
             pricing_rules(deps, &req, path.as_slice()).await
         }
         (&Method::GET, ["locations", id]) => get_location(deps, id).await,
@@ -83,6 +86,24 @@ async fn pricing_rules(
             .map(|r| json(StatusCode::OK, &r))
             .map_err(rule_error),
         (&Method::GET, ["tax-rules"]) => Ok(json(StatusCode::OK, &pricing::tax_rules(deps).await?)),
+        (&Method::GET, ["accounts", id]) => match pricing::account(deps, id).await? {
+            Some(a) => Ok(json(StatusCode::OK, &a)),
+            None => Err(ApiError::not_found(format!("account {id} does not exist"))),
+        },
+        (&Method::PUT, ["accounts", id]) => pricing::put_account(deps, id, parse_body(req)?)
+            .await
+            .map(|(a, created)| json(created_or_ok(created), &a))
+            .map_err(rule_error),
+        (&Method::GET, ["price-lists", id]) => match pricing::price_list(deps, id).await? {
+            Some(l) => Ok(json(StatusCode::OK, &l)),
+            None => Err(ApiError::not_found(format!(
+                "price list {id} does not exist"
+            ))),
+        },
+        (&Method::PUT, ["price-lists", id]) => pricing::put_price_list(deps, id, parse_body(req)?)
+            .await
+            .map(|(l, created)| json(created_or_ok(created), &l))
+            .map_err(rule_error),
         (&Method::PUT, ["tax-rules"]) => pricing::set_tax_rules(deps, parse_body(req)?)
             .await
             .map(|r| json(StatusCode::OK, &r))

@@ -112,12 +112,14 @@ where
         let input = prepare(&order).await?;
         let cause = deps.cause(actor, trigger);
         let before = Contribution::of(&order, &deps.config.sla);
+        let was = order.account_id.is_some().then(|| order.clone());
         let outcome = match decide(&mut order, &cause, input) {
             Ok(outcome) => outcome,
             Err(_) if !fresh => continue,
             Err(why) => return Err(ChangeError::Denied(why)),
         };
-        let (mut writes, adds) = InventoryRepo::now_and_later(&outcome.stock);
+        let (mut writes, mut adds) = InventoryRepo::now_and_later(&outcome.stock);
+        adds.extend(crate::repo::balance_addition(was.as_ref(), &order));
         let stock_writes = writes.len();
         writes.extend(number_documents(deps, &mut order, &cause).await?);
         let kpi = Contribution::delta(&before, &Contribution::of(&order, &deps.config.sla));

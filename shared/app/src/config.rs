@@ -101,7 +101,7 @@ impl Config {
     pub fn payment_window_ms(&self, method: oms_domain::order::PaymentMethod) -> Option<u64> {
         use oms_domain::order::PaymentMethod;
         match method {
-            PaymentMethod::CashOnDelivery => None,
+            PaymentMethod::CashOnDelivery | PaymentMethod::OnAccount => None,
             PaymentMethod::BankTransfer => Some(self.transfer_window_ms),
             PaymentMethod::Card | PaymentMethod::Wallet => Some(self.payment_window_ms),
         }

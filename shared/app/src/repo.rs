@@ -12,6 +12,8 @@
 //! | product | `PRODUCT` | `{sku}` | `doc` (JSON: name, prices per currency, …) |
 //! | fraud rules, shipping rates, tax rules | `CONFIG` | `RISK_RULES`, `SHIPPING_RATES`, `TAX_RULES` | `doc` (JSON) |
 //! | promotion | `PROMOTION` | `{promotionId}` | `doc` (JSON) |
+//! | business account, price list | `ACCOUNT`, `PRICELIST` | `{accountId}`, `{priceListId}` | `doc` (JSON) |
+//! | an account's open balance | `ACCOUNT#{accountId}` | `BALANCE` | `open#{currency}` (added to after each change of its on-account orders) |
 //! | invoice or credit note | `DOCS#{series}` | `{sequence, 12 digits}` | `doc` (JSON), `orderId` |
 //!
 //! Stock: one item holds a sku's counters at every location — onHand is
@@ -295,6 +297,22 @@ pub struct OrderRepo {
     items: Arc<dyn Items>,
 }
 
+fn balance_key(account: &str) -> Key {
+    Key::new(format!("ACCOUNT#{account}"), "BALANCE")
+}
+
+/// The addition a change makes to its account's open balance, if any
+/// (see `oms_domain::accounts`).
+pub fn balance_addition(before: Option<&Order>, after: &Order) -> Option<crate::kpi::Addition> {
+    let (account, currency, delta) = oms_domain::accounts::balance_delta(before, after)?;
+    let key = balance_key(&account);
+    Some(crate::kpi::Addition {
+        pk: key.pk,
+        sk: key.sk,
+        add: vec![(format!("open#{currency}"), delta)],
+    })
+}
+
 fn document_key(series: &str, sequence: u64) -> Key {
     Key::new(format!("DOCS#{series}"), format!("{sequence:012}"))
 }
@@ -541,7 +559,8 @@ impl OrderRepo {
         kpi: Option<&KpiDelta>,
     ) -> Result<Created, StoreError> {
         order.version = 1;
-        let mut writes = vec![Self::put(order, kpi, Vec::new(), vec![Cond::NotExists])];
+        let adds = balance_addition(None, order).into_iter().collect();
+        let mut writes = vec![Self::put(order, kpi, adds, vec![Cond::NotExists])];
         for c in claims {
             let mut attrs = Attrs::new();
             attrs.insert("orderId".into(), s(order.order_id.as_str()));
@@ -694,6 +713,61 @@ impl InventoryRepo {
     ) -> Result<bool, StoreError> {
         let key = Key::new(PROMOTIONS_PK, &promotion.promotion_id);
         put_doc(&*self.items, key, promotion).await
+    }
+
+    pub async fn put_account(
+        &self,
+        account: &oms_domain::accounts::Account,
+    ) -> Result<bool, StoreError> {
+        let key = Key::new("ACCOUNT", &account.account_id);
+        put_doc(&*self.items, key, account).await
+    }
+
+    pub async fn account(
+        &self,
+        id: &str,
+    ) -> Result<Option<oms_domain::accounts::Account>, StoreError> {
+        self.doc_at(Key::new("ACCOUNT", id), "account").await
+    }
+
+    pub async fn put_price_list(
+        &self,
+        list: &oms_domain::accounts::PriceList,
+    ) -> Result<bool, StoreError> {
+        let key = Key::new("PRICELIST", &list.price_list_id);
+        put_doc(&*self.items, key, list).await
+    }
+
+    pub async fn price_list(
+        &self,
+        id: &str,
+    ) -> Result<Option<oms_domain::accounts::PriceList>, StoreError> {
+        self.doc_at(Key::new("PRICELIST", id), "price list").await
+    }
+
+    /// An account's open balance per currency (what its on-account orders
+    /// charged and it has not paid), as the additions so far made it.
+    pub async fn open_balance(&self, id: &str) -> Result<BTreeMap<String, i64>, StoreError> {
+        let attrs = self
+            .items
+            .get(&balance_key(id), Read::Eventual)
+            .await?
+            .unwrap_or_default();
+        Ok(attrs
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("open#")?.to_owned(), v.as_n()?)))
+            .collect())
+    }
+
+    async fn doc_at<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Key,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.items.get(&key, Read::Eventual).await? {
+            Some(attrs) => Ok(Some(doc(&attrs, what)?)),
+            None => Ok(None),
+        }
     }
 
     /// Every promotion, by id.

@@ -224,6 +224,30 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
+        path: "/accounts/{accountId}",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/accounts/{accountId}",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
+        method: "PUT",
+        path: "/price-lists/{priceListId}",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
+        path: "/price-lists/{priceListId}",
+        function: Function::Inventory,
+        roles: BUSINESS,
+    },
+    Route {
+        method: "PUT",
         path: "/promotions/{promotionId}",
         function: Function::Inventory,
         roles: OPERATOR,

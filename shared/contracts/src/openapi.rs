@@ -88,7 +88,7 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 ),
                 (
                     422,
-                    "An invalid value (see `field`), a body over 64 KiB, or a line the catalog prices otherwise (PRICE_MISMATCH, NO_PRICE, UNKNOWN_SKU), a coupon that is unknown or does not apply (UNKNOWN_COUPON, COUPON_NOT_APPLICABLE), or no shipping rate for the order (NO_SHIPPING_RATE)",
+                    "An invalid value (see `field`), a body over 64 KiB, or a line the catalog prices otherwise (PRICE_MISMATCH, NO_PRICE, UNKNOWN_SKU), a coupon that is unknown or does not apply (UNKNOWN_COUPON, COUPON_NOT_APPLICABLE), no shipping rate for the order (NO_SHIPPING_RATE), or an account that does not exist or that the customer does not buy for (UNKNOWN_ACCOUNT, NOT_IN_ACCOUNT)",
                     ERR,
                 ),
                 (
@@ -233,6 +233,46 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                     "Document",
                 ),
                 (404, "No such document (or not the caller's)", ERR),
+            ],
+        ),
+        ("PUT", "/accounts/{accountId}") => op(
+            "Create or replace a business account (operator): its customers, price list, credit limit and payment terms",
+            false,
+            Some(("AccountRequest", true)),
+            &[
+                (201, "Created", "AccountView"),
+                (200, "Replaced", "AccountView"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/accounts/{accountId}") => op(
+            "A business account and its open balance",
+            false,
+            None,
+            &[
+                (200, "The account", "AccountView"),
+                (404, "No such account", ERR),
+            ],
+        ),
+        ("PUT", "/price-lists/{priceListId}") => op(
+            "Create or replace a price list (operator): prices by sku and quantity tier, in one currency",
+            false,
+            Some(("PriceListRequest", true)),
+            &[
+                (201, "Created", "PriceList"),
+                (200, "Replaced", "PriceList"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
+        ("GET", "/price-lists/{priceListId}") => op(
+            "A price list",
+            false,
+            None,
+            &[
+                (200, "The price list", "PriceList"),
+                (404, "No such price list", ERR),
             ],
         ),
         ("GET", "/risk-rules") => op(
@@ -790,6 +830,10 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::pricing::ShippingRates>();
     let _ = generator.subschema_for::<oms_domain::pricing::TaxRules>();
     let _ = generator.subschema_for::<oms_domain::order::Document>();
+    let _ = generator.subschema_for::<oms_domain::accounts::AccountRequest>();
+    let _ = generator.subschema_for::<oms_domain::accounts::AccountView>();
+    let _ = generator.subschema_for::<oms_domain::accounts::PriceListRequest>();
+    let _ = generator.subschema_for::<oms_domain::accounts::PriceList>();
     let _ = generator.subschema_for::<oms_domain::order::DocumentList>();
     let _ = generator.subschema_for::<oms_domain::search::PickListPage>();
     let _ = generator.subschema_for::<oms_domain::catalog::Product>();

@@ -108,7 +108,8 @@ impl AccountRequest {
         let mut customers = Vec::with_capacity(given.len());
         for (i, c) in given.iter().enumerate() {
             customers.push(
-                CustomerId::parse(c).map_err(|e| FieldError::new(format!("customers[{i}]"), e.0))?,
+                CustomerId::parse(c)
+                    .map_err(|e| FieldError::new(format!("customers[{i}]"), e.0))?,
             );
         }
         customers.sort();
@@ -133,7 +134,12 @@ impl AccountRequest {
         let payment_terms = match self.payment_terms.as_deref().map(str::trim) {
             None => None,
             Some(t) if !t.is_empty() && t.len() <= 32 => Some(t.to_owned()),
-            Some(_) => return Err(FieldError::new("paymentTerms", "must be 1 to 32 characters")),
+            Some(_) => {
+                return Err(FieldError::new(
+                    "paymentTerms",
+                    "must be 1 to 32 characters",
+                ));
+            }
         };
         Ok(Account {
             account_id,
@@ -149,6 +155,17 @@ impl AccountRequest {
             payment_terms,
         })
     }
+}
+
+/// An account and its open balance per currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub account: Account,
+    /// What its on-account orders charged and it has not paid, per
+    /// currency (a moment behind on AWS).
+    pub open_balance: std::collections::BTreeMap<String, i64>,
 }
 
 /// One quantity tier of a price list.

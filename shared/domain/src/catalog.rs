@@ -135,13 +135,39 @@ pub fn price_lines(
     catalog: &BTreeMap<Sku, Product>,
     role: Role,
     require_catalog: bool,
+    price_list: Option<&crate::accounts::PriceList>,
 ) -> Result<(), PricingError> {
     let currency = request.currency.clone().unwrap_or_default();
+    let parsed_currency = crate::money::Currency::parse(&currency).ok();
     for (i, line) in request.lines.iter_mut().flatten().enumerate() {
         let Some(sku) = line.sku.as_deref().and_then(|s| Sku::parse(s).ok()) else {
             continue;
         };
         let field = |name: &str| format!("lines[{i}].{name}");
+        // An account's price list prices its skus first, by quantity tier.
+        let listed = match (price_list, parsed_currency, line.quantity) {
+            (Some(list), Some(c), Some(q)) => u32::try_from(q)
+                .ok()
+                .and_then(|q| list.unit_price(&sku, q, c)),
+            _ => None,
+        };
+        if let Some(price) = listed {
+            match line.unit_price {
+                Some(sent) if sent != price => {
+                    return Err(PricingError {
+                        code: "PRICE_MISMATCH",
+                        field: FieldError::new(
+                            field("unitPrice"),
+                            format!(
+                                "{sku} costs {price} in {currency} on the account's price list, not {sent}"
+                            ),
+                        ),
+                    });
+                }
+                _ => line.unit_price = Some(price),
+            }
+            continue;
+        }
         match catalog.get(&sku) {
             Some(product) => {
                 let Some(price) = product.prices.get(&currency).copied() else {
@@ -213,7 +239,7 @@ mod tests {
     #[test]
     fn the_catalog_prices_lines_and_refuses_another_price() {
         let mut r = request(&[("SHIRT", None), ("LOOSE", Some(500))]);
-        price_lines(&mut r, &catalog(), Role::Storefront, false).unwrap();
+        price_lines(&mut r, &catalog(), Role::Storefront, false, None).unwrap();
         let prices: Vec<Option<i64>> = r.lines.unwrap().iter().map(|l| l.unit_price).collect();
         assert_eq!(
             prices,
@@ -222,21 +248,21 @@ mod tests {
         );
 
         let mut r = request(&[("SHIRT", Some(1))]);
-        let e = price_lines(&mut r, &catalog(), Role::Storefront, false).unwrap_err();
+        let e = price_lines(&mut r, &catalog(), Role::Storefront, false, None).unwrap_err();
         assert_eq!(
             (e.code, e.field.field.as_str()),
             ("PRICE_MISMATCH", "lines[0].unitPrice")
         );
 
         let mut r = request(&[("SHIRT", Some(1990)), ("LOOSE", Some(1))]);
-        let e = price_lines(&mut r, &catalog(), Role::Customer, false).unwrap_err();
+        let e = price_lines(&mut r, &catalog(), Role::Customer, false, None).unwrap_err();
         assert_eq!(
             (e.code, e.field.field.as_str()),
             ("UNKNOWN_SKU", "lines[1].sku")
         );
         let mut r = request(&[("LOOSE", Some(1))]);
         assert_eq!(
-            price_lines(&mut r, &catalog(), Role::Operator, true)
+            price_lines(&mut r, &catalog(), Role::Operator, true, None)
                 .unwrap_err()
                 .code,
             "UNKNOWN_SKU"
@@ -245,7 +271,7 @@ mod tests {
         let mut r = request(&[("SHIRT", None)]);
         r.currency = Some("USD".into());
         assert_eq!(
-            price_lines(&mut r, &catalog(), Role::Operator, false)
+            price_lines(&mut r, &catalog(), Role::Operator, false, None)
                 .unwrap_err()
                 .code,
             "NO_PRICE"

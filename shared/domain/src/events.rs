@@ -70,6 +70,8 @@ pub enum HoldCode {
     Operator,
     /// Its risk score reached the hold score: an operator reviews it.
     FraudReview,
+    /// On account beyond the account's credit limit: an operator decides.
+    CreditLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -24,6 +24,7 @@
 //!   [`validation`] (requests into domain values, field by field).
 
 pub mod access;
+pub mod accounts;
 pub mod catalog;
 pub mod events;
 pub mod geo;

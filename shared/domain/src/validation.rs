@@ -110,12 +110,18 @@ pub struct PlaceOrderRequest {
     /// Coupons of promotions (any case).
     #[schemars(length(max = 10))]
     pub coupon_codes: Option<Vec<String>>,
+    /// The business account it is for (its customer must belong to it).
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub account_id: Option<String>,
+    /// The buyer's purchase order number.
+    #[schemars(length(min = 1, max = 64))]
+    pub purchase_order_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
-    #[schemars(extend("enum" = ["CARD", "WALLET", "CASH_ON_DELIVERY", "BANK_TRANSFER"]))]
+    #[schemars(extend("enum" = ["CARD", "WALLET", "CASH_ON_DELIVERY", "BANK_TRANSFER", "ON_ACCOUNT"]))]
     pub method: Option<String>,
 }
 
@@ -257,16 +263,48 @@ impl PlaceOrderRequest {
             shipping,
             coupon_codes,
             total,
+            account_id: match self.account_id.as_deref() {
+                None => None,
+                Some(a)
+                    if !a.is_empty()
+                        && a.len() <= 64
+                        && a.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+                {
+                    Some(a.to_owned())
+                }
+                Some(_) => {
+                    return Err(FieldError::new(
+                        "accountId",
+                        "must be 1 to 64 letters, digits, `_` or `-`",
+                    ));
+                }
+            },
+            purchase_order_number: optional_text(
+                &self.purchase_order_number,
+                "purchaseOrderNumber",
+                64,
+            )?,
+            credit_hold: None,
             risk: None,
             payment_method: match self.payment.as_ref().and_then(|p| p.method.as_deref()) {
                 None | Some("CARD") => crate::order::PaymentMethod::Card,
                 Some("WALLET") => crate::order::PaymentMethod::Wallet,
                 Some("CASH_ON_DELIVERY") => crate::order::PaymentMethod::CashOnDelivery,
                 Some("BANK_TRANSFER") => crate::order::PaymentMethod::BankTransfer,
+                Some("ON_ACCOUNT") if self.account_id.is_some() => {
+                    crate::order::PaymentMethod::OnAccount
+                }
+                Some("ON_ACCOUNT") => {
+                    return Err(FieldError::new(
+                        "payment.method",
+                        "ON_ACCOUNT is for an account's order: send accountId",
+                    ));
+                }
                 Some(_) => {
                     return Err(FieldError::new(
                         "payment.method",
-                        "one of CARD, WALLET, CASH_ON_DELIVERY, BANK_TRANSFER",
+                        "one of CARD, WALLET, CASH_ON_DELIVERY, BANK_TRANSFER, ON_ACCOUNT",
                     ));
                 }
             },

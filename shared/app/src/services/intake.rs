@@ -71,7 +71,13 @@ impl From<StoreError> for PlaceError {
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
 pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
     locate_ship_to(deps, &mut request.body).await?;
-    // Prices from the catalog (as read at most `OMS_LOCATIONS_TTL_SECS` ago).
+    let account = account_of(deps, &request.body).await?;
+    let price_list = match account.as_ref().and_then(|a| a.price_list_id.as_deref()) {
+        Some(id) => deps.inventory().price_list(id).await?,
+        None => None,
+    };
+    // Prices from the account's price list, then the catalog (as read at
+    // most `OMS_LOCATIONS_TTL_SECS` ago).
     let catalog = deps
         .products_of(&oms_domain::catalog::skus_of(&request.body))
         .await?;
@@ -80,10 +86,37 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         &catalog,
         request.caller.role,
         deps.config.require_catalog,
+        price_list.as_ref(),
     )
     .map_err(PlaceError::Pricing)?;
     let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
     price(deps, &mut new, &catalog).await?;
+    if let Some(account) = &account {
+        if !account.customers.contains(&new.customer.id) {
+            return Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
+                code: "NOT_IN_ACCOUNT",
+                field: FieldError::new(
+                    "customer.id",
+                    format!(
+                        "{} does not buy for account {}",
+                        new.customer.id, account.account_id
+                    ),
+                ),
+            }));
+        }
+        if new.payment_method == oms_domain::order::PaymentMethod::OnAccount {
+            // The balance as the additions so far made it (a moment behind
+            // on AWS): a soft limit, held for an operator beyond it.
+            let open = deps
+                .inventory()
+                .open_balance(&account.account_id)
+                .await?
+                .get(new.currency().as_str())
+                .copied()
+                .unwrap_or(0);
+            new.credit_hold = oms_domain::accounts::credit_hold(account, open, new.total);
+        }
+    }
     // A clean score (nothing fired) is not kept: an order records risk
     // only when some rule saw one.
     let risk = assess_risk(deps, &new).await?;
@@ -173,6 +206,23 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
             Ok(Placed::Replayed(existing))
         }
         Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
+    }
+}
+
+/// The business account the order names, if any (`UNKNOWN_ACCOUNT`).
+async fn account_of(
+    deps: &Deps,
+    body: &PlaceOrderRequest,
+) -> Result<Option<oms_domain::accounts::Account>, PlaceError> {
+    let Some(id) = body.account_id.as_deref() else {
+        return Ok(None);
+    };
+    match deps.inventory().account(id).await? {
+        Some(a) => Ok(Some(a)),
+        None => Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
+            code: "UNKNOWN_ACCOUNT",
+            field: FieldError::new("accountId", format!("no account {id}")),
+        })),
     }
 }
 

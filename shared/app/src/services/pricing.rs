@@ -4,6 +4,7 @@
 
 use crate::Deps;
 use crate::store::StoreError;
+use oms_domain::accounts::AccountView;
 use oms_domain::pricing::{Promotion, PromotionList, PromotionRequest, ShippingRates, TaxRules};
 use oms_domain::validation::FieldError;
 use tracing::instrument;
@@ -99,4 +100,54 @@ pub async fn set_tax_rules(deps: &Deps, rules: TaxRules) -> Result<TaxRules, Pri
 
 pub async fn tax_rules(deps: &Deps) -> Result<TaxRules, StoreError> {
     deps.inventory().tax_rules().await
+}
+
+/// Creates or replaces a business account; whether it is new.
+#[instrument(skip(deps, request))]
+pub async fn put_account(
+    deps: &Deps,
+    id: &str,
+    request: oms_domain::accounts::AccountRequest,
+) -> Result<(AccountView, bool), PricingRuleError> {
+    let account = request.validate(id).map_err(PricingRuleError::Invalid)?;
+    let repo = deps.inventory();
+    let created = repo.put_account(&account).await?;
+    let open_balance = repo.open_balance(&account.account_id).await?;
+    Ok((
+        AccountView {
+            account,
+            open_balance,
+        },
+        created,
+    ))
+}
+
+pub async fn account(deps: &Deps, id: &str) -> Result<Option<AccountView>, StoreError> {
+    let repo = deps.inventory();
+    let Some(account) = repo.account(id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(AccountView {
+        open_balance: repo.open_balance(id).await?,
+        account,
+    }))
+}
+
+/// Creates or replaces a price list; whether it is new.
+#[instrument(skip(deps, request))]
+pub async fn put_price_list(
+    deps: &Deps,
+    id: &str,
+    request: oms_domain::accounts::PriceListRequest,
+) -> Result<(oms_domain::accounts::PriceList, bool), PricingRuleError> {
+    let list = request.validate(id).map_err(PricingRuleError::Invalid)?;
+    let created = deps.inventory().put_price_list(&list).await?;
+    Ok((list, created))
+}
+
+pub async fn price_list(
+    deps: &Deps,
+    id: &str,
+) -> Result<Option<oms_domain::accounts::PriceList>, StoreError> {
+    deps.inventory().price_list(id).await
 }

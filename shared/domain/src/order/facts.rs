@@ -46,7 +46,9 @@ impl Order {
         let Some(collected) = u.collected_amount else {
             return Ok(shipped);
         };
-        if self.payment_method.prepaid() || u.status != crate::partner::ShipmentStatus::Delivered {
+        if self.payment_method != super::PaymentMethod::CashOnDelivery
+            || u.status != crate::partner::ShipmentStatus::Delivered
+        {
             return Ok(shipped);
         }
         let Ok(payment_id) = crate::ids::PartnerRef::parse(&format!("cod-{}", u.shipment_id))

@@ -294,6 +294,12 @@ pub struct NewOrder {
     /// placed on hold for review.
     pub risk: Option<crate::risk::RiskAssessment>,
     pub payment_method: PaymentMethod,
+    /// The business account it is placed for.
+    pub account_id: Option<String>,
+    /// The buyer's purchase order number.
+    pub purchase_order_number: Option<String>,
+    /// Why it goes beyond its account's credit, if it does: placed on hold.
+    pub credit_hold: Option<String>,
 }
 
 impl NewOrder {
@@ -351,6 +357,9 @@ pub struct Order {
     /// The risk score at intake and the rules that fired.
     pub risk: Option<crate::risk::RiskAssessment>,
     pub payment_method: PaymentMethod,
+    /// The business account it was placed for ([`crate::accounts`]).
+    pub account_id: Option<String>,
+    pub purchase_order_number: Option<String>,
     /// Locations that said they cannot fulfil it: never routed there again.
     pub excluded_locations: Vec<crate::ids::LocationId>,
     pub created_at: Timestamp,
@@ -432,6 +441,8 @@ impl Order {
             sla_alert: None,
             risk: new.risk.clone(),
             payment_method: new.payment_method,
+            account_id: new.account_id,
+            purchase_order_number: new.purchase_order_number,
             excluded_locations: Vec::new(),
             created_at: cause.at,
             updated_at: cause.at,
@@ -446,6 +457,11 @@ impl Order {
             let rules: Vec<&str> = risk.fired.iter().map(|f| f.rule.as_str()).collect();
             let detail = format!("risk score {}: {}", risk.score, rules.join(", "));
             order.put_on_hold(&mut change, HoldCode::FraudReview, detail, cause);
+        }
+        if let Some(detail) = new.credit_hold.clone()
+            && order.hold.is_none()
+        {
+            order.put_on_hold(&mut change, HoldCode::CreditLimit, detail, cause);
         }
         if let Some(due_at) = payment_due_at {
             // The payment window's timer: due when the window closes.

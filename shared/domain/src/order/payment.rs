@@ -99,12 +99,15 @@ pub enum PaymentMethod {
     /// window (`OMS_TRANSFER_WINDOW_SECS`): the bank's `PaymentConfirmed`
     /// captures it.
     BankTransfer,
+    /// A business account's order: released without prepayment, paid by
+    /// the account later (its `PaymentConfirmed`), within its credit limit.
+    OnAccount,
 }
 
 impl PaymentMethod {
     /// Paid before the order is released to its locations.
     pub fn prepaid(self) -> bool {
-        self != Self::CashOnDelivery
+        !matches!(self, Self::CashOnDelivery | Self::OnAccount)
     }
 }
 

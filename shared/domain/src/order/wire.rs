@@ -97,6 +97,10 @@ pub struct OrderDoc {
     /// How the customer pays (`CARD` unless the order said otherwise).
     #[serde(default)]
     payment_method: super::PaymentMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purchase_order_number: Option<String>,
     /// Locations that said they cannot fulfil it (not routed there again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     excluded_locations: Vec<crate::ids::LocationId>,
@@ -152,6 +156,8 @@ impl From<Order> for OrderDoc {
             sla_alert: o.sla_alert,
             risk: o.risk,
             payment_method: o.payment_method,
+            account_id: o.account_id,
+            purchase_order_number: o.purchase_order_number,
             excluded_locations: o.excluded_locations,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -199,6 +205,8 @@ impl TryFrom<OrderDoc> for Order {
             sla_alert: d.sla_alert,
             risk: d.risk,
             payment_method: d.payment_method,
+            account_id: d.account_id,
+            purchase_order_number: d.purchase_order_number,
             excluded_locations: d.excluded_locations,
             created_at: d.created_at,
             updated_at: d.updated_at,
