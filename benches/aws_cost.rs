@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PAYMENT_WINDOW: Duration = Duration::from_secs(30);
+/// The template's default `RelayBatchingWindowSeconds`, in milliseconds.
+const RELAY_WINDOW_MS: u64 = 1000;
 
 #[derive(Default)]
 struct Tally {
@@ -373,6 +375,11 @@ async fn main() {
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
         ] {
             std::env::set_var(var, &proxy_url);
+        }
+        // The relay's batching window as the template deploys it
+        // (RelayBatchingWindowSeconds), unless set.
+        if std::env::var_os("OMS_RELAY_WINDOW_MS").is_none() {
+            std::env::set_var("OMS_RELAY_WINDOW_MS", RELAY_WINDOW_MS.to_string());
         }
     }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use oms_domain::access::Role;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,6 +228,106 @@ async fn a_marketplace_submits_orders_on_the_bus_and_gets_each_answered() {
     assert_eq!(
         refused["data"]["errors"][0]["field"], "lines[0].quantity",
         "{refused}"
+    );
+    oms.running.stop().await;
+}
+
+/// A delivery promise before ordering: where it would ship from, when it
+/// ships and arrives by each method, at what cost — nothing reserved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_names_methods_locations_dates_and_costs_without_reserving() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-recife", RECIFE.0, RECIFE.1).await;
+    oms.stock("A", "wh-rio", 1).await;
+    oms.stock("A", "wh-recife", 5).await;
+    // Rio picks by 23:00 UTC and takes a day; Recife by 00:00 (never today).
+    let (status, _) = oms
+        .put(
+            "/locations/wh-rio",
+            json!({"name": "Rio", "kind": "warehouse", "lat": RIO.0, "lon": RIO.1, "cutoffHourUtc": 23, "processingDays": 1}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = oms
+        .put(
+            "/shipping-rates",
+            json!({"rates": [{"method": "STANDARD", "prices": {"BRL": 1500}}, {"method": "EXPRESS", "prices": {"BRL": 4000}}],
+                   "transit": [{"method": "EXPRESS", "days": 1}, {"method": "STANDARD", "maxKm": 500, "days": 2}, {"method": "STANDARD", "days": 5}]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let ask = |quantity: u32| {
+        json!({"lines": [{"sku": "A", "quantity": quantity}], "currency": "BRL",
+               "shipTo": {"country": "BR", "lat": RIO.0, "lon": RIO.1}})
+    };
+    let customer = oms.token_for(Role::Customer, "c-1", None);
+    let (status, one) = oms
+        .send_as(
+            Some(&customer),
+            "POST",
+            "/promise",
+            Some(&ask(1).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{one}");
+    let options = one["options"].as_array().unwrap();
+    assert_eq!(options.len(), 2, "{one}");
+    assert_eq!(
+        (
+            &options[0]["method"],
+            &options[0]["shipFrom"],
+            &options[0]["shippingCost"]
+        ),
+        (&json!("EXPRESS"), &json!(["wh-rio"]), &json!(4000)),
+        "fastest first, from the nearest location: {one}"
+    );
+    let day = |v: &serde_json::Value| {
+        oms_domain::time::Timestamp::parse_rfc3339(&format!("{}T00:00:00Z", v.as_str().unwrap()))
+            .unwrap()
+            .millis()
+            / 86_400_000
+    };
+    let ship = day(&options[0]["shipDate"]);
+    assert_eq!(day(&options[0]["deliveryDate"]), ship + 1);
+    assert_eq!(
+        day(&options[1]["deliveryDate"]),
+        ship + 2,
+        "STANDARD within 500 km"
+    );
+    // Three units: only Recife has them, 1,800 km away.
+    let (_, three) = oms.post("/promise", ask(3)).await;
+    let standard = three["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["method"] == "STANDARD")
+        .cloned()
+        .unwrap();
+    assert_eq!(standard["shipFrom"], json!(["wh-recife"]), "{three}");
+    assert_eq!(
+        day(&standard["deliveryDate"]) - day(&standard["shipDate"]),
+        5
+    );
+    // More than the network has: no option, the short sku named.
+    let (status, none) = oms.post("/promise", ask(7)).await;
+    assert_eq!(
+        (status, &none["options"], &none["short"]),
+        (200, &json!([]), &json!(["A"]))
+    );
+    // Nothing was reserved.
+    let (_, stock) = oms.get("/inventory/A").await;
+    assert_eq!(stock["reserved"], 0, "{stock}");
+    let (status, e) = oms
+        .post(
+            "/promise",
+            json!({"lines": [{"sku": "A", "quantity": 0}], "shipTo": {"country": "BR"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("lines[0].quantity"))
     );
     oms.running.stop().await;
 }

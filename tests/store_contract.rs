@@ -447,6 +447,8 @@ async fn stock_moves_keep_the_counters_consistent() {
                 country: None,
                 ships_to: vec![],
                 active: true,
+                cutoff_hour_utc: None,
+                processing_days: None,
             };
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
@@ -753,6 +755,8 @@ mod interleavings {
                 country: None,
                 ships_to: vec![],
                 active: true,
+                cutoff_hour_utc: None,
+                processing_days: None,
             };
             inv.put_location(&location).await.expect(engine);
         }
@@ -1001,6 +1005,8 @@ async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
             country: None,
             ships_to: vec![],
             active: true,
+            cutoff_hour_utc: None,
+            processing_days: None,
         })
         .await
         .expect(engine);

@@ -17,6 +17,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 const CHECKPOINT_PK: &str = "RELAY";
+
+/// How long the reader lets records gather before it reads a shard again
+/// once it is caught up (`OMS_RELAY_WINDOW_MS`, default 0): the event
+/// source mapping's `MaximumBatchingWindowInSeconds` (the template's
+/// `RelayBatchingWindowSeconds`). Longer batches merge more derived
+/// additions into one write; each hop of an order waits up to that long.
+fn window() -> Duration {
+    Duration::from_millis(
+        std::env::var("OMS_RELAY_WINDOW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}
 /// Records per read, as the relay function's batch size.
 const BATCH: i32 = 100;
 
@@ -60,9 +74,11 @@ fn outbox_of(v: &AttributeValue) -> Option<Value> {
 impl StreamReader {
     pub(crate) async fn run(self, relay: oms_app::outbox::Relay) {
         let mut shards: HashMap<String, Shard> = HashMap::new();
+        let window = window();
         loop {
             self.discover(&mut shards).await;
             let mut idle = true;
+            let mut full = false;
             for (id, shard) in shards.iter_mut().filter(|(_, s)| !s.done) {
                 if shard.iterator.is_none() {
                     shard.iterator = self.iterator(id, shard.last.as_deref()).await;
@@ -89,6 +105,7 @@ impl StreamReader {
                     }
                 };
                 let records = page.records();
+                full |= records.len() >= BATCH as usize;
                 let outboxes: Vec<Value> = records
                     .iter()
                     .filter_map(|r| r.dynamodb()?.new_image()?.get(oms_app::outbox::ATTR))
@@ -133,7 +150,10 @@ impl StreamReader {
                 }
             }
             if idle {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50).max(window)).await;
+            } else if !full && !window.is_zero() {
+                // Caught up: let the next batch gather.
+                tokio::time::sleep(window).await;
             }
         }
     }

@@ -133,6 +133,10 @@ impl Oms {
         self.send("GET", path, None, &[]).await
     }
 
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("POST", path, Some(&body.to_string()), &[]).await
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
         self.send("PUT", path, Some(&body.to_string()), &[]).await
     }

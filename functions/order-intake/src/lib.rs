@@ -37,6 +37,17 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::POST, ["orders"]) => place(deps, req).await,
         (&Method::GET, ["orders"]) => search(deps, req).await,
         (&Method::GET, ["kpis"]) => kpis(deps, req).await,
+        (&Method::POST, ["promise"]) => {
+            caller(req, &deps.config)?;
+            let body = parse_body(req)?;
+            match oms_app::services::promise::promise(deps, &body).await {
+                Ok(p) => Ok(json(StatusCode::OK, &p)),
+                Err(oms_app::services::promise::PromiseError::Invalid(e)) => {
+                    Err(ApiError::invalid(e))
+                }
+                Err(oms_app::services::promise::PromiseError::Store(e)) => Err(e.into()),
+            }
+        }
         (&Method::GET, ["locations", location, "pick-lists"]) => {
             pick_lists(deps, location, req).await
         }

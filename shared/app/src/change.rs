@@ -118,17 +118,30 @@ where
             Err(_) if !fresh => continue,
             Err(why) => return Err(ChangeError::Denied(why)),
         };
-        let (mut writes, mut adds) = InventoryRepo::now_and_later(&outcome.stock);
+        let (stock, mut adds) = InventoryRepo::now_and_later(&outcome.stock);
         adds.extend(crate::repo::balance_addition(was.as_ref(), &order));
-        let stock_writes = writes.len();
-        writes.extend(number_documents(deps, &mut order, &cause).await?);
         let kpi = Contribution::delta(&before, &Contribution::of(&order, &deps.config.sla));
-        match orders.save(&mut order, writes, kpi.as_ref(), adds).await {
+        // The decision stands while only a document's number was taken in
+        // between: number again (from the series as read now) and save.
+        let decided = order.clone();
+        let mut saved = Err(SaveError::Stale);
+        for _ in 0..ATTEMPTS {
+            let mut writes = stock.clone();
+            writes.extend(number_documents(deps, &mut order, &cause).await?);
+            saved = orders
+                .save(&mut order, writes, kpi.as_ref(), adds.clone())
+                .await;
+            match &saved {
+                Err(SaveError::Condition(index)) if *index >= stock.len() => {
+                    order = decided.clone();
+                }
+                _ => break,
+            }
+        }
+        match saved {
             Ok(()) => return Ok(order),
             Err(SaveError::Stale) => continue,
-            // A document's number was taken since the series was read:
-            // number again.
-            Err(SaveError::Condition(index)) if index >= stock_writes => continue,
+            Err(SaveError::Condition(index)) if index >= stock.len() => continue,
             Err(SaveError::Condition(_)) if on_short == OnStockShort::Retry || !fresh => continue,
             Err(SaveError::Condition(index)) => return Err(ChangeError::StockShort { index }),
             Err(SaveError::Store(e)) => return Err(e.into()),

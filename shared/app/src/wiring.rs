@@ -133,6 +133,12 @@ pub const ROUTES: &[Route] = &[
         roles: ANYONE,
     },
     Route {
+        method: "POST",
+        path: "/promise",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
         method: "GET",
         path: "/orders/{orderId}/invoices",
         function: Function::OrderIntake,

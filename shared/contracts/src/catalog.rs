@@ -207,6 +207,8 @@ pub fn examples() -> Vec<DomainEvent> {
         country: Some("BR".into()),
         ships_to: vec![],
         active: true,
+        cutoff_hour_utc: None,
+        processing_days: None,
     };
     let locations = [
         place("wh-sp", -23.55, -46.63),

@@ -213,6 +213,20 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
             None,
             &[(200, "The table", "TaxRules")],
         ),
+        ("POST", "/promise") => op(
+            "Delivery options for a basket and a destination, before ordering: methods, ship-from locations, ship and delivery dates, shipping cost; nothing is reserved",
+            false,
+            Some(("PromiseRequest", true)),
+            &[
+                (
+                    200,
+                    "The options, fastest first (none, with `short`, when the network cannot cover a sku)",
+                    "Promise",
+                ),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value (see `field`)", ERR),
+            ],
+        ),
         ("GET", "/orders/{orderId}/invoices") => op(
             "An order's invoices (one per shipment) and credit notes (one per refund after invoicing), in the order issued",
             false,
@@ -830,6 +844,8 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::pricing::ShippingRates>();
     let _ = generator.subschema_for::<oms_domain::pricing::TaxRules>();
     let _ = generator.subschema_for::<oms_domain::order::Document>();
+    let _ = generator.subschema_for::<oms_domain::promise::PromiseRequest>();
+    let _ = generator.subschema_for::<oms_domain::promise::Promise>();
     let _ = generator.subschema_for::<oms_domain::accounts::AccountRequest>();
     let _ = generator.subschema_for::<oms_domain::accounts::AccountView>();
     let _ = generator.subschema_for::<oms_domain::accounts::PriceListRequest>();

@@ -49,6 +49,13 @@ pub struct Location {
     /// stays its own).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub active: bool,
+    /// Orders placed before this hour (UTC) ship the same day (15 unless
+    /// set; see `crate::promise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutoff_hour_utc: Option<u8>,
+    /// Days it takes to pick and pack (0 unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_days: Option<u8>,
 }
 
 fn yes() -> bool {

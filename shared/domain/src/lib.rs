@@ -37,6 +37,7 @@ pub mod notice;
 pub mod order;
 pub mod partner;
 pub mod pricing;
+pub mod promise;
 pub mod risk;
 pub mod routing;
 pub mod search;

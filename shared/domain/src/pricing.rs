@@ -658,6 +658,10 @@ pub struct ShippingRate {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShippingRates {
     pub rates: Vec<ShippingRate>,
+    /// Transit days per method and distance band, for delivery promises
+    /// (`crate::promise`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transit: Vec<crate::promise::TransitBand>,
 }
 
 fn country_code(s: &str, field: &str) -> Result<String, FieldError> {
@@ -707,7 +711,26 @@ impl ShippingRates {
                 prices: prices(&r.prices, &f("prices"))?,
             });
         }
-        Ok(Self { rates })
+        if self.transit.len() > MAX_RULES {
+            return Err(FieldError::new("transit", format!("at most {MAX_RULES}")));
+        }
+        let mut transit = Vec::with_capacity(self.transit.len());
+        for (i, t) in self.transit.into_iter().enumerate() {
+            if !id_like(&t.method, 32) {
+                return Err(FieldError::new(
+                    format!("transit[{i}].method"),
+                    "must be 1 to 32 letters",
+                ));
+            }
+            if t.days > 365 {
+                return Err(FieldError::new(format!("transit[{i}].days"), "at most 365"));
+            }
+            transit.push(crate::promise::TransitBand {
+                method: t.method.to_ascii_uppercase(),
+                ..t
+            });
+        }
+        Ok(Self { rates, transit })
     }
 
     /// The charge for `grams` by `method` to `country` in `currency`;

@@ -384,6 +384,12 @@ pub struct LocationRequest {
     pub ships_to: Option<Vec<String>>,
     /// `false`: no new orders are routed there (default `true`).
     pub active: Option<bool>,
+    /// Orders placed before this hour (UTC) ship the same day (default 15).
+    #[schemars(range(min = 0, max = 24))]
+    pub cutoff_hour_utc: Option<i64>,
+    /// Days to pick and pack (default 0).
+    #[schemars(range(min = 0, max = 60))]
+    pub processing_days: Option<i64>,
 }
 
 impl LocationRequest {
@@ -416,6 +422,16 @@ impl LocationRequest {
                 .transpose()?,
             ships_to,
             active: self.active.unwrap_or(true),
+            cutoff_hour_utc: match self.cutoff_hour_utc {
+                None => None,
+                Some(h @ 0..=24) => Some(h as u8),
+                Some(_) => return Err(FieldError::new("cutoffHourUtc", "must be 0 to 24")),
+            },
+            processing_days: match self.processing_days {
+                None => None,
+                Some(d @ 0..=60) => Some(d as u8),
+                Some(_) => return Err(FieldError::new("processingDays", "must be 0 to 60")),
+            },
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod marketplace;
 pub mod notify;
 pub mod operator;
 pub mod pricing;
+pub mod promise;
 pub mod reservation;
 pub mod returns;
 pub mod search;

@@ -85,6 +85,8 @@ pub fn location(id: &str, point: GeoPoint, country: Option<&str>) -> crate::inve
         country: country.map(str::to_owned),
         ships_to: vec![],
         active: true,
+        cutoff_hour_utc: None,
+        processing_days: None,
     }
 }
 
