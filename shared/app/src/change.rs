@@ -127,13 +127,22 @@ where
         let mut saved = Err(SaveError::Stale);
         for _ in 0..ATTEMPTS {
             let mut writes = stock.clone();
-            writes.extend(number_documents(deps, &mut order, &cause).await?);
+            let (docs, numbered) = number_documents(deps, &mut order, &cause).await?;
+            writes.extend(docs);
             saved = orders
                 .save(&mut order, writes, kpi.as_ref(), adds.clone())
                 .await;
             match &saved {
                 Err(SaveError::Condition(index)) if *index >= stock.len() => {
+                    // Another process numbered in between: read the series.
+                    deps.series_moved(numbered.iter().map(|(s, _)| s.as_str()));
                     order = decided.clone();
+                }
+                Ok(()) => {
+                    for (series, last) in &numbered {
+                        deps.series_at(series, *last);
+                    }
+                    break;
                 }
                 _ => break,
             }
@@ -156,14 +165,15 @@ where
 /// commit, on the condition that their numbers are still free: a number is
 /// taken exactly when its document is stored, and a series that moved in
 /// between fails the commit (and the change is made again).
+/// Also returns each series with the last number it now takes.
 async fn number_documents(
     deps: &Deps,
     order: &mut Order,
     cause: &Cause,
-) -> Result<Vec<crate::store::Write>, StoreError> {
+) -> Result<(Vec<crate::store::Write>, Vec<(String, u64)>), StoreError> {
     let mut due = order.documents_due(&deps.config.seller, cause.at);
     if due.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let skus: Vec<_> = due.iter().flat_map(|d| d.skus().cloned()).collect();
     let names = deps
@@ -181,7 +191,12 @@ async fn number_documents(
         let at = match series.iter().position(|(s, ..)| *s == draft.series) {
             Some(at) => at,
             None => {
-                let last = orders.last_number(&draft.series).await?;
+                // The last number this process took, if it knows it (a
+                // series mostly grows here); else the store's.
+                let last = match deps.series_known(&draft.series) {
+                    Some(n) => n,
+                    None => orders.last_number(&draft.series).await?,
+                };
                 series.push((draft.series.clone(), last, 0));
                 series.len() - 1
             }
@@ -191,7 +206,14 @@ async fn number_documents(
         documents.push(draft.numbered(*last + *taken));
     }
     order.issue(&documents);
-    Ok(crate::repo::OrderRepo::document_writes(&documents))
+    let numbered = series
+        .into_iter()
+        .map(|(s, last, taken)| (s, last + taken))
+        .collect();
+    Ok((
+        crate::repo::OrderRepo::document_writes(&documents),
+        numbered,
+    ))
 }
 
 /// What became of a message a function was given.

@@ -40,6 +40,8 @@ pub struct Deps {
     products: Arc<std::sync::Mutex<ProductsRead>>,
     /// The fraud rules as last read.
     risk_rules: Arc<std::sync::Mutex<Option<RulesRead>>>,
+    /// The last number this process took in each document series.
+    series: Arc<std::sync::Mutex<HashMap<String, u64>>>,
     /// Promotions, shipping rates and tax rules as last read.
     pricing: Arc<std::sync::Mutex<Option<PricingRead>>>,
 }
@@ -84,6 +86,7 @@ impl Deps {
             products: Arc::default(),
             risk_rules: Arc::default(),
             pricing: Arc::default(),
+            series: Arc::default(),
         }
     }
 
@@ -203,6 +206,32 @@ impl Deps {
             *cached = Some((now, fresh.clone()));
         }
         Ok(fresh)
+    }
+
+    /// The last number this process took in a document series, if any.
+    pub fn series_known(&self, series: &str) -> Option<u64> {
+        self.series.lock().ok()?.get(series).copied()
+    }
+
+    /// Remembers the last number taken in a series.
+    pub fn series_at(&self, series: &str, last: u64) {
+        if let Ok(mut known) = self.series.lock() {
+            if known.len() > 10_000 {
+                known.clear();
+            }
+            let n = known.entry(series.to_owned()).or_default();
+            *n = (*n).max(last);
+        }
+    }
+
+    /// Forgets what this process knew of these series (another took a
+    /// number in between).
+    pub fn series_moved<'a>(&self, series: impl Iterator<Item = &'a str>) {
+        if let Ok(mut known) = self.series.lock() {
+            for s in series {
+                known.remove(s);
+            }
+        }
     }
 
     /// Forgets the pricing rules read (after this process changed them).
