@@ -125,6 +125,15 @@ where
         // between: number again (from the series as read now) and save.
         let decided = order.clone();
         let mut saved = Err(SaveError::Stale);
+        // Documents due: this process numbers one change at a time.
+        let _numbering = if order
+            .documents_due(&deps.config.seller, cause.at)
+            .is_empty()
+        {
+            None
+        } else {
+            Some(deps.numbering.lock().await)
+        };
         for _ in 0..ATTEMPTS {
             let mut writes = stock.clone();
             let (docs, numbered) = number_documents(deps, &mut order, &cause).await?;

@@ -42,6 +42,12 @@ pub struct Deps {
     risk_rules: Arc<std::sync::Mutex<Option<RulesRead>>>,
     /// The last number this process took in each document series.
     series: Arc<std::sync::Mutex<HashMap<String, u64>>>,
+    /// Held while this process numbers documents and saves them: its own
+    /// changes never race for a number (other processes still may).
+    pub(crate) numbering: Arc<futures::lock::Mutex<()>>,
+    /// Held while a cached configuration is read again: a burst of
+    /// requests that find it expired reads it once.
+    refresh: Arc<futures::lock::Mutex<()>>,
     /// Promotions, shipping rates and tax rules as last read.
     pricing: Arc<std::sync::Mutex<Option<PricingRead>>>,
 }
@@ -87,6 +93,8 @@ impl Deps {
             risk_rules: Arc::default(),
             pricing: Arc::default(),
             series: Arc::default(),
+            numbering: Arc::default(),
+            refresh: Arc::default(),
         }
     }
 
@@ -173,11 +181,18 @@ impl Deps {
     /// `config.locations_ttl_ms`; the defaults until some are set.
     pub async fn risk_rules(&self) -> Result<Arc<RiskRules>, StoreError> {
         let now = self.clock.now();
-        if let Ok(cached) = self.risk_rules.lock()
-            && let Some((at, rules)) = cached.as_ref()
-            && now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms
-        {
-            return Ok(rules.clone());
+        let fresh_enough = || {
+            let cached = self.risk_rules.lock().ok()?;
+            let (at, rules) = cached.as_ref()?;
+            (now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms)
+                .then(|| rules.clone())
+        };
+        if let Some(rules) = fresh_enough() {
+            return Ok(rules);
+        }
+        let _one_reader = self.refresh.lock().await;
+        if let Some(rules) = fresh_enough() {
+            return Ok(rules);
         }
         let fresh = Arc::new(self.orders().risk_rules().await?.unwrap_or_default());
         if let Ok(mut cached) = self.risk_rules.lock() {
@@ -190,11 +205,18 @@ impl Deps {
     /// than `config.locations_ttl_ms` (a change is used within that time).
     pub async fn pricing(&self) -> Result<Arc<PricingRules>, StoreError> {
         let now = self.clock.now();
-        if let Ok(cached) = self.pricing.lock()
-            && let Some((at, rules)) = cached.as_ref()
-            && now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms
-        {
-            return Ok(rules.clone());
+        let fresh_enough = || {
+            let cached = self.pricing.lock().ok()?;
+            let (at, rules) = cached.as_ref()?;
+            (now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms)
+                .then(|| rules.clone())
+        };
+        if let Some(rules) = fresh_enough() {
+            return Ok(rules);
+        }
+        let _one_reader = self.refresh.lock().await;
+        if let Some(rules) = fresh_enough() {
+            return Ok(rules);
         }
         let repo = self.inventory();
         let fresh = Arc::new(PricingRules {
