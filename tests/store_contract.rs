@@ -597,7 +597,13 @@ async fn stock_moves_keep_the_counters_consistent() {
         let home = oms_domain::inventory::home_shard(&order, &sku, 3);
         for known in [None, Some(3)] {
             let seen = inv
-                .availability_seen_by(&order, std::slice::from_ref(&sku), &locations, |_| known)
+                .availability_seen_by(
+                    &order,
+                    std::slice::from_ref(&sku),
+                    &locations,
+                    |_| known,
+                    oms_app::store::Read::Strong,
+                )
                 .await
                 .expect(engine);
             let mut want = vec![0, 0, 0];
@@ -617,7 +623,13 @@ async fn stock_moves_keep_the_counters_consistent() {
             .await
             .expect(engine);
         let seen = inv
-            .availability_seen_by(&order, std::slice::from_ref(&whole), &locations, |_| None)
+            .availability_seen_by(
+                &order,
+                std::slice::from_ref(&whole),
+                &locations,
+                |_| None,
+                oms_app::store::Read::Strong,
+            )
             .await
             .expect(engine);
         assert_eq!(

@@ -840,9 +840,13 @@ impl InventoryRepo {
 
     /// Shard 0 of a sku's stock, and how many shards it says there are.
     async fn first_shard(&self, sku: &Sku) -> Result<(u16, Attrs), StoreError> {
+        self.first_shard_read(sku, Read::Strong).await
+    }
+
+    async fn first_shard_read(&self, sku: &Sku, read: Read) -> Result<(u16, Attrs), StoreError> {
         let first = self
             .items
-            .get(&stock_key(sku, 0), Read::Strong)
+            .get(&stock_key(sku, 0), read)
             .await?
             .unwrap_or_default();
         let count = first
@@ -939,13 +943,16 @@ impl InventoryRepo {
     /// it has, so that a hot sku's reads spread over its shards as its
     /// writes do. `known` gives shard counts already known; a sku not in it
     /// is read at shard 0, which tells its count (and is the whole stock of
-    /// a sku in one shard).
+    /// a sku in one shard). Read `Eventual`, the view may also be a moment
+    /// behind: the conditional stock writes of the decision catch what it
+    /// over-states, and the caller confirms a rejection over a strong read.
     pub async fn availability_seen_by(
         &self,
         order: &OrderId,
         skus: &[Sku],
         locations: &[Location],
         known: impl Fn(&Sku) -> Option<u16>,
+        read: Read,
     ) -> Result<SeenBy, StoreError> {
         let mut free = ShardFree::new();
         let mut partial = false;
@@ -955,7 +962,7 @@ impl InventoryRepo {
             let (count, first) = match known(sku) {
                 Some(count) if count > 1 => (count, None),
                 _ => {
-                    let (count, first) = self.first_shard(sku).await?;
+                    let (count, first) = self.first_shard_read(sku, read).await?;
                     (count, Some(first))
                 }
             };
@@ -969,7 +976,7 @@ impl InventoryRepo {
                 Some(first) if home == 0 => first,
                 _ => self
                     .items
-                    .get(&stock_key(sku, home as u16), Read::Strong)
+                    .get(&stock_key(sku, home as u16), read)
                     .await?
                     .unwrap_or_default(),
             };

@@ -152,8 +152,17 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     let (order, created) = loop {
         attempts += 1;
         let reserve = attempts <= PLACEMENT_ATTEMPTS;
-        let (mut order, outcome) =
-            placement(deps, &order_id, &new, due, &cause, &skus, reserve).await;
+        let (mut order, outcome) = placement(
+            deps,
+            &order_id,
+            &new,
+            due,
+            &cause,
+            &skus,
+            reserve,
+            attempts == 1,
+        )
+        .await;
         if request.answer
             && let Some(external_id) = &new.external_id
         {
@@ -284,9 +293,13 @@ async fn assess_risk(
 }
 
 /// The new order as it will be stored: reserved and routed over the stock
-/// as the order sees it — over the whole stock when that view, partial for
-/// a split sku, would reject it — or only placed, when `reserve` is false
-/// or the stock cannot be read.
+/// as the order sees it — over the whole stock, read strongly, when that
+/// view (partial for a split sku; read eventually on the `first` attempt,
+/// at half the price) would reject it — or only placed, when `reserve` is
+/// false or the stock cannot be read. A view that over-states the stock
+/// fails the commit's stock conditions, and the next attempt reads
+/// strongly.
+#[allow(clippy::too_many_arguments)]
 async fn placement(
     deps: &Deps,
     id: &OrderId,
@@ -295,6 +308,7 @@ async fn placement(
     cause: &Cause,
     skus: &[Sku],
     reserve: bool,
+    first: bool,
 ) -> (Order, Outcome) {
     let place = |stock: Option<&Availability>| match stock {
         Some(stock) => Order::place_and_reserve(id.clone(), new.clone(), due, stock, cause),
@@ -303,7 +317,12 @@ async fn placement(
     if !reserve {
         return place(None);
     }
-    let seen = match stock_seen_by(deps, id, skus).await {
+    let read = if first {
+        crate::store::Read::Eventual
+    } else {
+        crate::store::Read::Strong
+    };
+    let seen = match stock_seen_by(deps, id, skus, read).await {
         Ok(seen) => seen,
         Err(e) => {
             tracing::warn!(error = %e, "stock not read; reserved after placement");
@@ -311,7 +330,8 @@ async fn placement(
         }
     };
     let (order, outcome) = place(Some(&seen.stock));
-    if !(seen.partial && order.status == OrderStatus::Rejected) {
+    let confirm = seen.partial || read == crate::store::Read::Eventual;
+    if !(confirm && order.status == OrderStatus::Rejected) {
         return (order, outcome);
     }
     match whole_stock(deps, skus).await {

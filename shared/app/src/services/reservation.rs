@@ -79,7 +79,7 @@ pub async fn reserve(deps: &Deps, order_id: &OrderId, trigger: &str) -> Result<(
                             split: Vec::new(),
                         })
                     } else {
-                        stock_seen_by(deps, &id, &skus).await
+                        stock_seen_by(deps, &id, &skus, crate::store::Read::Strong).await
                     }
                 }
             },
@@ -115,11 +115,18 @@ pub(crate) async fn stock_seen_by(
     deps: &Deps,
     order_id: &OrderId,
     skus: &[Sku],
+    read: crate::store::Read,
 ) -> Result<SeenBy, StoreError> {
     let locations = deps.locations().await?;
     let seen = deps
         .inventory()
-        .availability_seen_by(order_id, skus, &locations, |sku| deps.known_shards(sku))
+        .availability_seen_by(
+            order_id,
+            skus,
+            &locations,
+            |sku| deps.known_shards(sku),
+            read,
+        )
         .await?;
     deps.learn_shards(&seen.split);
     Ok(seen)
