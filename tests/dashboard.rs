@@ -20,33 +20,31 @@ fn browser_tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     (modules.join("playwright-core").exists() && chromium.exists()).then_some((modules, chromium))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_browser() {
-    let Some((modules, chromium)) = browser_tools() else {
-        assert!(
-            std::env::var_os("OMS_REQUIRE_BROWSER").is_none(),
-            "OMS_REQUIRE_BROWSER is set but Chromium or playwright-core is missing"
-        );
-        eprintln!("no Chromium or playwright-core: browser test skipped (scripts/test runs it)");
-        return;
-    };
-    let oms = Oms::start().await;
-    oms.location("wh-rio", RIO.0, RIO.1).await;
-    oms.stock("A", "wh-rio", 8).await;
-    let id = oms.routed_order(&[("A", 2)]).await;
-    let token = oms.token_for(Role::Operator, "browser-operator", None);
-    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    std::fs::create_dir_all(&shots).expect("target/");
-    let url = oms.running.url();
-    let id_for_browser = id.clone();
-    let shots_dir = shots.clone();
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/dashboard.mjs");
+/// Whether there is no browser to run in (allowed only without
+/// `OMS_REQUIRE_BROWSER`): the test is then skipped.
+fn no_browser() -> bool {
+    if browser_tools().is_some() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("OMS_REQUIRE_BROWSER").is_none(),
+        "OMS_REQUIRE_BROWSER is set but Chromium or playwright-core is missing"
+    );
+    eprintln!("no Chromium or playwright-core: browser test skipped (scripts/test runs it)");
+    true
+}
+
+/// Runs a Playwright script of `tests/browser/` with these arguments and
+/// asserts it succeeded.
+async fn in_browser(script: &str, args: Vec<String>) {
+    let (modules, chromium) = browser_tools().expect("checked by no_browser");
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg(&script)
-            .args([url.as_str(), token.as_str(), id_for_browser.as_str(), "c-1"])
-            .arg(&shots_dir)
+            .args(&args)
             .env("NODE_PATH", &modules)
             .env("CHROMIUM", &chromium)
             .current_dir(modules.parent().expect(".tools"))
@@ -61,6 +59,31 @@ async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_browser() {
+    if no_browser() {
+        return;
+    }
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 8).await;
+    let id = oms.routed_order(&[("A", 2)]).await;
+    let token = oms.token_for(Role::Operator, "browser-operator", None);
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&shots).expect("target/");
+    in_browser(
+        "dashboard.mjs",
+        vec![
+            oms.running.url(),
+            token,
+            id.clone(),
+            "c-1".into(),
+            shots.display().to_string(),
+        ],
+    )
+    .await;
     // What the browser did is on the order: held and released by the
     // token's subject.
     let (_, order) = oms.get(&format!("/orders/{id}")).await;
@@ -89,14 +112,9 @@ async fn an_operator_signs_in_searches_opens_holds_and_releases_an_order_in_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invoice_prints_in_the_browser() {
-    let Some((modules, chromium)) = browser_tools() else {
-        assert!(
-            std::env::var_os("OMS_REQUIRE_BROWSER").is_none(),
-            "OMS_REQUIRE_BROWSER is set but Chromium or playwright-core is missing"
-        );
-        eprintln!("no Chromium or playwright-core: browser test skipped (scripts/test runs it)");
+    if no_browser() {
         return;
-    };
+    }
     let oms = Oms::start().await;
     priced_shop(&oms).await;
     let (status, placed) = oms.post_order(&priced_order(), None).await;
@@ -114,29 +132,17 @@ async fn an_invoice_prints_in_the_browser() {
     let token = oms.token_for(Role::Customer, "c-1", None);
     let shot = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice.png");
     let _ = std::fs::remove_file(&shot);
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/invoice.mjs");
-    let url = oms.running.url();
-    let shot_path = shot.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(&script)
-            .args([url.as_str(), token.as_str(), number.as_str(), "113.51"])
-            .arg(&shot_path)
-            .env("NODE_PATH", &modules)
-            .env("CHROMIUM", &chromium)
-            .current_dir(modules.parent().expect(".tools"))
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .expect("the browser run");
-    assert!(
-        out.status.success(),
-        "the browser run failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    in_browser(
+        "invoice.mjs",
+        vec![
+            oms.running.url(),
+            token,
+            number,
+            "113.51".into(),
+            shot.display().to_string(),
+        ],
+    )
+    .await;
     let len = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(len > 10_000, "invoice.png: {len} bytes");
     oms.running.stop().await;

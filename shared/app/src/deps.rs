@@ -180,51 +180,53 @@ impl Deps {
     /// The fraud rules, read again once older than
     /// `config.locations_ttl_ms`; the defaults until some are set.
     pub async fn risk_rules(&self) -> Result<Arc<RiskRules>, StoreError> {
-        let now = self.clock.now();
-        let fresh_enough = || {
-            let cached = self.risk_rules.lock().ok()?;
-            let (at, rules) = cached.as_ref()?;
-            (now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms)
-                .then(|| rules.clone())
-        };
-        if let Some(rules) = fresh_enough() {
-            return Ok(rules);
-        }
-        let _one_reader = self.refresh.lock().await;
-        if let Some(rules) = fresh_enough() {
-            return Ok(rules);
-        }
-        let fresh = Arc::new(self.orders().risk_rules().await?.unwrap_or_default());
-        if let Ok(mut cached) = self.risk_rules.lock() {
-            *cached = Some((now, fresh.clone()));
-        }
-        Ok(fresh)
+        self.cached(&self.risk_rules, || async {
+            Ok(self.orders().risk_rules().await?.unwrap_or_default())
+        })
+        .await
     }
 
     /// The promotions, shipping rates and tax rules, read again once older
     /// than `config.locations_ttl_ms` (a change is used within that time).
     pub async fn pricing(&self) -> Result<Arc<PricingRules>, StoreError> {
+        self.cached(&self.pricing, || async {
+            let repo = self.inventory();
+            Ok(PricingRules {
+                promotions: repo.promotions().await?,
+                shipping: repo.shipping_rates().await?,
+                tax: repo.tax_rules().await?,
+            })
+        })
+        .await
+    }
+
+    /// A cached configuration, read again by `load` once older than
+    /// `config.locations_ttl_ms` — by one request of a burst that finds it
+    /// expired, the others waiting for it.
+    async fn cached<T, Fut>(
+        &self,
+        slot: &std::sync::Mutex<Option<(Timestamp, Arc<T>)>>,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, StoreError>
+    where
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
         let now = self.clock.now();
         let fresh_enough = || {
-            let cached = self.pricing.lock().ok()?;
-            let (at, rules) = cached.as_ref()?;
+            let cached = slot.lock().ok()?;
+            let (at, value) = cached.as_ref()?;
             (now.millis().saturating_sub(at.millis()) < self.config.locations_ttl_ms)
-                .then(|| rules.clone())
+                .then(|| value.clone())
         };
-        if let Some(rules) = fresh_enough() {
-            return Ok(rules);
+        if let Some(value) = fresh_enough() {
+            return Ok(value);
         }
         let _one_reader = self.refresh.lock().await;
-        if let Some(rules) = fresh_enough() {
-            return Ok(rules);
+        if let Some(value) = fresh_enough() {
+            return Ok(value);
         }
-        let repo = self.inventory();
-        let fresh = Arc::new(PricingRules {
-            promotions: repo.promotions().await?,
-            shipping: repo.shipping_rates().await?,
-            tax: repo.tax_rules().await?,
-        });
-        if let Ok(mut cached) = self.pricing.lock() {
+        let fresh = Arc::new(load().await?);
+        if let Ok(mut cached) = slot.lock() {
             *cached = Some((now, fresh.clone()));
         }
         Ok(fresh)

@@ -33,19 +33,7 @@ pub const MAX_PRICED_SKUS: usize = 5000;
 pub const MAX_TIERS: usize = 20;
 
 fn id_field(id: &str, field: &str) -> Result<String, FieldError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(id.to_owned())
-    } else {
-        Err(FieldError::new(
-            field,
-            "must be 1 to 64 letters, digits, `_` or `-`",
-        ))
-    }
+    crate::validation::token(id, field, 64)
 }
 
 /// A business customer.

@@ -310,10 +310,7 @@ pub struct PromotionList {
 }
 
 fn id_like(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    crate::validation::token(s, "", max).is_ok()
 }
 
 fn time_field(v: &Option<String>, field: &str) -> Result<Option<Timestamp>, FieldError> {
@@ -665,11 +662,7 @@ pub struct ShippingRates {
 }
 
 fn country_code(s: &str, field: &str) -> Result<String, FieldError> {
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(s.to_owned())
-    } else {
-        Err(FieldError::new(field, "must be an ISO-3166 alpha-2 code"))
-    }
+    crate::validation::country(s, field)
 }
 
 fn prices(given: &BTreeMap<String, i64>, field: &str) -> Result<BTreeMap<String, i64>, FieldError> {

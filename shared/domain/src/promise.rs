@@ -132,16 +132,10 @@ impl PromiseRequest {
             .ship_to
             .as_ref()
             .ok_or_else(|| FieldError::new("shipTo", "is required"))?;
-        let country = to
-            .country
-            .clone()
-            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-            .ok_or_else(|| {
-                FieldError::new(
-                    "shipTo.country",
-                    "must be an ISO-3166 alpha-2 code such as BR",
-                )
-            })?;
+        let country = crate::validation::country(
+            to.country.as_deref().unwrap_or_default(),
+            "shipTo.country",
+        )?;
         let point = match (to.lat, to.lon) {
             (Some(lat), Some(lon)) => {
                 Some(GeoPoint::new(lat, lon).map_err(|e| FieldError::new("shipTo.lat", e.0))?)

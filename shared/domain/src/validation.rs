@@ -335,8 +335,25 @@ fn validate_address(a: &AddressRequest) -> Result<Address, FieldError> {
     })
 }
 
+/// An id made of letters, digits, `_` and `-`, 1 to `max` long (promotion,
+/// account, price list ids; coupon codes; ship methods).
+pub(crate) fn token(s: &str, field: &str, max: usize) -> Result<String, FieldError> {
+    let ok = !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} letters, digits, `_` or `-`"),
+        ))
+    }
+}
+
 /// An ISO 3166 alpha-2 country code such as `BR`.
-fn country(s: &str, field: &str) -> Result<String, FieldError> {
+pub(crate) fn country(s: &str, field: &str) -> Result<String, FieldError> {
     if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(FieldError::new(
             field,
