@@ -16,10 +16,14 @@ use std::time::{Duration, Instant};
 const FUNCTIONS: &[&str] = &[
     "order-intake",
     "reservation",
+    "inventory",
     "payment",
     "shipment",
     "returns",
     "notifications",
+    "relay",
+    "sla",
+    "marketplace",
 ];
 
 fn rss_kib(pid: u32) -> u64 {
@@ -49,13 +53,36 @@ fn one_start(bootstrap: &str, listener: &TcpListener, function: &str) -> (Durati
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("OMS_TABLE", "oms-bench")
         .env("OMS_BUS", "oms-bench")
+        // The relay's queues (it refuses to start without them).
+        .env(
+            "OMS_QUEUE_URLS",
+            "notifications=https://sqs.us-east-1.amazonaws.com/1/n,payment=https://sqs.us-east-1.amazonaws.com/1/p,reservation=https://sqs.us-east-1.amazonaws.com/1/r",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("bootstrap starts");
-    let (mut stream, _) = listener
-        .accept()
-        .expect("the bootstrap calls the runtime API");
+    // A bootstrap that exits before asking for an event is a failure of
+    // the bench, not a hang.
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("{function} exited ({status}) before calling the runtime API");
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{function} did not call the runtime API within 10 s"
+                );
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    stream.set_nonblocking(false).expect("blocking");
     let mut first = String::new();
     BufReader::new(stream.try_clone().expect("clone"))
         .read_line(&mut first)
