@@ -269,6 +269,10 @@ pub struct Promotion {
     pub exclusive: bool,
     #[serde(default)]
     pub priority: i32,
+    /// Only orders of these channels (absent: every channel) — so that,
+    /// say, a marketplace's orders keep the prices the marketplace charged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<crate::ids::Channel>,
 }
 
 /// `PUT /promotions/{promotionId}`.
@@ -301,6 +305,9 @@ pub struct PromotionRequest {
     pub exclusive: Option<bool>,
     #[schemars(range(min = -1000, max = 1000))]
     pub priority: Option<i64>,
+    /// Only orders of these channels.
+    #[schemars(length(max = 50))]
+    pub channels: Option<Vec<String>>,
 }
 
 /// `GET /promotions`.
@@ -434,6 +441,20 @@ impl PromotionRequest {
             ends_at,
             exclusive: self.exclusive.unwrap_or(false),
             priority: small(self.priority, "priority", -1000, 1000)?.unwrap_or(0) as i32,
+            channels: {
+                let given = self.channels.as_deref().unwrap_or_default();
+                if given.len() > 50 {
+                    return Err(FieldError::new("channels", "at most 50"));
+                }
+                given
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        crate::ids::Channel::parse(c)
+                            .map_err(|e| FieldError::new(format!("channels[{i}]"), e.0))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            },
         })
     }
 }
@@ -441,7 +462,16 @@ impl PromotionRequest {
 impl Promotion {
     /// Why it does not apply to an order in `currency` with this subtotal
     /// at `now`, if it does not.
-    fn inapplicable(&self, currency: Currency, subtotal: Money, now: Timestamp) -> Option<String> {
+    fn inapplicable(
+        &self,
+        channel: &crate::ids::Channel,
+        currency: Currency,
+        subtotal: Money,
+        now: Timestamp,
+    ) -> Option<String> {
+        if !self.channels.is_empty() && !self.channels.contains(channel) {
+            return Some(format!("is not for channel {channel}"));
+        }
         if self.starts_at.is_some_and(|s| now < s) {
             return Some("has not started".into());
         }
@@ -504,7 +534,7 @@ pub fn eligible<'a>(
                 format!("no promotion has coupon {code}"),
             ));
         };
-        if let Some(why) = p.inapplicable(currency, subtotal, now) {
+        if let Some(why) = p.inapplicable(&order.channel, currency, subtotal, now) {
             return Err(PricingError::new(
                 "COUPON_NOT_APPLICABLE",
                 field,
@@ -517,7 +547,10 @@ pub fn eligible<'a>(
         promotions
             .iter()
             .filter(|p| p.coupon_code.is_none())
-            .filter(|p| p.inapplicable(currency, subtotal, now).is_none()),
+            .filter(|p| {
+                p.inapplicable(&order.channel, currency, subtotal, now)
+                    .is_none()
+            }),
     );
     out.sort_by(|a, b| {
         b.priority

@@ -267,6 +267,31 @@ fn inclusive_tax_is_inside_the_price_and_the_most_specific_rule_wins() {
 }
 
 #[test]
+fn a_promotion_for_some_channels_leaves_the_others_alone() {
+    let web_only = promotion(
+        "WEB10",
+        serde_json::json!({"type": "PERCENT_OFF_ORDER", "value": 10, "channels": ["web"]}),
+    );
+    let mut web = order();
+    web.coupon_codes.clear();
+    let mut market = web.clone();
+    market.channel = crate::ids::Channel::parse("marketplace-x").unwrap();
+    let promotions = [web_only];
+    assert_eq!(eligible(&web, &promotions, Timestamp(0)).unwrap().len(), 1);
+    assert!(
+        eligible(&market, &promotions, Timestamp(0))
+            .unwrap()
+            .is_empty()
+    );
+    let mut coupon = promotions[0].clone();
+    coupon.coupon_code = Some("WEB10".into());
+    market.coupon_codes = vec!["WEB10".into()];
+    let e = eligible(&market, &[coupon], Timestamp(0)).unwrap_err();
+    assert_eq!(e.code, "COUPON_NOT_APPLICABLE");
+    assert!(e.field.message.contains("not for channel marketplace-x"));
+}
+
+#[test]
 fn shares_add_up_exactly() {
     assert_eq!(share(1000, &[3980, 5000]), vec![443, 557]);
     assert_eq!(share(2, &[1, 1, 1]), vec![1, 1, 0], "earlier line on a tie");
