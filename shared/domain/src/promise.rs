@@ -116,18 +116,7 @@ impl PromiseRequest {
             .lines
             .as_ref()
             .ok_or_else(|| FieldError::new("lines", "is required"))?;
-        if given.is_empty() || given.len() > crate::validation::MAX_LINES {
-            return Err(FieldError::new("lines", "must have 1 to 40 lines"));
-        }
-        let mut lines = Vec::with_capacity(given.len());
-        for (i, l) in given.iter().enumerate() {
-            let sku = Sku::parse(l.sku.as_deref().unwrap_or_default())
-                .map_err(|e| FieldError::new(format!("lines[{i}].sku"), e.0))?;
-            let quantity = crate::ids::Quantity::new(l.quantity.unwrap_or(0))
-                .map_err(|e| FieldError::new(format!("lines[{i}].quantity"), e.0))?;
-            lines.push(LineQty { sku, quantity });
-        }
-        let lines = crate::inventory::merged(lines);
+        let lines = crate::validation::sku_quantities(given.iter().map(|l| (&l.sku, &l.quantity)))?;
         let to = self
             .ship_to
             .as_ref()

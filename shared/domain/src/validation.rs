@@ -673,29 +673,38 @@ impl ReturnRequest {
     /// Lines merged per sku, and the reason.
     pub fn validate(&self) -> Result<(Vec<LineQty>, String), FieldError> {
         let lines_in = required(&self.lines, "lines")?;
-        if lines_in.is_empty() || lines_in.len() > MAX_LINES {
-            return Err(FieldError::new(
-                "lines",
-                format!("must have 1 to {MAX_LINES} lines"),
-            ));
-        }
-        let mut lines: Vec<LineQty> = Vec::new();
-        for (i, l) in lines_in.iter().enumerate() {
-            let f = |name: &str| format!("lines[{i}].{name}");
-            let sku = Sku::parse(required(&l.sku, &f("sku"))?).at(&f("sku"))?;
-            let quantity =
-                Quantity::new(*required(&l.quantity, &f("quantity"))?).at(&f("quantity"))?;
-            match lines.iter_mut().find(|x| x.sku == sku) {
-                Some(x) => {
-                    x.quantity = x.quantity.plus(quantity).ok_or_else(|| {
-                        FieldError::new(f("quantity"), "too many units of this sku")
-                    })?
-                }
-                None => lines.push(LineQty { sku, quantity }),
-            }
-        }
+        let lines = sku_quantities(lines_in.iter().map(|l| (&l.sku, &l.quantity)))?;
         Ok((lines, text(&self.reason, "reason", 500)?))
     }
+}
+
+/// `lines` of `{sku, quantity}` (returns, delivery promises): 1 to
+/// [`MAX_LINES`], each field checked by its path, merged per sku.
+pub(crate) fn sku_quantities<'a>(
+    given: impl ExactSizeIterator<Item = (&'a Option<String>, &'a Option<i64>)>,
+) -> Result<Vec<LineQty>, FieldError> {
+    if given.len() == 0 || given.len() > MAX_LINES {
+        return Err(FieldError::new(
+            "lines",
+            format!("must have 1 to {MAX_LINES} lines"),
+        ));
+    }
+    let mut lines: Vec<LineQty> = Vec::new();
+    for (i, (sku, quantity)) in given.enumerate() {
+        let f = |name: &str| format!("lines[{i}].{name}");
+        let sku = Sku::parse(required(sku, &f("sku"))?).at(&f("sku"))?;
+        let quantity = Quantity::new(*required(quantity, &f("quantity"))?).at(&f("quantity"))?;
+        match lines.iter_mut().find(|x| x.sku == sku) {
+            Some(x) => {
+                x.quantity = x
+                    .quantity
+                    .plus(quantity)
+                    .ok_or_else(|| FieldError::new(f("quantity"), "too many units of this sku"))?
+            }
+            None => lines.push(LineQty { sku, quantity }),
+        }
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]
