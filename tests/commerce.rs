@@ -818,3 +818,138 @@ async fn an_account_buys_at_its_price_list_on_credit_within_its_limit() {
     );
     oms.running.stop().await;
 }
+
+/// A bundle is sold at its price and reserved, shipped and returned as its
+/// products: a line each, the saving shared among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_sold_as_one_and_fulfilled_and_returned_as_its_products() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("MUG", "wh-rio", 10).await;
+    oms.stock("TEA", "wh-rio", 10).await;
+    for (sku, price) in [("MUG", 2500), ("TEA", 1000)] {
+        let (status, p) = oms
+            .put(
+                &format!("/products/{sku}"),
+                json!({"name": sku, "prices": {"BRL": price}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+    }
+    // A bundle may not cost more than its parts, nor name an unknown one.
+    let gift = |price: i64, part: &str| {
+        json!({"name": "Gift set", "prices": {"BRL": price},
+               "bundle": [{"sku": "MUG", "quantity": 2}, {"sku": part, "quantity": 1}]})
+    };
+    let (status, e) = oms.put("/products/GIFT", gift(6001, "TEA")).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("prices.BRL")),
+        "{e}"
+    );
+    let (status, e) = oms.put("/products/GIFT", gift(5000, "NOPE")).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("bundle[1].sku")),
+        "{e}"
+    );
+    let (status, p) = oms.put("/products/GIFT", gift(5000, "TEA")).await;
+    assert_eq!(status, 201, "{p}");
+    assert_eq!(p["bundle"][0], json!({"sku": "MUG", "quantity": 2}));
+
+    // Two gift sets: 4 mugs (10000) and 2 teas (2000) for 10000; the 2000
+    // saved is shared 10000 : 2000.
+    let mut body = order(&[("GIFT", 2)]);
+    body["lines"][0]["unitPrice"] = json!(5000);
+    let (status, placed) = oms.post_order(&body, None).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    let o = oms.settled(&id).await;
+    assert_eq!(o["status"], "ROUTED", "{o}");
+    assert_eq!(
+        o["lines"],
+        json!([
+            {"lineNo": 1, "sku": "MUG", "quantity": 4, "unitPrice": 2500, "lineTotal": 10000,
+             "adjustments": [{"promotionId": "BUNDLE:GIFT", "amount": 1667}], "discount": 1667,
+             "bundle": {"sku": "GIFT", "quantity": 2}},
+            {"lineNo": 2, "sku": "TEA", "quantity": 2, "unitPrice": 1000, "lineTotal": 2000,
+             "adjustments": [{"promotionId": "BUNDLE:GIFT", "amount": 333}], "discount": 333,
+             "bundle": {"sku": "GIFT", "quantity": 2}}
+        ]),
+        "{o}"
+    );
+    assert_eq!(
+        (o["subtotal"].as_i64(), o["total"].as_i64()),
+        (Some(12000), Some(10000))
+    );
+    let (_, mug) = oms.get("/inventory/MUG").await;
+    assert_eq!(mug["reserved"], 4, "{mug}");
+
+    // A product of the bundle is not cancelled alone; and a sku in a
+    // bundle is not ordered again on a line of its own.
+    let (status, e) = oms
+        .send("POST", &format!("/orders/{id}/lines/TEA/cancel"), None, &[])
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("IN_BUNDLE")),
+        "{e}"
+    );
+    let mut both = order(&[("GIFT", 1), ("MUG", 1)]);
+    both["lines"][0]["unitPrice"] = json!(5000);
+    both["lines"][1]["unitPrice"] = json!(2500);
+    let (status, e) = oms.post_order(&both, None).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("DUPLICATE_SKU")),
+        "{e}"
+    );
+
+    // Shipped and delivered as its products; a mug comes back: its share
+    // of what the mugs cost (8333 for 4 → 2083).
+    oms.pay(&id).await;
+    oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
+    let done = oms.status(&id, "DELIVERED").await;
+    assert_eq!(
+        done["shipments"][0]["lines"],
+        json!([{"sku": "MUG", "quantity": 4}, {"sku": "TEA", "quantity": 2}]),
+        "{done}"
+    );
+    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
+    let (status, rma) = oms
+        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
+        .await;
+    assert_eq!(status, 201, "{rma}");
+    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [
+        {"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]});
+    oms.put_event("partner.wms", "ReturnReceived", received)
+        .await;
+    let back = oms
+        .until(&id, "return received", |v| {
+            v["returns"][0]["status"] == "RECEIVED"
+        })
+        .await;
+    assert_eq!(back["payment"]["refunded"], 2083, "{back}");
+    let (_, mug) = oms.get("/inventory/MUG").await;
+    assert_eq!(mug["onHand"], 7, "{mug}");
+
+    // Cancelling the bundle's sku cancels its lines.
+    let (status, placed) = oms.post_order(&body, None).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["orderId"].as_str().unwrap().to_owned();
+    oms.settled(&id).await;
+    let (status, o) = oms
+        .send(
+            "POST",
+            &format!("/orders/{id}/lines/GIFT/cancel"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (200, Some("CANCELLED")),
+        "{o}"
+    );
+    oms.running.stop().await;
+}

@@ -572,7 +572,7 @@ fn subtotal(lines: &[OrderLine], currency: Currency) -> Result<Money, MoneyError
 }
 
 /// Shares `total` among `weights` in proportion (largest remainders).
-fn share(total: i64, weights: &[i64]) -> Vec<i64> {
+pub(crate) fn share(total: i64, weights: &[i64]) -> Vec<i64> {
     let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
     if sum <= 0 {
         return vec![0; weights.len()];
@@ -615,7 +615,12 @@ pub fn apply(order: &mut NewOrder, promotions: &[&Promotion]) -> Result<(), Pric
         let value = p.value.unwrap_or(100);
         match p.kind {
             PromotionType::PercentOffSkus => {
-                for l in order.lines.iter_mut().filter(|l| p.skus.contains(&l.sku)) {
+                // A bundle's sku discounts its products' lines.
+                let named = |l: &OrderLine| {
+                    p.skus.contains(&l.sku)
+                        || l.bundle.as_ref().is_some_and(|b| p.skus.contains(&b.sku))
+                };
+                for l in order.lines.iter_mut().filter(|l| named(l)) {
                     let off = l.net().scaled(value, 100)?.min(l.net())?;
                     take(l, &p.promotion_id, off);
                 }
@@ -658,7 +663,7 @@ pub fn apply(order: &mut NewOrder, promotions: &[&Promotion]) -> Result<(), Pric
     Ok(())
 }
 
-fn take(line: &mut OrderLine, promotion_id: &str, off: Money) {
+pub(crate) fn take(line: &mut OrderLine, promotion_id: &str, off: Money) {
     line.discount = Money::new(line.discount.amount + off.amount, off.currency);
     adjust(&mut line.adjustments, promotion_id, off);
 }

@@ -78,9 +78,13 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     };
     // Prices from the account's price list, then the catalog (as read at
     // most `OMS_LOCATIONS_TTL_SECS` ago).
-    let catalog = deps
+    let mut catalog = deps
         .products_of(&oms_domain::catalog::skus_of(&request.body))
         .await?;
+    let parts = oms_domain::catalog::components_of(&catalog);
+    if !parts.is_empty() {
+        catalog.extend(deps.products_of(&parts).await?);
+    }
     oms_domain::catalog::price_lines(
         &mut request.body,
         &catalog,
@@ -90,6 +94,7 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
     )
     .map_err(PlaceError::Pricing)?;
     let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
+    oms_domain::catalog::expand_bundles(&mut new, &catalog).map_err(PlaceError::Pricing)?;
     price(deps, &mut new, &catalog).await?;
     if let Some(account) = &account {
         if !account.customers.contains(&new.customer.id) {

@@ -144,6 +144,16 @@ pub async fn put_product(
     request: oms_domain::catalog::ProductRequest,
 ) -> Result<(oms_domain::catalog::Product, bool), LocationError> {
     let product = request.validate(sku).map_err(LocationError::Invalid)?;
+    if !product.bundle.is_empty() {
+        let skus: Vec<Sku> = product.bundle.iter().map(|c| c.sku.clone()).collect();
+        let parts = deps
+            .inventory()
+            .products_of(&skus, crate::store::Read::Strong)
+            .await?;
+        product
+            .check_bundle(&parts)
+            .map_err(LocationError::Invalid)?;
+    }
     let created = deps
         .inventory()
         .put_product(&product)

@@ -174,6 +174,17 @@ pub struct OrderLine<A = Money> {
     /// The rate applied, in hundredths of a percent.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub tax_rate_basis_points: u32,
+    /// The bundle this line is a product of, as ordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<BundleRef>,
+}
+
+/// The bundle an order line came from: its sku and how many were ordered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleRef {
+    pub sku: Sku,
+    pub quantity: Quantity,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -200,6 +211,7 @@ impl OrderLine {
             tax: zero,
             tax_included: false,
             tax_rate_basis_points: 0,
+            bundle: None,
         })
     }
 }

@@ -128,6 +128,11 @@ pub enum LineCancelError {
         "the order is {0}: lines can be cancelled only before it is released to its locations (cancel the order instead)"
     )]
     Released(OrderStatus),
+    #[error("{sku} is part of bundle {bundle}: cancel the bundle")]
+    InBundle {
+        sku: crate::ids::Sku,
+        bundle: crate::ids::Sku,
+    },
     #[error(transparent)]
     Order(#[from] crate::order::CancelError),
 }
@@ -137,6 +142,7 @@ impl LineCancelError {
         match self {
             Self::NoSuchLine(_) => "NO_SUCH_LINE",
             Self::Released(_) => "NOT_CANCELLABLE",
+            Self::InBundle { .. } => "IN_BUNDLE",
             Self::Order(_) => "NOT_CANCELLABLE",
         }
     }
@@ -146,7 +152,9 @@ impl Order {
     /// Cancels one line before release: its stock is given back, the total
     /// falls by the line's, and money paid beyond the new total is
     /// refunded; a paid order whose payment now covers it is released.
-    /// The last line cancels the order.
+    /// A bundle's sku cancels every line of the bundle; one of its products
+    /// alone is not cancelled (`IN_BUNDLE`). The last line cancels the
+    /// order.
     pub fn cancel_line(
         &mut self,
         sku: &crate::ids::Sku,
@@ -156,31 +164,57 @@ impl Order {
         if !self.status.before_release() || self.status.is_closed() {
             return Err(LineCancelError::Released(self.status));
         }
-        let Some(at) = self.lines.iter().position(|l| &l.sku == sku) else {
+        let of_bundle =
+            |l: &crate::order::OrderLine| l.bundle.as_ref().is_some_and(|b| &b.sku == sku);
+        if let Some(bundle) = self
+            .lines
+            .iter()
+            .find(|l| &l.sku == sku)
+            .and_then(|l| l.bundle.as_ref())
+        {
+            return Err(LineCancelError::InBundle {
+                sku: sku.clone(),
+                bundle: bundle.sku.clone(),
+            });
+        }
+        let cancelled = self
+            .lines
+            .iter()
+            .filter(|l| l.sku == *sku || of_bundle(l))
+            .count();
+        if cancelled == 0 {
             return Err(LineCancelError::NoSuchLine(sku.clone()));
-        };
-        if self.lines.len() == 1 {
+        }
+        if cancelled == self.lines.len() {
             return Ok(self.cancel(crate::notice::CancelCode::CustomerRequest, why, cause)?);
         }
-        let line = self.lines.remove(at);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.lines)
+            .into_iter()
+            .partition(|l| l.sku == *sku || of_bundle(l));
+        self.lines = kept;
         let (released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.allocations)
             .into_iter()
-            .partition(|a| &a.sku == sku);
+            .partition(|a| gone.iter().any(|l| l.sku == a.sku));
         self.allocations = kept;
         let stock = (!released.is_empty() && self.holds_stock)
             .then(|| crate::inventory::StockMove::Release(released.clone()));
         let mut change = Change::new(stock);
-        // What the line cost the customer: its amount less its discounts,
-        // with its tax (the shipping charge stays).
-        let amount = line.payable();
+        // What the lines cost the customer: their amounts less their
+        // discounts, with their tax (the shipping charge stays).
+        let mut events = Vec::new();
+        let mut amount = self.no_money();
+        for line in &gone {
+            let paid = line.payable();
+            amount = amount.plus(paid).unwrap_or(amount);
+            events.push(EventData::OrderLineCancelled {
+                sku: line.sku.clone(),
+                quantity: line.quantity,
+                amount: paid,
+                reason: why.clone(),
+            });
+        }
         self.total = self.total.minus(amount).unwrap_or(self.total);
         let status = self.status;
-        let mut events = vec![EventData::OrderLineCancelled {
-            sku: sku.clone(),
-            quantity: line.quantity,
-            amount,
-            reason: why.clone(),
-        }];
         let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());
         if excess.is_positive() {
             let refund_id = format!("line-{}-{}", sku, self.history.len());
@@ -192,11 +226,12 @@ impl Order {
             );
             events.extend(refunds);
         }
+        let units: u32 = gone.iter().map(|l| l.quantity.get()).sum();
         change.step(
             self,
             "OrderLineCancelled",
             cause,
-            Some(format!("{} × {sku}: {why}", line.quantity.get())),
+            Some(format!("{units} × {sku}: {why}")),
             events,
         );
         debug_assert_eq!(self.status, status);

@@ -229,6 +229,7 @@ impl<A> OrderLine<A> {
             tax: f(self.tax),
             tax_included: self.tax_included,
             tax_rate_basis_points: self.tax_rate_basis_points,
+            bundle: self.bundle,
         }
     }
 }

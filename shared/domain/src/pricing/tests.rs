@@ -13,6 +13,7 @@ fn product(sku: &str, price: i64, grams: i64, category: Option<&str>) -> crate::
         weight_grams: Some(grams),
         prices: Some([("BRL".to_owned(), price)].into()),
         tax_category: category.map(str::to_owned),
+        bundle: None,
     }
     .validate(sku)
     .unwrap()
