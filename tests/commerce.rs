@@ -953,3 +953,133 @@ async fn a_bundle_is_sold_as_one_and_fulfilled_and_returned_as_its_products() {
     );
     oms.running.stop().await;
 }
+
+/// A provider that authorises: the order is released on the authorisation,
+/// each shipment's value is asked for as it leaves, the rest is voided; a
+/// delivery refused at the door comes back to stock and is refunded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorisation_is_captured_per_shipment_and_a_refused_delivery_comes_back() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-rio", 5).await;
+    oms.stock("B", "wh-sp", 5).await;
+    let id = oms.routed_order(&[("A", 1), ("B", 1)]).await;
+    let auth = |amount: i64| json!({"orderId": id, "paymentId": "auth-1", "amount": amount, "currency": "BRL"});
+    oms.put_event("partner.payments", "PaymentAuthorized", auth(5000))
+        .await;
+    let o = oms
+        .until(&id, "released", |v| v["status"] == "READY_TO_SHIP")
+        .await;
+    assert_eq!(
+        (
+            o["payment"]["status"].as_str(),
+            o["payment"]["authorized"].as_i64(),
+            o["payment"]["captured"].as_i64()
+        ),
+        (Some("AUTHORIZED"), Some(5000), Some(0)),
+        "{o}"
+    );
+    // The same authorisation again changes nothing.
+    oms.put_event("partner.payments", "PaymentAuthorized", auth(5000))
+        .await;
+
+    // The first shipment leaves: its value is asked for.
+    oms.ship(&id, "S1", "wh-rio", "SHIPPED", None).await;
+    let o = oms
+        .until(&id, "first capture asked", |v| {
+            v["payments"][0]["captures"]
+                .as_array()
+                .is_some_and(|c| c.len() == 1)
+        })
+        .await;
+    assert_eq!(
+        o["payments"][0]["captures"],
+        json!([{"captureId": "S1", "amount": 1990}]),
+        "{o}"
+    );
+    let confirm = |capture: &str| json!({"orderId": id, "paymentId": "auth-1", "amount": 1990, "currency": "BRL", "captureId": capture});
+    oms.put_event("partner.payments", "PaymentConfirmed", confirm("S1"))
+        .await;
+    oms.until(&id, "first capture", |v| v["payment"]["captured"] == 1990)
+        .await;
+    // The last one: asked for, and the 1020 authorised beyond the total
+    // voided.
+    oms.ship(&id, "S2", "wh-sp", "SHIPPED", None).await;
+    let o = oms.status(&id, "SHIPPED").await;
+    assert_eq!(
+        (
+            o["payments"][0]["captures"][1].clone(),
+            o["payments"][0]["voided"].as_i64()
+        ),
+        (json!({"captureId": "S2", "amount": 1990}), Some(1020)),
+        "{o}"
+    );
+    oms.put_event("partner.payments", "PaymentConfirmed", confirm("S2"))
+        .await;
+    oms.put_event("partner.payments", "PaymentConfirmed", confirm("S2"))
+        .await;
+    let o = oms
+        .until(&id, "second capture", |v| v["payment"]["captured"] == 3980)
+        .await;
+    assert_eq!(o["payment"]["refunded"], 0, "captured once each: {o}");
+
+    // S2 is refused at the door: B goes back to wh-sp, its 19.90 refunded.
+    oms.ship(&id, "S2", "wh-sp", "REFUSED", None).await;
+    let o = oms
+        .until(&id, "refused", |v| v["payment"]["refunded"] == 1990)
+        .await;
+    assert_eq!(o["returns"][0]["rmaId"], "refused-S2", "{o}");
+    let (_, b) = oms.get("/inventory/B").await;
+    assert_eq!(
+        (b["onHand"].as_u64(), b["reserved"].as_u64()),
+        (Some(5), Some(0)),
+        "{b}"
+    );
+    oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
+    let o = oms.status(&id, "DELIVERED").await;
+    // Refused after it was refused: a conflicting status changes nothing.
+    oms.ship(&id, "S2", "wh-sp", "DELIVERED", None).await;
+    oms.quiet().await;
+    assert_eq!(
+        oms.get(&format!("/orders/{id}")).await.1["payment"],
+        o["payment"]
+    );
+
+    // Cash on delivery refused: nothing was collected, nothing refunded,
+    // the goods back in stock and the order returned.
+    let mut cod = order(&[("A", 2)]);
+    cod["payment"] = json!({"method": "CASH_ON_DELIVERY"});
+    let (status, placed) = oms.post_order(&cod, None).await;
+    assert_eq!(status, 201, "{placed}");
+    let cod_id = placed["orderId"].as_str().unwrap().to_owned();
+    oms.status(&cod_id, "READY_TO_SHIP").await;
+    oms.ship(&cod_id, "C1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&cod_id, "SHIPPED").await;
+    oms.ship(&cod_id, "C1", "wh-rio", "REFUSED", None).await;
+    let o = oms.status(&cod_id, "RETURNED").await;
+    assert!(o["payments"].as_array().is_none_or(Vec::is_empty), "{o}");
+    let (_, a) = oms.get("/inventory/A").await;
+    assert_eq!(a["onHand"], 4, "one A delivered, two back: {a}");
+
+    // An order cancelled while authorised: the authorisation is voided.
+    let id = oms.routed_order(&[("A", 1)]).await;
+    oms.put_event(
+        "partner.payments",
+        "PaymentAuthorized",
+        json!({"orderId": id, "paymentId": "auth-2", "amount": 1990, "currency": "BRL"}),
+    )
+    .await;
+    oms.status(&id, "READY_TO_SHIP").await;
+    oms.send("POST", &format!("/orders/{id}/cancel"), None, &[])
+        .await;
+    oms.put_event(
+        "partner.wms",
+        "CancellationResponse",
+        json!({"orderId": id, "accepted": true}),
+    )
+    .await;
+    let o = oms.status(&id, "CANCELLED").await;
+    assert_eq!(o["payment"]["voided"], 1990, "{o}");
+    oms.running.stop().await;
+}

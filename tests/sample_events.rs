@@ -200,6 +200,11 @@ async fn lifecycle(items: Arc<dyn Items>) {
         ),
         // Too late for these: refused and recorded, nothing changes.
         ("payment/payment-failed.sqs.json", OrderStatus::Delivered),
+        // An authorisation for a paid order: voided at once.
+        (
+            "payment/payment-authorized.sqs.json",
+            OrderStatus::Delivered,
+        ),
         (
             "payment/payment-window-expired.sqs.json",
             OrderStatus::Delivered,

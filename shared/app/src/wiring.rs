@@ -360,7 +360,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
         queue: "payment",
         function: Function::Payment,
         sources: &[],
-        detail_types: &["PaymentConfirmed", "PaymentFailed"],
+        detail_types: &["PaymentConfirmed", "PaymentAuthorized", "PaymentFailed"],
         timers: &["PaymentWindowExpired"],
         done_with: &[],
     },

@@ -132,6 +132,7 @@ fn partner_schema<T: schemars::JsonSchema>(name: &str) -> (String, Value) {
 pub fn partner_schemas() -> Vec<(String, Value)> {
     vec![
         partner_schema::<partner::PaymentConfirmed>("PaymentConfirmed"),
+        partner_schema::<partner::PaymentAuthorized>("PaymentAuthorized"),
         partner_schema::<partner::PaymentFailed>("PaymentFailed"),
         partner_schema::<partner::ShipmentStatusChanged>("ShipmentStatusChanged"),
         partner_schema::<partner::ReturnReceived>("ReturnReceived"),
@@ -229,7 +230,7 @@ pub fn examples() -> Vec<DomainEvent> {
         .map_err(|e| e.to_string()),
     );
     keep(
-        o.confirm_payment(&pref("pay_81f2"), brl(4480), &at(3))
+        o.confirm_payment(&pref("pay_81f2"), brl(4480), None, &at(3))
             .map_err(|e| e.to_string()),
     );
     keep(
@@ -301,7 +302,7 @@ pub fn examples() -> Vec<DomainEvent> {
     // Held for a mismatched payment, then cancelled.
     let (mut held, _) = Order::place(id(2), new("W-1003"), due, &at(0));
     keep(
-        held.confirm_payment(&pref("pay_81f3"), brl(4000), &at(1))
+        held.confirm_payment(&pref("pay_81f3"), brl(4000), None, &at(1))
             .map_err(|e| e.to_string()),
     );
     keep(
@@ -313,12 +314,12 @@ pub fn examples() -> Vec<DomainEvent> {
     let (mut split, _) = Order::place(id(3), new("W-1004"), due, &at(0));
     keep(
         split
-            .confirm_payment(&pref("pay_81f4"), brl(4000), &at(1))
+            .confirm_payment(&pref("pay_81f4"), brl(4000), None, &at(1))
             .map_err(|e| e.to_string()),
     );
     keep(
         split
-            .confirm_payment(&pref("pay_81f5"), brl(480), &at(2))
+            .confirm_payment(&pref("pay_81f5"), brl(480), None, &at(2))
             .map_err(|e| e.to_string()),
     );
 
@@ -361,7 +362,7 @@ pub fn examples() -> Vec<DomainEvent> {
         .map_err(|e| e.to_string()),
     );
     keep(
-        late.confirm_payment(&pref("pay_81f6"), brl(4480), &at(2))
+        late.confirm_payment(&pref("pay_81f6"), brl(4480), None, &at(2))
             .map_err(|e| e.to_string()),
     );
     for hours in [37, 49] {
@@ -372,6 +373,58 @@ pub fn examples() -> Vec<DomainEvent> {
         keep(
             late.raise_sla_alert(&sla, &cause)
                 .map_err(|e| format!("{e:?}")),
+        );
+    }
+
+    // Authorised, captured shipment by shipment, the rest voided; the
+    // second shipment refused at the door.
+    let (mut authorised, _) = Order::place(id(7), new("W-1008"), due, &at(0));
+    keep(
+        authorised
+            .reserve(
+                &stock(&[("SKU-1", "wh-sp", 2), ("SKU-2", "st-rio", 1)]),
+                &at(1),
+            )
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        authorised
+            .apply_fact(
+                &partner::PartnerFact::PaymentAuthorized(partner::PaymentAuthorized {
+                    order_id: id(7),
+                    payment_id: pref("pay_81f7"),
+                    amount: 5000,
+                    currency: brl(0).currency,
+                }),
+                &at(2),
+            )
+            .map_err(|e| e.to_string()),
+    );
+    for (n, (shipment, location, status)) in [
+        ("SHP-7", "wh-sp", partner::ShipmentStatus::Shipped),
+        ("SHP-8", "st-rio", partner::ShipmentStatus::Shipped),
+        ("SHP-8", "st-rio", partner::ShipmentStatus::Refused),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let update = partner::ShipmentStatusChanged {
+            order_id: id(7),
+            shipment_id: pref(shipment),
+            location_id: loc(location),
+            status,
+            lines: None,
+            carrier: Text::parse("Correios").ok(),
+            tracking_number: PartnerRef::parse(&format!("BR{shipment}")).ok(),
+            collected_amount: None,
+        };
+        keep(
+            authorised
+                .apply_fact(
+                    &partner::PartnerFact::ShipmentStatusChanged(update),
+                    &at(3 + n as u64),
+                )
+                .map_err(|e| e.to_string()),
         );
     }
 

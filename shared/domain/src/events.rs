@@ -182,6 +182,31 @@ pub enum EventData {
         /// Every unit of the order has now been delivered.
         complete: bool,
     },
+    /// The customer refused a shipment at the door: its units go back to
+    /// stock where they shipped from, and what they cost is refunded (a
+    /// `ReturnCompleted` of return `refused-{shipmentId}` follows).
+    DeliveryRefused {
+        shipment_id: PartnerRef,
+        lines: Vec<LineQty>,
+    },
+    /// Asks the payment provider to capture part of an authorisation: what
+    /// the shipment `captureId` is worth. It answers with
+    /// `PaymentConfirmed` naming the payment and the capture.
+    CaptureRequested {
+        payment_id: String,
+        capture_id: String,
+        /// `amount` (minor units) and `currency`.
+        #[serde(flatten)]
+        amount: Money,
+    },
+    /// Asks the payment provider to give back what is left of an
+    /// authorisation (the order shipped in full, or ended).
+    VoidRequested {
+        payment_id: String,
+        /// `amount` (minor units) and `currency`.
+        #[serde(flatten)]
+        amount: Money,
+    },
     ReturnAuthorized {
         rma_id: String,
         lines: Vec<LineQty>,
@@ -254,6 +279,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderCancelled",
     "OrderShipped",
     "OrderDelivered",
+    "DeliveryRefused",
+    "CaptureRequested",
+    "VoidRequested",
     "ReturnAuthorized",
     "ReturnCompleted",
     "OrderAtRisk",
@@ -284,6 +312,9 @@ impl EventData {
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderShipped { .. } => "OrderShipped",
             Self::OrderDelivered { .. } => "OrderDelivered",
+            Self::DeliveryRefused { .. } => "DeliveryRefused",
+            Self::CaptureRequested { .. } => "CaptureRequested",
+            Self::VoidRequested { .. } => "VoidRequested",
             Self::ReturnAuthorized { .. } => "ReturnAuthorized",
             Self::ReturnCompleted { .. } => "ReturnCompleted",
             Self::OrderAtRisk { .. } => "OrderAtRisk",

@@ -47,6 +47,7 @@ pub const PARTNER_EVENTS: &[(&str, &[PartnerKind])] = &[
     // channel and external id.
     ("OrderSubmitted", &[PartnerKind::Marketplace]),
     ("PaymentConfirmed", &[PartnerKind::Payments]),
+    ("PaymentAuthorized", &[PartnerKind::Payments]),
     ("PaymentFailed", &[PartnerKind::Payments]),
     (
         "ShipmentStatusChanged",
@@ -136,6 +137,23 @@ pub struct PaymentConfirmed {
     #[schemars(range(min = 0))]
     pub amount: i64,
     pub currency: Currency,
+    /// The capture the OMS asked for (`CaptureRequested`), when this
+    /// confirms one of an authorisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_id: Option<PartnerRef>,
+}
+
+/// The provider authorised a payment: the OMS asks for captures as the
+/// order ships (`CaptureRequested`) and voids the rest (`VoidRequested`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAuthorized {
+    pub order_id: OrderId,
+    pub payment_id: PartnerRef,
+    /// Minor units of `currency`; never negative.
+    #[schemars(range(min = 0))]
+    pub amount: i64,
+    pub currency: Currency,
 }
 
 impl PaymentConfirmed {
@@ -162,6 +180,9 @@ pub enum ShipmentStatus {
     Packed,
     Shipped,
     Delivered,
+    /// The customer refused it at the door: it goes back to where it
+    /// shipped from.
+    Refused,
     Exception,
 }
 
@@ -242,6 +263,7 @@ pub struct FulfillmentRejected {
 pub enum PartnerFact {
     FulfillmentRejected(FulfillmentRejected),
     PaymentConfirmed(PaymentConfirmed),
+    PaymentAuthorized(PaymentAuthorized),
     PaymentFailed(PaymentFailed),
     ShipmentStatusChanged(ShipmentStatusChanged),
     ReturnReceived(ReturnReceived),
@@ -266,6 +288,7 @@ impl PartnerFact {
         }
         let fact = match detail_type {
             "PaymentConfirmed" => Self::PaymentConfirmed(read(detail)?),
+            "PaymentAuthorized" => Self::PaymentAuthorized(read(detail)?),
             "PaymentFailed" => Self::PaymentFailed(read(detail)?),
             "ShipmentStatusChanged" => Self::ShipmentStatusChanged(read(detail)?),
             "ReturnReceived" => Self::ReturnReceived(read(detail)?),
@@ -282,6 +305,7 @@ impl PartnerFact {
         let malformed = |m: &str| Err(FactError::Malformed(m.to_owned()));
         match self {
             Self::PaymentConfirmed(p) if p.amount < 0 => malformed("amount must not be negative"),
+            Self::PaymentAuthorized(p) if p.amount < 0 => malformed("amount must not be negative"),
             Self::ShipmentStatusChanged(s) if s.collected_amount.is_some_and(|a| a < 0) => {
                 malformed("collectedAmount must not be negative")
             }
@@ -305,6 +329,7 @@ impl PartnerFact {
     pub fn order_id(&self) -> &OrderId {
         match self {
             Self::PaymentConfirmed(f) => &f.order_id,
+            Self::PaymentAuthorized(f) => &f.order_id,
             Self::PaymentFailed(f) => &f.order_id,
             Self::ShipmentStatusChanged(f) => &f.order_id,
             Self::ReturnReceived(f) => &f.order_id,

@@ -418,7 +418,7 @@ impl Sla {
         use OrderStatus::*;
         match order.status {
             Placed | Reserved => Some((SlaStep::Route, self.route_secs)),
-            Routed if !order.is_paid() && order.hold.is_none() => None,
+            Routed if !order.is_secured() && order.hold.is_none() => None,
             Routed | OnHold | ReadyToShip | CancelRequested => {
                 Some((SlaStep::Ship, self.ship_secs))
             }

@@ -394,6 +394,41 @@ impl Order {
         }
     }
 
+    /// What the shipment at `index`, which just left, is worth: what its
+    /// invoice will total (its units' share of their lines after earlier
+    /// shipments', and the shipping charge if it is the first to leave).
+    pub(crate) fn shipment_value(&self, index: usize) -> Money {
+        let shipment = &self.shipments[index];
+        let mut before: BTreeMap<&Sku, u32> = BTreeMap::new();
+        for (i, s) in self.shipments.iter().enumerate() {
+            if i != index && s.has_shipped() {
+                for l in &s.lines {
+                    *before.entry(&l.sku).or_default() += l.quantity.get();
+                }
+            }
+        }
+        let first = !self
+            .shipments
+            .iter()
+            .enumerate()
+            .any(|(i, s)| i != index && s.has_shipped());
+        let mut shipped: BTreeMap<&Sku, u32> = BTreeMap::new();
+        for l in &shipment.lines {
+            *shipped.entry(&l.sku).or_default() += l.quantity.get();
+        }
+        let mut total = 0;
+        for (sku, k) in shipped {
+            if let Some(line) = self.lines.iter().find(|l| &l.sku == sku) {
+                let earlier = before.get(sku).copied().unwrap_or(0);
+                total += invoice_line(line, earlier, k).total;
+            }
+        }
+        if first {
+            total += self.shipping.payable().amount;
+        }
+        Money::new(total, self.currency)
+    }
+
     /// Records numbered documents (from [`Order::documents_due`]).
     pub fn issue(&mut self, documents: &[Document]) {
         for d in documents {

@@ -8,6 +8,7 @@
 //!
 //! ROUTED / ON_HOLD ─reroute (operator)─▶ PLACED ─reserve─▶ …   (the hold stays)
 //! ROUTED / ON_HOLD / READY_TO_SHIP ─FulfillmentRejected (a location)─▶ PLACED ─reserve elsewhere─▶ …
+//! … SHIPPED ─every shipment REFUSED at the door─▶ RETURNED   (restocked, refunded)
 //! ```
 //!
 //! Every change is a method that checks the current status, changes the
@@ -36,7 +37,7 @@ pub use documents::{
     net_invoiced,
 };
 pub use operator::{LineCancelError, OperatorError};
-pub use payment::{Payment, PaymentMethod, PaymentStatus, Refund};
+pub use payment::{Capture, Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
 pub use shipping::{PickList, Shipment};
 
@@ -803,7 +804,7 @@ impl Order {
     /// `ROUTED → READY_TO_SHIP` when the order is paid (or paid on
     /// delivery) and not held.
     fn release_if_paid(&mut self, change: &mut Change, cause: &Cause) {
-        let paid = self.is_paid() || !self.payment_method.prepaid();
+        let paid = self.is_secured() || !self.payment_method.prepaid();
         if self.status == OrderStatus::Routed && self.hold.is_none() && paid {
             self.status = OrderStatus::ReadyToShip;
             change.step(

@@ -11,6 +11,16 @@
 //! - money captured on an order that ended (`REJECTED`, `CANCELLED`) is
 //!   refunded at once, whichever fact came first;
 //! - per payment, the sum refunded never exceeds the sum captured.
+//!
+//! Authorise now, capture per shipment: a provider may send
+//! `PaymentAuthorized` instead of `PaymentConfirmed`. An authorisation that
+//! covers the total (in the order's currency) secures the order, which is
+//! released as if paid; as each shipment leaves, the OMS asks for its
+//! value (what its invoice totals) with `CaptureRequested {paymentId,
+//! captureId: shipmentId, amount}`, and the provider's `PaymentConfirmed`
+//! for that payment (with the `captureId`) takes it. What is left of an
+//! authorisation once the order shipped in full, or when it ends before,
+//! is given back with `VoidRequested` — nothing stays held.
 
 use super::{Cause, Change, HoldCode, Order, Outcome, Refusal};
 use crate::events::EventData;
@@ -28,6 +38,24 @@ pub enum PaymentStatus {
     /// Money taken in a currency that is not the order's: given back.
     Mismatch,
     Failed,
+    /// Authorised by the provider, captured shipment by shipment.
+    Authorized,
+}
+
+/// A capture the OMS asked of the provider for one shipment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Capture")]
+pub struct Capture<A = Money> {
+    /// The shipment it pays for; the provider's `PaymentConfirmed` names it.
+    pub capture_id: String,
+    pub amount: A,
+    /// The provider confirmed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
+    /// The provider took it without the OMS asking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unasked: bool,
 }
 
 /// Money given back. `A` as in [`super::OrderLine`].
@@ -66,11 +94,47 @@ pub struct Payment<A = Money> {
     pub refunded: A,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refunds: Vec<Refund<A>>,
+    /// What the provider authorised (an `AUTHORIZED` payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized: Option<A>,
+    /// The captures asked of it, one per shipment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub captures: Vec<Capture<A>>,
+    /// What of the authorisation was given back unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<A>,
 }
 
 impl Payment {
+    /// Money was taken by it (captured, or captured from its authorisation).
     pub fn is_captured(&self) -> bool {
-        self.status == PaymentStatus::Captured
+        matches!(
+            self.status,
+            PaymentStatus::Captured | PaymentStatus::Authorized
+        )
+    }
+
+    /// Of its authorisation: not yet asked for, nor voided.
+    pub(crate) fn unasked(&self) -> Money {
+        let zero = Money::zero(self.currency);
+        let Some(authorized) = self.authorized else {
+            return zero;
+        };
+        let asked: i64 = self.captures.iter().map(|c| c.amount.amount).sum();
+        let voided = self.voided.map_or(0, |v| v.amount);
+        Money::new((authorized.amount - asked - voided).max(0), self.currency)
+    }
+
+    /// Of its authorisation: still held by the provider for the order (not
+    /// captured, nor voided).
+    fn held(&self) -> Money {
+        let unconfirmed: i64 = self
+            .captures
+            .iter()
+            .filter(|c| !c.confirmed)
+            .map(|c| c.amount.amount)
+            .sum();
+        Money::new(self.unasked().amount + unconfirmed, self.currency)
     }
 
     /// What can still be given back.
@@ -127,13 +191,250 @@ impl Order {
         self.net_paid().amount >= self.total.amount
     }
 
-    /// The payment shown as the order's `payment`: the latest captured one,
-    /// else the latest.
+    /// The order's total is paid, or paid and authorised together: it may
+    /// be released.
+    pub fn is_secured(&self) -> bool {
+        let held: i64 = self
+            .payments
+            .iter()
+            .filter(|p| p.status == PaymentStatus::Authorized && p.currency == self.currency)
+            .map(|p| p.held().amount)
+            .sum();
+        self.net_paid().amount + held >= self.total.amount
+    }
+
+    /// The payment provider authorised a payment, to be captured as the
+    /// order ships (see the module's rules). An authorisation in another
+    /// currency, or for an order that ended, is voided at once; one that
+    /// leaves the order short holds it (`PAYMENT_MISMATCH`) until the rest
+    /// arrives.
+    pub fn authorize_payment(
+        &mut self,
+        payment_id: &PartnerRef,
+        amount: Money,
+        cause: &Cause,
+    ) -> Result<Outcome, Refusal> {
+        if let Some(p) = self.payments.iter().find(|p| &p.payment_id == payment_id)
+            && p.status != PaymentStatus::Failed
+        {
+            return Err(Refusal::Duplicate);
+        }
+        if amount.amount < 0 {
+            return Err(Refusal::Refused("a negative amount".into()));
+        }
+        let was_secured = self.is_secured();
+        self.payments.retain(|p| &p.payment_id != payment_id);
+        let zero = Money::zero(amount.currency);
+        self.payments.push(Payment {
+            payment_id: payment_id.clone(),
+            status: PaymentStatus::Authorized,
+            amount: amount.amount,
+            currency: amount.currency,
+            captured: zero,
+            refunded: zero,
+            refunds: Vec::new(),
+            authorized: Some(amount),
+            captures: Vec::new(),
+            voided: None,
+        });
+        let mut events = Vec::new();
+        let unusable = if self.status.is_closed() {
+            Some(format!("the order is {}: voided at once", self.status))
+        } else if amount.currency != self.currency {
+            Some(format!(
+                "authorised in {}, the order is in {}: voided at once",
+                amount.currency, self.currency
+            ))
+        } else if was_secured {
+            Some("the order was already paid or authorised: voided at once".to_owned())
+        } else {
+            None
+        };
+        if unusable.is_some() {
+            events.extend(self.void_unasked(Some(payment_id)));
+            if amount.currency != self.currency
+                && let Some(p) = self.payments.last_mut()
+            {
+                p.status = PaymentStatus::Mismatch;
+            }
+        }
+        let mut change = Change::new(None);
+        change.step(self, "PaymentAuthorized", cause, unusable, events);
+        if self.status.before_release() && !self.status.is_closed() && !was_secured {
+            if self.is_secured() {
+                self.lift_hold(&mut change, HoldCode::PaymentMismatch, cause);
+                self.release_if_paid(&mut change, cause);
+            } else {
+                let reason = format!(
+                    "payment {payment_id} authorised {amount}; the order totals {}",
+                    self.total
+                );
+                self.put_on_hold(&mut change, HoldCode::PaymentMismatch, reason, cause);
+            }
+        }
+        Ok(change.finish(self))
+    }
+
+    /// Asks the provider to void what is left unasked of the authorisations
+    /// (of one payment, or of all).
+    pub(crate) fn void_unasked(&mut self, only: Option<&PartnerRef>) -> Vec<EventData> {
+        let mut events = Vec::new();
+        for p in self
+            .payments
+            .iter_mut()
+            .filter(|p| only.is_none_or(|id| &p.payment_id == id))
+        {
+            let rest = p.unasked();
+            if !rest.is_positive() {
+                continue;
+            }
+            let before = p.voided.map_or(0, |v| v.amount);
+            p.voided = Some(Money::new(before + rest.amount, p.currency));
+            events.push(EventData::VoidRequested {
+                payment_id: p.payment_id.to_string(),
+                amount: rest,
+            });
+        }
+        events
+    }
+
+    /// Asks the authorisations for `value` — what a shipment that just
+    /// left is worth — as capture `capture_id`, oldest authorisation
+    /// first; once the order shipped in full, voids what is left.
+    pub(crate) fn request_captures(
+        &mut self,
+        capture_id: &str,
+        value: Money,
+        complete: bool,
+    ) -> Vec<EventData> {
+        let mut events = Vec::new();
+        let mut left = value.amount;
+        for p in self
+            .payments
+            .iter_mut()
+            .filter(|p| p.status == PaymentStatus::Authorized && p.currency == value.currency)
+        {
+            if left <= 0 {
+                break;
+            }
+            if p.captures.iter().any(|c| c.capture_id == capture_id) {
+                continue;
+            }
+            let take = left.min(p.unasked().amount);
+            if take <= 0 {
+                continue;
+            }
+            left -= take;
+            let amount = Money::new(take, p.currency);
+            p.captures.push(Capture {
+                capture_id: capture_id.to_owned(),
+                amount,
+                confirmed: false,
+                unasked: false,
+            });
+            events.push(EventData::CaptureRequested {
+                payment_id: p.payment_id.to_string(),
+                capture_id: capture_id.to_owned(),
+                amount,
+            });
+        }
+        if complete {
+            events.extend(self.void_unasked(None));
+        }
+        events
+    }
+
+    /// The provider took (part of) an authorisation: the capture asked as
+    /// `capture_id` (or, without one, the oldest asked and not yet
+    /// confirmed of that amount, else a capture of its own).
+    fn capture_authorized(
+        &mut self,
+        payment_id: &PartnerRef,
+        capture_id: Option<&str>,
+        amount: Money,
+        cause: &Cause,
+    ) -> Result<Outcome, Refusal> {
+        if amount.currency != self.currency {
+            return Err(Refusal::Refused(format!(
+                "a capture in {} of an authorisation in {}",
+                amount.currency, self.currency
+            )));
+        }
+        let Some(p) = self
+            .payments
+            .iter_mut()
+            .find(|p| &p.payment_id == payment_id)
+        else {
+            return Err(Refusal::Refused(format!("no payment {payment_id}")));
+        };
+        let asked = match capture_id {
+            Some(id) => p.captures.iter().position(|c| c.capture_id == id),
+            None => p
+                .captures
+                .iter()
+                .position(|c| !c.confirmed && c.amount == amount),
+        };
+        if let Some(i) = asked {
+            if p.captures[i].confirmed {
+                return Err(Refusal::Duplicate);
+            }
+            p.captures[i].confirmed = true;
+        } else if let Some(id) = capture_id {
+            // Taken without being asked: recorded as its own capture.
+            p.captures.push(Capture {
+                capture_id: id.to_owned(),
+                amount,
+                confirmed: true,
+                unasked: true,
+            });
+        } else {
+            return Err(Refusal::Refused(format!(
+                "no capture of {amount} was asked of payment {payment_id}"
+            )));
+        }
+        p.captured = p.captured.plus(amount).unwrap_or(p.captured);
+        let mut change = Change::new(None);
+        let mut events = vec![EventData::PaymentCaptured {
+            payment_id: payment_id.to_string(),
+            amount,
+        }];
+        // Taken for an order that ended, or beyond what the order costs:
+        // given back at once.
+        let (reason, back, text) = if self.status.is_closed() {
+            let text = format!("the order is {}: refunded at once", self.status);
+            (RefundReason::OrderEnded, amount, text)
+        } else {
+            let excess = self.net_paid().minus(self.total).unwrap_or(self.no_money());
+            let text = format!("{excess} more than the total: refunded at once");
+            (RefundReason::Overpaid, excess, text)
+        };
+        let mut detail = capture_id.map(|id| format!("capture {id}"));
+        if back.is_positive() {
+            let refund_id = format!(
+                "{}-{payment_id}-{}",
+                reason.id_prefix(),
+                capture_id.unwrap_or("capture")
+            );
+            events.extend(self.refund_payment(payment_id, &refund_id, back, reason, &text));
+            detail = Some(text);
+        }
+        change.step(self, "PaymentCaptured", cause, detail, events);
+        Ok(change.finish(self))
+    }
+
+    /// The payment shown as the order's `payment`: the latest that captured
+    /// money, else the latest authorisation still held, else the latest.
     pub fn principal_payment(&self) -> Option<&Payment> {
         self.payments
             .iter()
             .rev()
-            .find(|p| p.is_captured())
+            .find(|p| p.is_captured() && p.captured.is_positive())
+            .or_else(|| {
+                self.payments
+                    .iter()
+                    .rev()
+                    .find(|p| p.is_captured() && p.held().is_positive())
+            })
             .or_else(|| self.payments.last())
     }
 
@@ -142,8 +443,16 @@ impl Order {
         &mut self,
         payment_id: &PartnerRef,
         amount: Money,
+        capture_id: Option<&str>,
         cause: &Cause,
     ) -> Result<Outcome, Refusal> {
+        if self
+            .payments
+            .iter()
+            .any(|p| &p.payment_id == payment_id && p.authorized.is_some())
+        {
+            return self.capture_authorized(payment_id, capture_id, amount, cause);
+        }
         if let Some(p) = self.payments.iter().find(|p| &p.payment_id == payment_id)
             && p.status != PaymentStatus::Failed
         {
@@ -168,6 +477,9 @@ impl Order {
             captured: amount,
             refunded: Money::zero(amount.currency),
             refunds: Vec::new(),
+            authorized: None,
+            captures: Vec::new(),
+            voided: None,
         });
         let mut events = vec![EventData::PaymentCaptured {
             payment_id: payment_id.to_string(),
@@ -259,6 +571,9 @@ impl Order {
             captured: self.no_money(),
             refunded: self.no_money(),
             refunds: Vec::new(),
+            authorized: None,
+            captures: Vec::new(),
+            voided: None,
         });
         Ok(self.close_cancelled(
             super::CancelCode::PaymentFailed,
@@ -284,7 +599,7 @@ impl Order {
     /// released and not paid.
     pub fn awaits_payment(&self) -> bool {
         self.payment_method.prepaid()
-            && !self.is_paid()
+            && !self.is_secured()
             && self.status.before_release()
             && !self.status.is_closed()
     }
@@ -381,7 +696,10 @@ impl Order {
         text: &str,
     ) -> Vec<EventData> {
         let everything = Money::new(i64::MAX, self.currency);
-        self.refund_up_to(refund_id, everything, reason, text).1
+        let mut events = self.refund_up_to(refund_id, everything, reason, text).1;
+        // And nothing stays authorised for an order that ended.
+        events.extend(self.void_unasked(None));
+        events
     }
 
     /// When the payment window closes, if the order has one.

@@ -44,7 +44,15 @@ impl Shipment {
     pub fn has_shipped(&self) -> bool {
         matches!(
             self.status,
-            ShipmentStatus::Shipped | ShipmentStatus::Delivered
+            ShipmentStatus::Shipped | ShipmentStatus::Delivered | ShipmentStatus::Refused
+        )
+    }
+
+    /// At the end of its way: delivered, or refused at the door.
+    pub fn has_arrived(&self) -> bool {
+        matches!(
+            self.status,
+            ShipmentStatus::Delivered | ShipmentStatus::Refused
         )
     }
 }
@@ -54,7 +62,7 @@ fn rank(s: ShipmentStatus) -> u8 {
         ShipmentStatus::Picked => 1,
         ShipmentStatus::Packed => 2,
         ShipmentStatus::Shipped => 3,
-        ShipmentStatus::Delivered => 4,
+        ShipmentStatus::Delivered | ShipmentStatus::Refused => 4,
         ShipmentStatus::Exception => 0,
     }
 }
@@ -209,8 +217,14 @@ impl Order {
             if u.status == ShipmentStatus::Exception && s.exception {
                 return Err(Refusal::Duplicate);
             }
-            if u.status != ShipmentStatus::Exception && rank(u.status) == rank(s.status) {
+            if u.status == s.status {
                 return Err(Refusal::Duplicate);
+            }
+            if u.status != ShipmentStatus::Exception && rank(u.status) == rank(s.status) {
+                return Err(Refusal::Refused(format!(
+                    "{:?} after {:?}: ignored",
+                    u.status, s.status
+                )));
             }
             if u.status != ShipmentStatus::Exception && rank(u.status) < rank(s.status) {
                 return Err(Refusal::Refused(format!(
@@ -345,40 +359,57 @@ impl Order {
                 tracking_number: shipment.tracking_number.clone(),
                 lines: shipment.lines.clone(),
             });
-            change.step(
-                self,
-                "OrderShipped",
-                cause,
-                detail,
-                vec![
-                    EventData::OrderShipped {
-                        shipment_id: shipment.shipment_id.clone(),
-                        location_id: shipment.location_id.clone(),
-                        lines: shipment.lines.clone(),
-                        carrier: shipment.carrier.clone(),
-                        tracking_number: shipment.tracking_number.clone(),
-                        complete,
-                    },
-                    notice,
-                ],
-            );
+            let mut events = vec![
+                EventData::OrderShipped {
+                    shipment_id: shipment.shipment_id.clone(),
+                    location_id: shipment.location_id.clone(),
+                    lines: shipment.lines.clone(),
+                    carrier: shipment.carrier.clone(),
+                    tracking_number: shipment.tracking_number.clone(),
+                    complete,
+                },
+                notice,
+            ];
+            // An authorised payment is captured shipment by shipment.
+            let value = self.shipment_value(index);
+            events.extend(self.request_captures(shipment.shipment_id.as_str(), value, complete));
+            change.step(self, "OrderShipped", cause, detail, events);
         }
-        if shipment.status == ShipmentStatus::Delivered {
+        if shipment.has_arrived() {
             let complete = self.status == Shipped
                 && self
                     .shipments
                     .iter()
                     .filter(|s| s.has_shipped())
-                    .all(|s| s.status == ShipmentStatus::Delivered);
-            let mut events = vec![EventData::OrderDelivered {
-                shipment_id: shipment.shipment_id.clone(),
-                complete,
+                    .all(Shipment::has_arrived);
+            let refused = shipment.status == ShipmentStatus::Refused;
+            let mut events = vec![if refused {
+                EventData::DeliveryRefused {
+                    shipment_id: shipment.shipment_id.clone(),
+                    lines: shipment.lines.clone(),
+                }
+            } else {
+                EventData::OrderDelivered {
+                    shipment_id: shipment.shipment_id.clone(),
+                    complete,
+                }
             }];
             if complete {
                 self.status = Delivered;
-                events.push(self.notification(Notice::OrderDelivered {}));
+                if self
+                    .shipments
+                    .iter()
+                    .any(|s| s.status == ShipmentStatus::Delivered)
+                {
+                    events.push(self.notification(Notice::OrderDelivered {}));
+                }
             }
-            change.step(self, "OrderDelivered", cause, None, events);
+            let step = if refused {
+                "DeliveryRefused"
+            } else {
+                "OrderDelivered"
+            };
+            change.step(self, step, cause, None, events);
         }
         Ok(change.finish(self))
     }

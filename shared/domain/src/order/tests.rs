@@ -123,7 +123,7 @@ fn pay(
     c: &Cause,
 ) -> Result<Outcome, Refusal> {
     let money = Money::new(amount, Currency::parse(currency).unwrap());
-    o.confirm_payment(&PartnerRef::parse(id).unwrap(), money, c)
+    o.confirm_payment(&PartnerRef::parse(id).unwrap(), money, None, c)
 }
 
 fn fail(o: &mut Order, id: &str, reason: &str, c: &Cause) -> Result<Outcome, Refusal> {
@@ -148,17 +148,18 @@ fn ship(
     status: ShipmentStatus,
     at: u64,
 ) -> Result<Outcome, Refusal> {
-    o.update_shipment(
-        &ShipmentStatusChanged {
-            order_id: o.order_id.clone(),
-            shipment_id: PartnerRef::parse(id).unwrap(),
-            location_id: LocationId::parse(loc).unwrap(),
-            status,
-            lines: None,
-            carrier: Some(Text::parse("Correios").unwrap()),
-            tracking_number: Some(PartnerRef::parse(&format!("TRK-{id}")).unwrap()),
-            collected_amount: None,
-        },
+    let update = ShipmentStatusChanged {
+        order_id: o.order_id.clone(),
+        shipment_id: PartnerRef::parse(id).unwrap(),
+        location_id: LocationId::parse(loc).unwrap(),
+        status,
+        lines: None,
+        carrier: Some(Text::parse("Correios").unwrap()),
+        tracking_number: Some(PartnerRef::parse(&format!("TRK-{id}")).unwrap()),
+        collected_amount: None,
+    };
+    o.apply_fact(
+        &crate::partner::PartnerFact::ShipmentStatusChanged(update),
         &cause(at),
     )
 }
@@ -408,6 +409,10 @@ enum Step {
     /// The carrier delivers s1 and collects this much (cash on delivery).
     Collect(i64),
     CancelLine(&'static str),
+    /// The provider authorises this much (payment `auth`).
+    Authorize(i64),
+    /// The provider confirms the capture asked for this shipment.
+    Capture(&'static str),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -430,6 +435,7 @@ fn step() -> impl Strategy<Value = Step> {
                 Just(Picked),
                 Just(Shipped),
                 Just(Delivered),
+                Just(Refused),
                 Just(Exception)
             ]
         )
@@ -439,6 +445,8 @@ fn step() -> impl Strategy<Value = Step> {
         (1u32..4).prop_map(Step::Receive),
         prop_oneof![Just(400i64), Just(100), Just(900)].prop_map(Step::Collect),
         prop_oneof![Just("A"), Just("B")].prop_map(Step::CancelLine),
+        prop_oneof![Just(400i64), Just(300), Just(900)].prop_map(Step::Authorize),
+        prop_oneof![Just("s1"), Just("s2")].prop_map(Step::Capture),
     ]
 }
 
@@ -532,6 +540,19 @@ proptest! {
                 Step::CancelLine(sku) => o
                     .cancel_line(&Sku::parse(sku).unwrap(), "asked".into(), &c)
                     .map_err(|e| e.to_string()),
+                Step::Authorize(amount) => o
+                    .authorize_payment(&PartnerRef::parse("auth").unwrap(), brl(*amount), &c)
+                    .map_err(|e| e.to_string()),
+                Step::Capture(shipment) => {
+                    let asked = o
+                        .payments
+                        .iter()
+                        .flat_map(|p| &p.captures)
+                        .find(|k| k.capture_id == *shipment)
+                        .map_or(brl(100), |k| k.amount);
+                    o.confirm_payment(&PartnerRef::parse("auth").unwrap(), asked, Some(shipment), &c)
+                        .map_err(|e| e.to_string())
+                }
             };
             if result.is_ok() {
                 add(Contribution::delta(&contributed, &Contribution::of(&o, &sla)));
@@ -557,6 +578,8 @@ proptest! {
                             | (CancelRequested, Cancelled | ReadyToShip | PartiallyShipped | Shipped | Delivered)
                             | (PartiallyShipped, Shipped | Delivered)
                             | (Shipped, Delivered)
+                            // Every unit refused at the door comes back.
+                            | (ReadyToShip | CancelRequested | PartiallyShipped | Shipped, Returned)
                             | (Delivered, Returned)
                     );
                     prop_assert!(allowed, "{} -> {} on {:?}", before.status, o.status, st);
@@ -575,9 +598,20 @@ proptest! {
             }
             if o.status == ReadyToShip {
                 prop_assert!(
-                    (o.is_paid() || !o.payment_method.prepaid()) && o.hold.is_none(),
+                    (o.is_secured() || !o.payment_method.prepaid()) && o.hold.is_none(),
                     "released unpaid or held"
                 );
+            }
+            // An authorisation is never asked for more than it holds, and
+            // nothing of it stays held once the order ended or shipped.
+            for p in o.payments.iter().filter(|p| p.authorized.is_some()) {
+                let asked: i64 = p.captures.iter().filter(|k| !k.unasked).map(|k| k.amount.amount).sum();
+                let voided = p.voided.map_or(0, |v| v.amount);
+                prop_assert!(asked + voided <= p.authorized.map_or(0, |a| a.amount), "{:?}", p);
+                let done = o.status.is_closed() || matches!(o.status, Shipped | Delivered | Returned);
+                if done {
+                    prop_assert_eq!(p.unasked().amount, 0, "authorisation left held on a {} order", o.status);
+                }
             }
             // Money kept never exceeds what the order charges.
             prop_assert!(o.net_paid().amount <= o.total.amount.max(0), "kept {} of {}", o.net_paid(), o.total);

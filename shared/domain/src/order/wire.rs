@@ -244,6 +244,18 @@ impl<A> Payment<A> {
             captured: f(self.captured),
             refunded: f(self.refunded),
             refunds: self.refunds.into_iter().map(|r| r.map(&f)).collect(),
+            authorized: self.authorized.map(&f),
+            captures: self
+                .captures
+                .into_iter()
+                .map(|c| super::Capture {
+                    capture_id: c.capture_id,
+                    amount: f(c.amount),
+                    confirmed: c.confirmed,
+                    unasked: c.unasked,
+                })
+                .collect(),
+            voided: self.voided.map(&f),
         }
     }
 }
