@@ -255,7 +255,15 @@ async fn the_lifecycle_runs_on_the_emulator_delivery_cancellation_and_return() {
     assert_eq!((s, &invoice["total"]), (200, &json!(3980)), "{invoice}");
 
     // Cancellation after release, accepted by the warehouse: stock back, refund.
-    let other = oms.routed_order(&[("A", 3)]).await;
+    // First edited from 2 to 3: its 2 given back and 3 taken in one
+    // transaction (one update of the stock item, its floor the net take).
+    let other = oms.routed_order(&[("A", 2)]).await;
+    let edit = json!({"lines": [{"sku": "A", "quantity": 3}]}).to_string();
+    let (s, edited) = oms
+        .send("PATCH", &format!("/orders/{other}"), Some(&edit), &[])
+        .await;
+    assert_eq!((s, &edited["total"]), (200, &json!(5970)), "{edited}");
+    assert_eq!(oms.get("/inventory/A").await.1["reserved"], 3);
     oms.pay(&other).await;
     assert_eq!(
         oms.send("POST", &format!("/orders/{other}/cancel"), None, &[])

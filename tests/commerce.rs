@@ -1083,3 +1083,200 @@ async fn an_authorisation_is_captured_per_shipment_and_a_refused_delivery_comes_
     assert_eq!(o["payment"]["voided"], 1990, "{o}");
     oms.running.stop().await;
 }
+
+/// `PATCH /orders/{id}`: before release the order is priced, reserved and
+/// routed again all or nothing; after release the locations are asked to
+/// stop it first; money follows the new total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_edited_all_or_nothing_and_after_release_through_its_locations() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.location("wh-recife", RECIFE.0, RECIFE.1).await;
+    oms.stock("A", "wh-rio", 4).await;
+    oms.stock("A", "wh-recife", 2).await;
+    oms.stock("B", "wh-rio", 5).await;
+    let patch = |id: &str, body: serde_json::Value| {
+        let path = format!("/orders/{id}");
+        let body = body.to_string();
+        let oms = &oms;
+        async move { oms.send("PATCH", &path, Some(&body), &[]).await }
+    };
+    let reserved = |sku: &'static str| {
+        let oms = &oms;
+        async move { oms.get(&format!("/inventory/{sku}")).await.1["reserved"].clone() }
+    };
+
+    // Unpaid and routed: 2 → 4 of A, re-reserved in one change.
+    let id = oms.routed_order(&[("A", 2)]).await;
+    let (status, o) = patch(
+        &id,
+        json!({"lines": [{"sku": "A", "quantity": 4}], "reason": "one more pair"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        (
+            o["status"].as_str(),
+            o["total"].as_i64(),
+            o["lines"][0]["quantity"].as_i64()
+        ),
+        (Some("ROUTED"), Some(7960), Some(4)),
+        "{o}"
+    );
+    assert_eq!(
+        o["allocations"],
+        json!([{"sku": "A", "locationId": "wh-rio", "quantity": 4}])
+    );
+    assert_eq!(reserved("A").await, 4);
+    // More than the network has: nothing changes.
+    let (status, e) = patch(&id, json!({"lines": [{"sku": "A", "quantity": 7}]})).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("EDIT_NOT_POSSIBLE")),
+        "{e}"
+    );
+    assert_eq!(reserved("A").await, 4);
+    assert_eq!(oms.get(&format!("/orders/{id}")).await.1["total"], 7960);
+    // A new address: routed again from the nearest location that has it.
+    let (status, o) = patch(
+        &id,
+        json!({"lines": [{"sku": "A", "quantity": 2}],
+               "shipTo": {"country": "BR", "city": "Recife", "line1": "Rua R, 9", "lat": RECIFE.0, "lon": RECIFE.1}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        (o["shipTo"]["city"].as_str(), o["allocations"].clone()),
+        (
+            Some("Recife"),
+            json!([{"sku": "A", "locationId": "wh-recife", "quantity": 2}])
+        ),
+        "{o}"
+    );
+    assert_eq!(reserved("A").await, 2);
+    // Invalid edits: 422, nothing changes.
+    let (status, e) = patch(&id, json!({"lines": [{"sku": "A", "quantity": 0}]})).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("lines")),
+        "{e}"
+    );
+    let (status, e) = patch(&id, json!({"lines": [{"sku": "Z", "quantity": 0}]})).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("lines[0].quantity")),
+        "{e}"
+    );
+    let (status, _) = patch(&id, json!({"lines": "x"})).await;
+    assert_eq!(status, 422);
+    let (status, _) = oms
+        .send("PATCH", &format!("/orders/{id}"), Some("{"), &[])
+        .await;
+    assert_eq!(status, 400);
+
+    // Held and paid: B removed, its money refunded at once.
+    let id = oms.routed_order(&[("A", 1), ("B", 1)]).await;
+    oms.send(
+        "POST",
+        &format!("/orders/{id}/hold"),
+        Some(r#"{"reason":"check"}"#),
+        &[],
+    )
+    .await;
+    oms.pay(&id).await;
+    let (status, o) = patch(&id, json!({"lines": [{"sku": "B", "quantity": 0}]})).await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        (
+            o["status"].as_str(),
+            o["total"].as_i64(),
+            o["payment"]["refunded"].as_i64()
+        ),
+        (Some("ON_HOLD"), Some(1990), Some(1990)),
+        "{o}"
+    );
+    assert_eq!(reserved("B").await, 0);
+
+    // Released: the locations are asked first; the new line is reserved
+    // beside the old ones until they answer.
+    let id = oms.routed_order(&[("A", 1)]).await;
+    oms.pay(&id).await;
+    oms.status(&id, "READY_TO_SHIP").await;
+    let (status, o) = patch(
+        &id,
+        json!({"lines": [{"sku": "B", "quantity": 1, "unitPrice": 1990}]}),
+    )
+    .await;
+    assert_eq!(status, 202, "{o}");
+    assert_eq!(o["status"], "CANCEL_REQUESTED");
+    assert_eq!(o["pendingEdit"]["total"], 3980, "{o}");
+    assert_eq!(reserved("B").await, 1);
+    let (status, e) = patch(
+        &id,
+        json!({"lines": [{"sku": "B", "quantity": 2, "unitPrice": 1990}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("EDIT_PENDING"))
+    );
+    // The warehouse cannot stop it: the edit is dropped, B given back.
+    oms.put_event(
+        "partner.wms",
+        "CancellationResponse",
+        json!({"orderId": id, "accepted": false, "reason": "packed"}),
+    )
+    .await;
+    let o = oms.status(&id, "READY_TO_SHIP").await;
+    assert!(o["pendingEdit"].is_null(), "{o}");
+    assert_eq!(
+        (o["total"].as_i64(), reserved("B").await),
+        (Some(1990), json!(0))
+    );
+    // Again, and this time it stops it: re-released with the new lines,
+    // held for the 19.90 more it costs until that is paid.
+    let (status, _) = patch(
+        &id,
+        json!({"lines": [{"sku": "B", "quantity": 1, "unitPrice": 1990}]}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    oms.put_event(
+        "partner.wms",
+        "CancellationResponse",
+        json!({"orderId": id, "accepted": true}),
+    )
+    .await;
+    let o = oms.status(&id, "ON_HOLD").await;
+    assert_eq!(
+        (
+            o["hold"]["code"].as_str(),
+            o["total"].as_i64(),
+            o["lines"].as_array().map(Vec::len)
+        ),
+        (Some("PAYMENT_MISMATCH"), Some(3980), Some(2)),
+        "{o}"
+    );
+    oms.put_event(
+        "partner.payments",
+        "PaymentConfirmed",
+        json!({"orderId": id, "paymentId": "pay-more", "amount": 1990, "currency": "BRL"}),
+    )
+    .await;
+    let o = oms.status(&id, "READY_TO_SHIP").await;
+    assert_eq!(o["allocations"].as_array().map(Vec::len), Some(2), "{o}");
+    // Shipped: no more edits.
+    oms.ship(&id, "S1", "wh-rio", "SHIPPED", None).await;
+    oms.status(&id, "SHIPPED").await;
+    let (status, e) = patch(
+        &id,
+        json!({"lines": [{"sku": "B", "quantity": 2, "unitPrice": 1990}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("NOT_EDITABLE")),
+        "{e}"
+    );
+    oms.running.stop().await;
+}

@@ -70,6 +70,7 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
         (&Method::GET, ["orders", id, "invoices"]) => documents::of_order(deps, id, req).await,
         (&Method::GET, ["invoices", number]) => documents::one(deps, number, req).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(deps, id, req).await,
+        (&Method::PATCH, ["orders", id]) => edit(deps, id, req).await,
         (&Method::POST, ["orders", id, "lines", sku, "cancel"]) => {
             cancel_line(deps, id, sku, req).await
         }
@@ -253,6 +254,39 @@ async fn cancel(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
         StatusCode::OK
     };
     Ok(json(status, &order))
+}
+
+/// `PATCH /orders/{id}`: 200 with the edited order; 202 when it was
+/// released and its locations are asked to stop it first.
+async fn edit(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(req, &deps.config)?;
+    let order_id = order_id(id)?;
+    let body: oms_domain::order::EditOrderRequest = parse_body(req)?;
+    match intake::edit(deps, &caller, &order_id, body, &request_id(req)).await {
+        Ok(order) if order.pending_edit.is_some() => Ok(json(StatusCode::ACCEPTED, &order)),
+        Ok(order) => Ok(json(StatusCode::OK, &order)),
+        Err(intake::EditFailure::NotFound) => Err(not_found(id)),
+        Err(intake::EditFailure::Refused(e)) => {
+            let code = e.code();
+            let mut error = ApiError::conflict(code, e.to_string());
+            if let oms_domain::order::EditError::NotPossible(r) = &e
+                && !r.skus.is_empty()
+            {
+                error.field = Some("lines".into());
+            }
+            Err(error)
+        }
+        Err(intake::EditFailure::Invalid(PlaceError::Invalid(e))) => Err(ApiError::invalid(e)),
+        Err(intake::EditFailure::Invalid(PlaceError::Forbidden(e))) => {
+            Err(ApiError::new(403, "FORBIDDEN", e.0))
+        }
+        Err(intake::EditFailure::Invalid(PlaceError::Pricing(e))) => Err(ApiError {
+            field: Some(e.field.field),
+            ..ApiError::new(422, e.code, e.field.message)
+        }),
+        Err(intake::EditFailure::Invalid(e)) => Err(ApiError::unavailable(e)),
+        Err(intake::EditFailure::Unavailable(e)) => Err(ApiError::unavailable(e)),
+    }
 }
 
 async fn cancel_line(

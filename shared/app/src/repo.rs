@@ -1346,8 +1346,8 @@ fn floor_only(loc: &LocationId, delta: i64) -> Vec<Cond> {
     }
 }
 
-/// Folds updates of the same item into one: deltas add up, and so do the
-/// floors of `AtLeast` conditions on the same attribute.
+/// Folds updates of the same item into one: deltas add up, and each
+/// `AtLeast` floor becomes what the net delta takes off its attribute.
 fn merge_writes(writes: Vec<Write>) -> Vec<Write> {
     let mut out: Vec<Write> = Vec::with_capacity(writes.len());
     for w in writes {
@@ -1376,6 +1376,23 @@ fn merge_writes(writes: Vec<Write>) -> Vec<Write> {
                 }
             }
             _ => out.push(w),
+        }
+    }
+    // Each floor guards what the write takes off its attribute: merged,
+    // it is what the net change takes (units given back and taken again in
+    // one change — an edit — need only the difference free).
+    for w in &mut out {
+        if let Write::Update { add, when, .. } = w {
+            when.retain_mut(|c| match c {
+                Cond::AtLeast(name, floor) => match add.iter().find(|(n, _)| n == name) {
+                    Some((_, d)) => {
+                        *floor = (-*d).max(0);
+                        *floor > 0
+                    }
+                    None => true,
+                },
+                _ => true,
+            });
         }
     }
     out

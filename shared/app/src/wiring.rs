@@ -157,6 +157,12 @@ pub const ROUTES: &[Route] = &[
         roles: ANYONE,
     },
     Route {
+        method: "PATCH",
+        path: "/orders/{orderId}",
+        function: Function::OrderIntake,
+        roles: ANYONE,
+    },
+    Route {
         method: "POST",
         path: "/orders/{orderId}/lines/{sku}/cancel",
         function: Function::OrderIntake,

@@ -428,6 +428,27 @@ pub fn examples() -> Vec<DomainEvent> {
         );
     }
 
+    // Edited before release: one SKU-1 fewer, re-reserved in one change.
+    let (mut edited, _) = Order::place(id(8), new("W-1009"), due, &at(0));
+    let routed_at = stock(&[("SKU-1", "wh-sp", 2), ("SKU-2", "wh-sp", 1)]);
+    keep(
+        edited
+            .reserve(&routed_at, &at(1))
+            .map_err(|e| e.to_string()),
+    );
+    let mut fewer = new("W-1009");
+    fewer.lines.retain(|l| l.sku == sku("SKU-2"));
+    fewer.total = fewer
+        .lines
+        .iter()
+        .map(|l| l.line_total)
+        .fold(brl(0), |t, m| t.plus(m).unwrap_or(t));
+    keep(
+        edited
+            .edit(fewer, &stock(&[]), "only the mug".into(), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
     // A marketplace's submission, accepted; another refused.
     let channel =
         oms_domain::ids::Channel::parse("marketplace-x").unwrap_or_else(|_| unreachable!());

@@ -367,6 +367,32 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "An invalid value", ERR),
             ],
         ),
+        ("PATCH", "/orders/{orderId}") => op(
+            "Edit an order until it ships: another address, lines added, removed or changed (quantity 0 removes), coupons, ship method — priced again as a new order, re-reserved and re-routed all or nothing, money paid beyond the new total refunded; after release, the locations are asked to stop it first (202)",
+            false,
+            Some(("EditOrderRequest", true)),
+            &[
+                (200, "Edited", "Order"),
+                (
+                    202,
+                    "Released: the edit waits for the locations to stop the order (CANCEL_REQUESTED with pendingEdit)",
+                    "Order",
+                ),
+                (400, "Malformed JSON", ERR),
+                (403, "Not the caller's to edit that way", ERR),
+                (404, "No such order", ERR),
+                (
+                    409,
+                    "Shipped or closed (NOT_EDITABLE), an edit already pending (EDIT_PENDING), or the edited lines cannot be had (EDIT_NOT_POSSIBLE)",
+                    ERR,
+                ),
+                (
+                    422,
+                    "An invalid value, or pricing refused it (PRICE_MISMATCH, UNKNOWN_SKU, COUPON_NOT_APPLICABLE, …)",
+                    ERR,
+                ),
+            ],
+        ),
         ("POST", "/orders/{orderId}/lines/{sku}/cancel") => op(
             "Cancel one line before release: its stock given back, the total lowered, money paid beyond it refunded (the last line cancels the order)",
             false,
@@ -824,6 +850,7 @@ pub fn document() -> Value {
     // Each call registers the type (and what it uses) in the components.
     let _ = generator.subschema_for::<PlaceOrderRequest>();
     let _ = generator.subschema_for::<CancelRequest>();
+    let _ = generator.subschema_for::<oms_domain::order::EditOrderRequest>();
     let _ = generator.subschema_for::<ReturnRequest>();
     let _ = generator.subschema_for::<LocationRequest>();
     let _ = generator.subschema_for::<StockRequest>();

@@ -98,6 +98,17 @@ pub enum EventData {
     InventoryReserved {
         lines: Demand,
     },
+    /// The order was edited (`PATCH /orders/{id}`): its lines, total and
+    /// allocations now.
+    OrderEdited {
+        lines: Demand,
+        /// `currency` and `total` (minor units).
+        #[serde(flatten, with = "crate::money::as_total")]
+        #[schemars(with = "crate::money::TotalFields")]
+        total: Money,
+        allocations: Vec<Allocation>,
+        reason: String,
+    },
     InventoryShort {
         skus: Vec<Sku>,
     },
@@ -264,6 +275,7 @@ pub enum EventData {
 pub const EVENT_TYPES: &[&str] = &[
     "OrderPlaced",
     "InventoryReserved",
+    "OrderEdited",
     "InventoryShort",
     "OrderRouted",
     "OrderRejected",
@@ -297,6 +309,7 @@ impl EventData {
         match self {
             Self::OrderPlaced { .. } => "OrderPlaced",
             Self::InventoryReserved { .. } => "InventoryReserved",
+            Self::OrderEdited { .. } => "OrderEdited",
             Self::InventoryShort { .. } => "InventoryShort",
             Self::OrderRouted { .. } => "OrderRouted",
             Self::OrderRejected { .. } => "OrderRejected",

@@ -53,6 +53,8 @@ pub enum RefundReason {
     Returned,
     /// An operator refunded it.
     Goodwill,
+    /// The order was edited to cost less.
+    OrderEdited,
 }
 
 impl RefundReason {
@@ -66,6 +68,7 @@ impl RefundReason {
             Self::Overpaid => "paid more than the total",
             Self::Returned => "items returned",
             Self::Goodwill => "a refund from our team",
+            Self::OrderEdited => "your order was changed",
         }
     }
 
@@ -80,6 +83,7 @@ impl RefundReason {
             Self::Overpaid => "excess",
             Self::Returned => "return",
             Self::Goodwill => "operator",
+            Self::OrderEdited => "edit",
         }
     }
 }

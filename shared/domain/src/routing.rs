@@ -97,6 +97,31 @@ impl Availability {
         self
     }
 
+    /// As it would be with `held` given back: what an order already holds
+    /// counts as free for that order when it is reserved again (an edit).
+    pub fn with_returned(mut self, held: &[Allocation]) -> Self {
+        for a in held {
+            let q = u64::from(a.quantity.get());
+            let shards = self
+                .shards
+                .entry((a.sku.clone(), a.location_id.clone()))
+                .or_default();
+            let at = usize::from(a.shard);
+            if shards.len() <= at {
+                shards.resize(at + 1, 0);
+            }
+            shards[at] += q;
+            if let Some(c) = self
+                .candidates
+                .iter_mut()
+                .find(|c| c.location_id == a.location_id)
+            {
+                *c.free.entry(a.sku.clone()).or_default() += q;
+            }
+        }
+        self
+    }
+
     pub fn candidates(&self) -> &[Candidate] {
         &self.candidates
     }

@@ -70,58 +70,7 @@ impl From<StoreError> for PlaceError {
 /// Places an order, or finds the one the same request placed before.
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
 pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
-    locate_ship_to(deps, &mut request.body).await?;
-    let account = account_of(deps, &request.body).await?;
-    let price_list = match account.as_ref().and_then(|a| a.price_list_id.as_deref()) {
-        Some(id) => deps.inventory().price_list(id).await?,
-        None => None,
-    };
-    // Prices from the account's price list, then the catalog (as read at
-    // most `OMS_LOCATIONS_TTL_SECS` ago).
-    let mut catalog = deps
-        .products_of(&oms_domain::catalog::skus_of(&request.body))
-        .await?;
-    let parts = oms_domain::catalog::components_of(&catalog);
-    if !parts.is_empty() {
-        catalog.extend(deps.products_of(&parts).await?);
-    }
-    oms_domain::catalog::price_lines(
-        &mut request.body,
-        &catalog,
-        request.caller.role,
-        deps.config.require_catalog,
-        price_list.as_ref(),
-    )
-    .map_err(PlaceError::Pricing)?;
-    let mut new = request.body.validate().map_err(PlaceError::Invalid)?;
-    oms_domain::catalog::expand_bundles(&mut new, &catalog).map_err(PlaceError::Pricing)?;
-    price(deps, &mut new, &catalog).await?;
-    if let Some(account) = &account {
-        if !account.customers.contains(&new.customer.id) {
-            return Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
-                code: "NOT_IN_ACCOUNT",
-                field: FieldError::new(
-                    "customer.id",
-                    format!(
-                        "{} does not buy for account {}",
-                        new.customer.id, account.account_id
-                    ),
-                ),
-            }));
-        }
-        if new.payment_method == oms_domain::order::PaymentMethod::OnAccount {
-            // The balance as the additions so far made it (a moment behind
-            // on AWS): a soft limit, held for an operator beyond it.
-            let open = deps
-                .inventory()
-                .open_balance(&account.account_id)
-                .await?
-                .get(new.currency().as_str())
-                .copied()
-                .unwrap_or(0);
-            new.credit_hold = oms_domain::accounts::credit_hold(account, open, new.total);
-        }
-    }
+    let mut new = priced(deps, request.caller.role, &mut request.body).await?;
     // A clean score (nothing fired) is not kept: an order records risk
     // only when some rule saw one.
     let risk = assess_risk(deps, &new).await?;
@@ -221,6 +170,70 @@ pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, Place
         }
         Created::Existing { order_id, kind, .. } => Err(PlaceError::Conflict { kind, order_id }),
     }
+}
+
+/// A placement request priced as intake prices it — located, priced by
+/// the account's price list and the catalog, validated, bundles made
+/// lines, promotions, shipping and tax applied, checked against its
+/// account — before risk and stock: a new order, or an order edited.
+pub(crate) async fn priced(
+    deps: &Deps,
+    role: Role,
+    body: &mut PlaceOrderRequest,
+) -> Result<NewOrder, PlaceError> {
+    locate_ship_to(deps, body).await?;
+    let account = account_of(deps, body).await?;
+    let price_list = match account.as_ref().and_then(|a| a.price_list_id.as_deref()) {
+        Some(id) => deps.inventory().price_list(id).await?,
+        None => None,
+    };
+    // Prices from the account's price list, then the catalog (as read at
+    // most `OMS_LOCATIONS_TTL_SECS` ago).
+    let mut catalog = deps
+        .products_of(&oms_domain::catalog::skus_of(body))
+        .await?;
+    let parts = oms_domain::catalog::components_of(&catalog);
+    if !parts.is_empty() {
+        catalog.extend(deps.products_of(&parts).await?);
+    }
+    oms_domain::catalog::price_lines(
+        body,
+        &catalog,
+        role,
+        deps.config.require_catalog,
+        price_list.as_ref(),
+    )
+    .map_err(PlaceError::Pricing)?;
+    let mut new = body.validate().map_err(PlaceError::Invalid)?;
+    oms_domain::catalog::expand_bundles(&mut new, &catalog).map_err(PlaceError::Pricing)?;
+    price(deps, &mut new, &catalog).await?;
+    if let Some(account) = &account {
+        if !account.customers.contains(&new.customer.id) {
+            return Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
+                code: "NOT_IN_ACCOUNT",
+                field: FieldError::new(
+                    "customer.id",
+                    format!(
+                        "{} does not buy for account {}",
+                        new.customer.id, account.account_id
+                    ),
+                ),
+            }));
+        }
+        if new.payment_method == oms_domain::order::PaymentMethod::OnAccount {
+            // The balance as the additions so far made it (a moment behind
+            // on AWS): a soft limit, held for an operator beyond it.
+            let open = deps
+                .inventory()
+                .open_balance(&account.account_id)
+                .await?
+                .get(new.currency().as_str())
+                .copied()
+                .unwrap_or(0);
+            new.credit_hold = oms_domain::accounts::credit_hold(account, open, new.total);
+        }
+    }
+    Ok(new)
 }
 
 /// The business account the order names, if any (`UNKNOWN_ACCOUNT`).
@@ -574,5 +587,93 @@ pub async fn release(
             Err(ReleaseFailure::NotFound)
         }
         Err(e) => Err(ReleaseFailure::Unavailable(e.to_string())),
+    }
+}
+
+/// Why an edit was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum EditFailure {
+    #[error("the order does not exist")]
+    NotFound,
+    /// The edited order does not price or validate (as a new one would not).
+    #[error(transparent)]
+    Invalid(PlaceError),
+    #[error(transparent)]
+    Refused(oms_domain::order::EditError),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for EditFailure {
+    fn from(e: StoreError) -> Self {
+        EditFailure::Unavailable(e.to_string())
+    }
+}
+
+/// Edits an order (`PATCH /orders/{id}`): the order with the edit is priced
+/// again as a new one would be, then re-reserved and re-routed all or
+/// nothing over the stock as read now (see `oms_domain::order::Edit`).
+#[instrument(skip(deps, caller, request))]
+pub async fn edit(
+    deps: &Deps,
+    caller: &Caller,
+    order_id: &OrderId,
+    request: oms_domain::order::EditOrderRequest,
+    trigger: &str,
+) -> Result<Order, EditFailure> {
+    let Some(order) = get(deps, caller, order_id).await? else {
+        return Err(EditFailure::NotFound);
+    };
+    let mut named: Vec<Sku> = order.lines.iter().map(|l| l.sku.clone()).collect();
+    named.extend(
+        request
+            .lines
+            .iter()
+            .flatten()
+            .filter_map(|l| l.sku.as_deref().and_then(|s| Sku::parse(s).ok())),
+    );
+    let catalog = deps.products_of(&named).await?;
+    let (mut body, reason) = order
+        .edit_request(&request, |sku| catalog.contains_key(sku))
+        .map_err(|e| EditFailure::Invalid(PlaceError::Invalid(e)))?;
+    let edited = priced(deps, caller.role, &mut body)
+        .await
+        .map_err(EditFailure::Invalid)?;
+    caller
+        .may_place(&edited)
+        .map_err(|e| EditFailure::Invalid(PlaceError::Forbidden(e)))?;
+    let mut skus: Vec<Sku> = order
+        .lines
+        .iter()
+        .chain(&edited.lines)
+        .map(|l| l.sku.clone())
+        .collect();
+    skus.sort();
+    skus.dedup();
+    let actor = format!("order-intake:edit:{}", caller.actor());
+    let result = crate::change::change_order_with(
+        deps,
+        order_id,
+        &actor,
+        trigger,
+        crate::change::OnStockShort::Retry,
+        |_| whole_stock(deps, &skus),
+        |order, cause, stock| {
+            if !caller.can_see(order) {
+                return Err(Hidden::Hidden);
+            }
+            order
+                .edit(edited.clone(), &stock, reason.clone(), cause)
+                .map_err(Hidden::Shown)
+        },
+    )
+    .await;
+    match result {
+        Ok(order) => Ok(order),
+        Err(ChangeError::Denied(Hidden::Shown(e))) => Err(EditFailure::Refused(e)),
+        Err(ChangeError::Denied(Hidden::Hidden) | ChangeError::NotFound) => {
+            Err(EditFailure::NotFound)
+        }
+        Err(e) => Err(EditFailure::Unavailable(e.to_string())),
     }
 }

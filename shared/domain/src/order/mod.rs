@@ -9,6 +9,8 @@
 //! ROUTED / ON_HOLD ─reroute (operator)─▶ PLACED ─reserve─▶ …   (the hold stays)
 //! ROUTED / ON_HOLD / READY_TO_SHIP ─FulfillmentRejected (a location)─▶ PLACED ─reserve elsewhere─▶ …
 //! … SHIPPED ─every shipment REFUSED at the door─▶ RETURNED   (restocked, refunded)
+//! PLACED … ON_HOLD ─edit─▶ same status, re-reserved and re-routed in one change
+//! READY_TO_SHIP ─edit─▶ CANCEL_REQUESTED ─accepted─▶ ROUTED ─▶ READY_TO_SHIP (new lines)  (rejected ─▶ READY_TO_SHIP, old lines)
 //! ```
 //!
 //! Every change is a method that checks the current status, changes the
@@ -18,6 +20,7 @@
 //! [`Refusal`]s, recorded in the history by [`Order::refuse`].
 
 mod documents;
+mod edits;
 mod facts;
 mod operator;
 mod payment;
@@ -36,6 +39,7 @@ pub use documents::{
     Buyer, Document, DocumentDraft, DocumentKind, DocumentLine, DocumentList, DocumentRef, TaxLine,
     net_invoiced,
 };
+pub use edits::{Edit, EditError, EditLine, EditOrderRequest};
 pub use operator::{LineCancelError, OperatorError};
 pub use payment::{Capture, Payment, PaymentMethod, PaymentStatus, Refund};
 pub use returns::{ReturnAuth, ReturnError, ReturnStatus};
@@ -375,6 +379,8 @@ pub struct Order {
     pub purchase_order_number: Option<String>,
     /// Locations that said they cannot fulfil it: never routed there again.
     pub excluded_locations: Vec<crate::ids::LocationId>,
+    /// An edit of the released order, waiting for its locations to stop it.
+    pub pending_edit: Option<Edit>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -457,6 +463,7 @@ impl Order {
             account_id: new.account_id,
             purchase_order_number: new.purchase_order_number,
             excluded_locations: Vec::new(),
+            pending_edit: None,
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),
@@ -509,57 +516,9 @@ impl Order {
     /// The steps of [`Order::reserve`] on a `PLACED` order, added to `change`.
     fn reserve_into(&mut self, change: &mut Change, stock: &Availability, cause: &Cause) {
         let demand = self.demand();
-        let short: Vec<Sku> = demand
-            .iter()
-            .filter(|l| stock.network_free(&l.sku) < u64::from(l.quantity.get()))
-            .map(|l| l.sku.clone())
-            .collect();
-        if !short.is_empty() {
-            return self.reject_for_stock(change, short, cause);
-        }
-        let country = self.ship_to.country.as_str();
-        let eligible: Vec<Candidate> = stock
-            .candidates()
-            .iter()
-            .filter(|c| c.serves(country))
-            .filter(|c| !self.excluded_locations.contains(&c.location_id))
-            .cloned()
-            .collect();
-        let plan = match crate::routing::plan(&demand, self.ship_to.point, &eligible) {
-            Ok(p) => p,
-            Err(e) => {
-                let elsewhere =
-                    crate::routing::plan(&demand, self.ship_to.point, stock.candidates()).is_ok();
-                let (reason, detail) = if elsewhere {
-                    (
-                        RejectReason::NoEligibleLocation,
-                        format!("no location that serves {country} can ship it ({e})"),
-                    )
-                } else {
-                    (RejectReason::Unroutable, e.to_string())
-                };
-                return self.reject(
-                    change,
-                    Rejection {
-                        reason,
-                        detail,
-                        skus: e.skus(),
-                    },
-                    cause,
-                );
-            }
-        };
-        let order_id = self.order_id.clone();
-        let home = |sku: &Sku, shards: usize| crate::inventory::home_shard(&order_id, sku, shards);
-        let Some(allocations) = crate::inventory::draw(&plan.allocations, stock.shards(), home)
-        else {
-            // Availability's totals are the sums of its shards: unreachable,
-            // and still not a reason to take what is not there.
-            return self.reject_for_stock(
-                change,
-                demand.into_iter().map(|l| l.sku).collect(),
-                cause,
-            );
+        let (allocations, reason) = match self.allocate(&demand, stock) {
+            Ok(found) => found,
+            Err(rejection) => return self.reject(change, rejection, cause),
         };
         change.add_stock(StockMove::Allocate(allocations.clone()));
         self.status = OrderStatus::Reserved;
@@ -571,7 +530,66 @@ impl Order {
             None,
             vec![EventData::InventoryReserved { lines: demand }],
         );
-        self.routed(change, allocations, plan.reason, cause);
+        self.routed(change, allocations, reason, cause);
+    }
+
+    /// Where `demand` would be taken from over `stock`, and why there (see
+    /// [`crate::routing`]): the units drawn from the shards that hold them;
+    /// or why it cannot be — `INSUFFICIENT_STOCK` naming every sku the
+    /// network cannot cover, `NO_ELIGIBLE_LOCATION` when only locations
+    /// that do not serve the destination could, `UNROUTABLE` when no plan
+    /// fits one change.
+    fn allocate(
+        &self,
+        demand: &[LineQty],
+        stock: &Availability,
+    ) -> Result<(Vec<Allocation>, String), Rejection> {
+        let short: Vec<Sku> = demand
+            .iter()
+            .filter(|l| stock.network_free(&l.sku) < u64::from(l.quantity.get()))
+            .map(|l| l.sku.clone())
+            .collect();
+        if !short.is_empty() {
+            return Err(Self::stock_rejection(short));
+        }
+        let country = self.ship_to.country.as_str();
+        let eligible: Vec<Candidate> = stock
+            .candidates()
+            .iter()
+            .filter(|c| c.serves(country))
+            .filter(|c| !self.excluded_locations.contains(&c.location_id))
+            .cloned()
+            .collect();
+        let plan = match crate::routing::plan(demand, self.ship_to.point, &eligible) {
+            Ok(p) => p,
+            Err(e) => {
+                let elsewhere =
+                    crate::routing::plan(demand, self.ship_to.point, stock.candidates()).is_ok();
+                let (reason, detail) = if elsewhere {
+                    (
+                        RejectReason::NoEligibleLocation,
+                        format!("no location that serves {country} can ship it ({e})"),
+                    )
+                } else {
+                    (RejectReason::Unroutable, e.to_string())
+                };
+                return Err(Rejection {
+                    reason,
+                    detail,
+                    skus: e.skus(),
+                });
+            }
+        };
+        let order_id = self.order_id.clone();
+        let home = |sku: &Sku, shards: usize| crate::inventory::home_shard(&order_id, sku, shards);
+        match crate::inventory::draw(&plan.allocations, stock.shards(), home) {
+            Some(allocations) => Ok((allocations, plan.reason)),
+            // Availability's totals are the sums of its shards: unreachable,
+            // and still not a reason to take what is not there.
+            None => Err(Self::stock_rejection(
+                demand.iter().map(|l| l.sku.clone()).collect(),
+            )),
+        }
     }
 
     /// `PLACED → REJECTED`.
@@ -631,18 +649,14 @@ impl Order {
         self.release_if_paid(change, cause);
     }
 
-    /// `PLACED → REJECTED` because the network cannot cover `short`.
-    fn reject_for_stock(&mut self, change: &mut Change, short: Vec<Sku>, cause: &Cause) {
+    /// Why an order cannot be had: the network cannot cover `short`.
+    fn stock_rejection(short: Vec<Sku>) -> Rejection {
         let listed: Vec<String> = short.iter().map(ToString::to_string).collect();
-        self.reject(
-            change,
-            Rejection {
-                reason: RejectReason::InsufficientStock,
-                detail: format!("not enough stock for {}", listed.join(", ")),
-                skus: short,
-            },
-            cause,
-        )
+        Rejection {
+            reason: RejectReason::InsufficientStock,
+            detail: format!("not enough stock for {}", listed.join(", ")),
+            skus: short,
+        }
     }
 
     /// A cancellation asked by the customer or the storefront. Before
@@ -660,6 +674,20 @@ impl Order {
             OrderStatus::ReadyToShip => {
                 let mut change = Change::new(None);
                 self.status = OrderStatus::CancelRequested;
+                self.cancel_reason = Some(why.clone());
+                self.cancel_code = Some(code);
+                change.step(
+                    self,
+                    "CancellationRequested",
+                    cause,
+                    Some(why.clone()),
+                    vec![EventData::CancellationRequested { reason: why }],
+                );
+                Ok(change.finish(self))
+            }
+            OrderStatus::CancelRequested if self.pending_edit.is_some() => {
+                // The whole order instead of the edit.
+                let mut change = Change::new(self.drop_pending_edit());
                 self.cancel_reason = Some(why.clone());
                 self.cancel_code = Some(code);
                 change.step(
@@ -689,6 +717,22 @@ impl Order {
                 "no cancellation is pending (order is {})",
                 self.status
             )));
+        }
+        if self.pending_edit.is_some() {
+            if accepted {
+                return Ok(self.edit_accepted(cause));
+            }
+            let mut change = Change::new(self.drop_pending_edit());
+            self.status = OrderStatus::ReadyToShip;
+            let reason = reason.unwrap_or_else(|| "the warehouse could not stop the order".into());
+            change.step(
+                self,
+                "CancellationRejected",
+                cause,
+                Some(format!("the edit is not made: {reason}")),
+                vec![EventData::CancellationRejected { reason }],
+            );
+            return Ok(change.finish(self));
         }
         let why = self
             .cancel_reason
@@ -794,11 +838,15 @@ impl Order {
 
     /// The stock move that gives back what the order holds, if anything.
     fn release_stock(&mut self) -> Option<StockMove> {
-        if !self.holds_stock {
-            return None;
+        let mut taken = Vec::new();
+        if let Some(StockMove::Release(pending)) = self.drop_pending_edit() {
+            taken = pending;
         }
-        self.holds_stock = false;
-        Some(StockMove::Release(self.allocations.clone()))
+        if self.holds_stock {
+            self.holds_stock = false;
+            taken.extend(self.allocations.iter().cloned());
+        }
+        (!taken.is_empty()).then_some(StockMove::Release(taken))
     }
 
     /// `ROUTED → READY_TO_SHIP` when the order is paid (or paid on

@@ -22,7 +22,7 @@
 //! authorisation once the order shipped in full, or when it ends before,
 //! is given back with `VoidRequested` — nothing stays held.
 
-use super::{Cause, Change, HoldCode, Order, Outcome, Refusal};
+use super::{Cause, Change, HoldCode, Order, OrderStatus, Outcome, Refusal};
 use crate::events::EventData;
 use crate::ids::PartnerRef;
 use crate::money::{Currency, Money};
@@ -257,6 +257,22 @@ impl Order {
             {
                 p.status = PaymentStatus::Mismatch;
             }
+        }
+        if unusable.is_none() && self.shipments.iter().any(|s| s.has_shipped()) {
+            // Units left before it came (paid on delivery or on account):
+            // what they are worth beyond what was paid is asked for now.
+            let shipped: i64 = (0..self.shipments.len())
+                .filter(|i| self.shipments[*i].has_shipped())
+                .map(|i| self.shipment_value(i).amount)
+                .sum();
+            let due = (shipped.min(self.total.amount) - self.net_paid().amount).max(0);
+            let complete =
+                self.status.has_shipped() && self.status != OrderStatus::PartiallyShipped;
+            events.extend(self.request_captures(
+                "shipped-before",
+                Money::new(due, self.currency),
+                complete,
+            ));
         }
         let mut change = Change::new(None);
         change.step(self, "PaymentAuthorized", cause, unusable, events);

@@ -300,7 +300,13 @@ impl Order {
             }
         }
         let shipment = self.shipments[index].clone();
-        let mut change = Change::new(None);
+        // Shipped while an edit waited: the edit is not made.
+        let dropped = if shipment.has_shipped() {
+            self.drop_pending_edit()
+        } else {
+            None
+        };
+        let mut change = Change::new(dropped);
 
         if u.status == ShipmentStatus::Exception {
             change.step(

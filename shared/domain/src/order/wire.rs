@@ -104,6 +104,9 @@ pub struct OrderDoc {
     /// Locations that said they cannot fulfil it (not routed there again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     excluded_locations: Vec<crate::ids::LocationId>,
+    /// An edit of the released order waiting for its locations to stop it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_edit: Option<super::Edit<i64>>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -159,6 +162,7 @@ impl From<Order> for OrderDoc {
             account_id: o.account_id,
             purchase_order_number: o.purchase_order_number,
             excluded_locations: o.excluded_locations,
+            pending_edit: o.pending_edit.map(|e| e.map(amount)),
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -208,6 +212,7 @@ impl TryFrom<OrderDoc> for Order {
             account_id: d.account_id,
             purchase_order_number: d.purchase_order_number,
             excluded_locations: d.excluded_locations,
+            pending_edit: d.pending_edit.map(|e| e.map(money)),
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
