@@ -331,3 +331,83 @@ async fn a_promise_names_methods_locations_dates_and_costs_without_reserving() {
     );
     oms.running.stop().await;
 }
+
+/// `PUT /routing-rules {"strategy": "COST"}`: plans are scored by their
+/// packages, distance, borders, capacity and priority; the reason names
+/// the runner-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cost_routing_scores_the_plans_and_explains_the_choice() {
+    let oms = Oms::start().await;
+    oms.location("wh-recife", RECIFE.0, RECIFE.1).await;
+    oms.location("wh-a", RIO.0, RIO.1).await;
+    oms.location("wh-b", -22.95, -43.25).await;
+    oms.stock("A", "wh-recife", 10).await;
+    oms.stock("B", "wh-recife", 10).await;
+    oms.stock("A", "wh-a", 10).await;
+    oms.stock("B", "wh-b", 10).await;
+    let (_, rules) = oms.get("/routing-rules").await;
+    assert_eq!(rules["strategy"], "NEAREST", "{rules}");
+    // The nearest strategy ships it in one package from Recife.
+    let (_, o) = oms.post_order(&order(&[("A", 1), ("B", 1)]), None).await;
+    assert_eq!(o["allocations"].as_array().map(Vec::len), Some(2));
+    assert!(
+        o["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["locationId"] == "wh-recife"),
+        "{o}"
+    );
+
+    let (status, e) = oms
+        .put(
+            "/routing-rules",
+            json!({"strategy": "COST", "perPackage": -1}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("perPackage"))
+    );
+    let (status, rules) = oms.put("/routing-rules", json!({"strategy": "COST"})).await;
+    assert_eq!(status, 200, "{rules}");
+    assert_eq!(rules["perPackage"], 1500, "defaults filled in: {rules}");
+    // Two packages next door cost less than one from 1,900 km away.
+    let (_, o) = oms.post_order(&order(&[("A", 1), ("B", 1)]), None).await;
+    let mut at: Vec<&str> = o["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["locationId"].as_str().unwrap())
+        .collect();
+    at.sort();
+    assert_eq!(at, ["wh-a", "wh-b"], "{o}");
+    let reason = o["routingReason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("lowest cost of") && reason.contains("runner-up wh-recife"),
+        "{reason}"
+    );
+    // A location past its daily capacity is avoided; a preferred one wins.
+    let (status, _) = oms
+        .put(
+            "/locations/wh-a",
+            json!({"name": "A", "kind": "warehouse", "lat": RIO.0, "lon": RIO.1, "dailyCapacity": 0}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, o) = oms.post_order(&order(&[("A", 1)]), None).await;
+    assert_eq!(o["allocations"][0]["locationId"], "wh-recife", "{o}");
+    // Only operators set the rules.
+    let shop = oms.token_for(Role::Storefront, "shop", Some("web"));
+    let (status, _) = oms
+        .send_as(
+            Some(&shop),
+            "PUT",
+            "/routing-rules",
+            Some(r#"{"strategy":"NEAREST"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403);
+    oms.running.stop().await;
+}

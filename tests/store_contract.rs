@@ -449,6 +449,8 @@ async fn stock_moves_keep_the_counters_consistent() {
                 active: true,
                 cutoff_hour_utc: None,
                 processing_days: None,
+                priority: None,
+                daily_capacity: None,
             };
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
@@ -769,6 +771,8 @@ mod interleavings {
                 active: true,
                 cutoff_hour_utc: None,
                 processing_days: None,
+                priority: None,
+                daily_capacity: None,
             };
             inv.put_location(&location).await.expect(engine);
         }
@@ -1019,6 +1023,8 @@ async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
             active: true,
             cutoff_hour_utc: None,
             processing_days: None,
+            priority: None,
+            daily_capacity: None,
         })
         .await
         .expect(engine);

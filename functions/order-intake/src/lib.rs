@@ -64,6 +64,19 @@ async fn route(deps: &Deps, req: &Request, path: &[&str]) -> Result<Response<Bod
                 Err(e) => Err(ApiError::unavailable(e)),
             }
         }
+        (&Method::GET, ["routing-rules"]) => {
+            caller(req, &deps.config)?;
+            Ok(json(StatusCode::OK, &deps.routing().await?.rules))
+        }
+        (&Method::PUT, ["routing-rules"]) => {
+            caller(req, &deps.config)?;
+            let rules: oms_domain::routing::RoutingRules = parse_body(req)?;
+            match intake::set_routing_rules(deps, rules).await {
+                Ok(rules) => Ok(json(StatusCode::OK, &rules)),
+                Err(PlaceError::Invalid(e)) => Err(ApiError::invalid(e)),
+                Err(e) => Err(ApiError::unavailable(e)),
+            }
+        }
         (&Method::GET, ["reports", "top"]) => report(deps, req).await,
         (&Method::GET, ["reports", "orders.csv"]) => export(deps, req).await,
         (&Method::GET, ["orders", id]) => get(deps, id, req).await,

@@ -40,6 +40,7 @@ pub struct Deps {
     products: Arc<std::sync::Mutex<ProductsRead>>,
     /// The fraud rules as last read.
     risk_rules: Arc<std::sync::Mutex<Option<RulesRead>>>,
+    routing: Arc<std::sync::Mutex<Option<RoutingRead>>>,
     /// The last number this process took in each document series.
     series: Arc<std::sync::Mutex<HashMap<String, u64>>>,
     /// Held while this process numbers documents and saves them: its own
@@ -66,6 +67,17 @@ type PricingRead = (Timestamp, Arc<PricingRules>);
 /// The fraud rules, and when they were read.
 type RulesRead = (Timestamp, Arc<RiskRules>);
 
+/// How routing chooses, and what each location took today, when read.
+type RoutingRead = (Timestamp, Arc<Routing>);
+
+/// How routing chooses ([`oms_domain::routing::RoutingRules`]) and the
+/// orders each location took today (against daily capacities).
+#[derive(Debug, Default)]
+pub struct Routing {
+    pub rules: oms_domain::routing::RoutingRules,
+    pub taken_today: BTreeMap<oms_domain::ids::LocationId, u64>,
+}
+
 /// Products as read (`None`: the sku has none), and when.
 type ProductsRead = HashMap<Sku, (Timestamp, Option<Product>)>;
 
@@ -91,6 +103,7 @@ impl Deps {
             shard_counts: Arc::default(),
             products: Arc::default(),
             risk_rules: Arc::default(),
+            routing: Arc::default(),
             pricing: Arc::default(),
             series: Arc::default(),
             numbering: Arc::default(),
@@ -134,6 +147,8 @@ impl Deps {
         if let Ok(mut cached) = self.locations.lock() {
             *cached = None;
         }
+        // A daily capacity may have been set: what was taken is read again.
+        self.routing_changed();
     }
 
     /// The catalog's products of these skus, each read again once older
@@ -184,6 +199,47 @@ impl Deps {
             Ok(self.orders().risk_rules().await?.unwrap_or_default())
         })
         .await
+    }
+
+    /// How routing chooses, read again once older than
+    /// `config.locations_ttl_ms`, with the orders each location with a
+    /// daily capacity took today (from the KPI sums, a moment behind).
+    pub async fn routing(&self) -> Result<Arc<Routing>, StoreError> {
+        self.cached(&self.routing, || async {
+            let rules = self.orders().routing_rules().await?.unwrap_or_default();
+            let mut taken_today = BTreeMap::new();
+            let capped = self
+                .locations()
+                .await?
+                .iter()
+                .any(|l| l.daily_capacity.is_some());
+            if rules.strategy == oms_domain::routing::Strategy::Cost && capped {
+                let now = self.clock.now().millis();
+                let day = now - now % 86_400_000;
+                let hours = crate::kpi::hours(day, now + 1);
+                for (_, cell) in crate::kpi::read_totals(&*self.items, hours).await? {
+                    for (key, n) in cell {
+                        let Some(loc) = key
+                            .strip_prefix("by#location#")
+                            .and_then(|k| k.strip_suffix("#orders"))
+                            .and_then(|l| oms_domain::ids::LocationId::parse(l).ok())
+                        else {
+                            continue;
+                        };
+                        *taken_today.entry(loc).or_default() += n.max(0) as u64;
+                    }
+                }
+            }
+            Ok(Routing { rules, taken_today })
+        })
+        .await
+    }
+
+    /// Forgets the routing rules read (after this process set them).
+    pub fn routing_changed(&self) {
+        if let Ok(mut cached) = self.routing.lock() {
+            *cached = None;
+        }
     }
 
     /// The promotions, shipping rates and tax rules, read again once older

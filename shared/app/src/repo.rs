@@ -321,6 +321,10 @@ fn risk_rules_key() -> Key {
     Key::new("CONFIG", "RISK_RULES")
 }
 
+fn routing_rules_key() -> Key {
+    Key::new("CONFIG", "ROUTING_RULES")
+}
+
 impl OrderRepo {
     /// The last number taken in a document series (0: none yet): a
     /// series is a partition of its documents, by sequence.
@@ -382,6 +386,25 @@ impl OrderRepo {
             Some(attrs) => Ok(Some(doc(&attrs, "risk rules")?)),
             None => Ok(None),
         }
+    }
+
+    /// How routing chooses, if set (`PUT /routing-rules`).
+    pub async fn routing_rules(
+        &self,
+    ) -> Result<Option<oms_domain::routing::RoutingRules>, StoreError> {
+        match self.items.get(&routing_rules_key(), Read::Eventual).await? {
+            Some(attrs) => Ok(Some(doc(&attrs, "routing rules")?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn put_routing_rules(
+        &self,
+        rules: &oms_domain::routing::RoutingRules,
+    ) -> Result<(), StoreError> {
+        put_doc(&*self.items, routing_rules_key(), rules)
+            .await
+            .map(|_| ())
     }
 
     pub async fn put_risk_rules(

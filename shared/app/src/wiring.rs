@@ -110,6 +110,18 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/routing-rules",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "PUT",
+        path: "/routing-rules",
+        function: Function::OrderIntake,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "GET",
         path: "/kpis",
         function: Function::OrderIntake,
         roles: OPERATOR,

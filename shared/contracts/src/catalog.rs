@@ -210,6 +210,8 @@ pub fn examples() -> Vec<DomainEvent> {
         active: true,
         cutoff_hour_utc: None,
         processing_days: None,
+        priority: None,
+        daily_capacity: None,
     };
     let locations = [
         place("wh-sp", -23.55, -46.63),

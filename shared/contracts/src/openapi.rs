@@ -299,6 +299,26 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 "RiskRules",
             )],
         ),
+        ("GET", "/routing-rules") => op(
+            "How routing chooses (operator): the strategy and the cost strategy's weights",
+            false,
+            None,
+            &[(
+                200,
+                "The rules in force (NEAREST until set)",
+                "RoutingRules",
+            )],
+        ),
+        ("PUT", "/routing-rules") => op(
+            "Set how routing chooses (operator): NEAREST (one location, nearest; else the fewest, then the shortest distance) or COST (every plan scored by perPackage, per100Km, crossBorder, overCapacity and perPriorityPoint; the lowest wins, the routing reason naming the runner-up)",
+            false,
+            Some(("RoutingRules", true)),
+            &[
+                (200, "The rules set", "RoutingRules"),
+                (400, "Malformed JSON", ERR),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("PUT", "/risk-rules") => op(
             "Set the fraud rules (operator): a score at or above holdScore holds the order (FRAUD_REVIEW) for an operator to release or cancel",
             false,
@@ -865,6 +885,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<oms_domain::kpi::Kpis>();
     let _ = generator.subschema_for::<oms_domain::catalog::ProductRequest>();
     let _ = generator.subschema_for::<oms_domain::risk::RiskRules>();
+    let _ = generator.subschema_for::<oms_domain::routing::RoutingRules>();
     let _ = generator.subschema_for::<oms_domain::pricing::PromotionRequest>();
     let _ = generator.subschema_for::<oms_domain::pricing::Promotion>();
     let _ = generator.subschema_for::<oms_domain::pricing::PromotionList>();

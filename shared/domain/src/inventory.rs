@@ -56,6 +56,12 @@ pub struct Location {
     /// Days it takes to pick and pack (0 unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_days: Option<u8>,
+    /// Preferred by cost routing (0 to 100; see `crate::routing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// Orders it can take a day (cost routing avoids it past them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_capacity: Option<u32>,
 }
 
 fn yes() -> bool {

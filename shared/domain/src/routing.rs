@@ -1,9 +1,19 @@
 //! Choosing fulfilment locations for an order being reserved. Pure: no I/O.
 //!
-//! Rule: one location that can ship everything, nearest to the customer;
-//! otherwise the fewest locations, then the shortest total distance. Exact
-//! search over location subsets up to [`EXACT_SPLIT_LIMIT`] locations, then a
-//! greedy cover (most units first, nearest on ties) as a fallback.
+//! Two strategies ([`RoutingRules`], `PUT /routing-rules`):
+//! - `NEAREST` (the default): one location that can ship everything,
+//!   nearest to the customer; otherwise the fewest locations, then the
+//!   shortest total distance;
+//! - `COST`: every plan that can ship the order — one location, or a split
+//!   over up to [`EXACT_SPLIT_LIMIT`] — is scored by the rules' weights
+//!   ([`RoutingRules::score`]: per package, per 100 km, a border crossed,
+//!   past the location's daily capacity, less its priority) and the lowest
+//!   score wins; the routing reason names it and the runner-up with both
+//!   scores.
+//!
+//! Both search location subsets exactly up to [`EXACT_SPLIT_LIMIT`]
+//! locations, then fall back to a greedy cover (most units first, nearest
+//! on ties).
 
 use crate::geo::GeoPoint;
 use crate::ids::{LocationId, Quantity, Sku};
@@ -29,6 +39,146 @@ pub struct Candidate {
     /// Where it may ship: its own country and these; anywhere if it has
     /// no country.
     pub reach: Reach,
+    /// Preferred by the cost strategy (0 to 100).
+    pub priority: u8,
+    /// Orders it can still take today, if it has a daily capacity.
+    pub capacity_left: Option<u64>,
+}
+
+/// How routing chooses (`PUT /routing-rules`): the strategy and the cost
+/// strategy's weights, in minor units of cost.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingRules {
+    pub strategy: Strategy,
+    /// What each package (each location of a split) costs: the split
+    /// penalty.
+    #[serde(default = "RoutingRules::default_per_package")]
+    pub per_package: i64,
+    /// What a package costs per 100 km from its location to the customer.
+    #[serde(default = "RoutingRules::default_per_100_km")]
+    pub per_100_km: i64,
+    /// Added for a package that crosses a border.
+    #[serde(default = "RoutingRules::default_cross_border")]
+    pub cross_border: i64,
+    /// Added for a location past its daily capacity (`dailyCapacity`).
+    #[serde(default = "RoutingRules::default_over_capacity")]
+    pub over_capacity: i64,
+    /// Taken off per point of a location's `priority` (0 to 100).
+    #[serde(default = "RoutingRules::default_per_priority_point")]
+    pub per_priority_point: i64,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Strategy {
+    #[default]
+    Nearest,
+    Cost,
+}
+
+impl Default for RoutingRules {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Nearest,
+            per_package: Self::default_per_package(),
+            per_100_km: Self::default_per_100_km(),
+            cross_border: Self::default_cross_border(),
+            over_capacity: Self::default_over_capacity(),
+            per_priority_point: Self::default_per_priority_point(),
+        }
+    }
+}
+
+impl RoutingRules {
+    fn default_per_package() -> i64 {
+        1500
+    }
+    fn default_per_100_km() -> i64 {
+        100
+    }
+    fn default_cross_border() -> i64 {
+        3000
+    }
+    fn default_over_capacity() -> i64 {
+        100_000
+    }
+    fn default_per_priority_point() -> i64 {
+        10
+    }
+
+    /// The rules if every weight is 0 to 10^9.
+    pub fn validate(self) -> Result<Self, crate::validation::FieldError> {
+        for (field, v) in [
+            ("perPackage", self.per_package),
+            ("per100Km", self.per_100_km),
+            ("crossBorder", self.cross_border),
+            ("overCapacity", self.over_capacity),
+            ("perPriorityPoint", self.per_priority_point),
+        ] {
+            if !(0..=1_000_000_000).contains(&v) {
+                return Err(crate::validation::FieldError::new(
+                    field,
+                    "must be 0 to 1000000000",
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// What shipping a package from `c`, `km` away, to `country` costs.
+    fn package(&self, c: &Candidate, km: f64, country: Option<&str>) -> Score {
+        let mut parts = vec![format!("{:.0} km", km)];
+        let mut cost = self.per_package + (km * self.per_100_km as f64 / 100.0).round() as i64;
+        if let (Some(own), Some(to)) = (c.reach.country.as_deref(), country)
+            && own != to
+        {
+            cost += self.cross_border;
+            parts.push("cross-border".into());
+        }
+        if c.capacity_left == Some(0) {
+            cost += self.over_capacity;
+            parts.push("past its daily capacity".into());
+        }
+        if c.priority > 0 {
+            cost -= self.per_priority_point * i64::from(c.priority);
+            parts.push(format!("priority {}", c.priority));
+        }
+        Score {
+            cost,
+            detail: format!("{} ({})", c.location_id, parts.join(", ")),
+        }
+    }
+
+    /// A plan's score: the sum of its packages'.
+    pub fn score(&self, set: &[(&Candidate, f64)], country: Option<&str>) -> (i64, String) {
+        let packages: Vec<Score> = set
+            .iter()
+            .map(|(c, km)| self.package(c, *km, country))
+            .collect();
+        let cost = packages.iter().map(|p| p.cost).sum();
+        let detail = packages
+            .iter()
+            .map(|p| p.detail.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        (cost, detail)
+    }
+}
+
+struct Score {
+    cost: i64,
+    detail: String,
 }
 
 /// The countries a location may ship to.
@@ -63,6 +213,8 @@ pub struct Availability {
     shards: ShardFree,
     /// Units of each sku kept back across the network.
     network_safety: BTreeMap<Sku, u64>,
+    /// How to choose among the plans.
+    rules: RoutingRules,
 }
 
 impl Availability {
@@ -81,13 +233,38 @@ impl Availability {
                     .map(|((sku, _), per_shard)| (sku.clone(), per_shard.iter().sum()))
                     .collect(),
                 reach: l.reach(),
+                priority: l.priority.unwrap_or(0),
+                capacity_left: l.daily_capacity.map(u64::from),
             })
             .collect();
         Self {
             candidates,
             shards,
             network_safety: BTreeMap::new(),
+            rules: RoutingRules::default(),
         }
+    }
+
+    /// Chosen by these rules, with the orders each location already took
+    /// today (against its daily capacity).
+    pub fn with_rules(
+        mut self,
+        rules: RoutingRules,
+        taken_today: &BTreeMap<LocationId, u64>,
+    ) -> Self {
+        self.rules = rules;
+        for c in &mut self.candidates {
+            if let (Some(left), Some(taken)) =
+                (c.capacity_left.as_mut(), taken_today.get(&c.location_id))
+            {
+                *left = left.saturating_sub(*taken);
+            }
+        }
+        self
+    }
+
+    pub fn rules(&self) -> &RoutingRules {
+        &self.rules
     }
 
     /// With the skus' network-wide safety stock: an order may not take
@@ -178,13 +355,29 @@ impl Scored<'_> {
     }
 }
 
-/// The plan for `demand`, within [`MAX_ALLOCATIONS`].
+/// The plan for `demand`, within [`MAX_ALLOCATIONS`], by the nearest
+/// strategy.
 pub fn plan(
     demand: &[LineQty],
     ship_to: GeoPoint,
     candidates: &[Candidate],
 ) -> Result<Plan, Unroutable> {
-    let p = choose(demand, ship_to, candidates)?;
+    plan_by(demand, ship_to, None, candidates, &RoutingRules::default())
+}
+
+/// The plan for `demand` to `ship_to` (in `country`) by `rules`, within
+/// [`MAX_ALLOCATIONS`].
+pub fn plan_by(
+    demand: &[LineQty],
+    ship_to: GeoPoint,
+    country: Option<&str>,
+    candidates: &[Candidate],
+    rules: &RoutingRules,
+) -> Result<Plan, Unroutable> {
+    let p = match rules.strategy {
+        Strategy::Nearest => choose(demand, ship_to, candidates)?,
+        Strategy::Cost => cheapest(demand, ship_to, country, candidates, rules)?,
+    };
     let count = p
         .allocations
         .iter()
@@ -298,6 +491,82 @@ fn choose(
     Ok(allocate(demand, &chosen, reason))
 }
 
+/// The cost strategy: every plan of up to [`EXACT_SPLIT_LIMIT`] locations
+/// that covers the order, scored; the lowest wins (fewer packages, then
+/// the location ids, on a tie). Beyond what is enumerated: the nearest
+/// strategy's greedy cover.
+fn cheapest(
+    demand: &[LineQty],
+    ship_to: GeoPoint,
+    country: Option<&str>,
+    candidates: &[Candidate],
+    rules: &RoutingRules,
+) -> Result<Plan, Unroutable> {
+    let mut scored: Vec<Scored> = candidates
+        .iter()
+        .filter(|c| {
+            demand
+                .iter()
+                .any(|l| c.free.get(&l.sku).copied().unwrap_or(0) > 0)
+        })
+        .map(|c| Scored {
+            c,
+            km: c.point.distance_km(ship_to),
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        a.km.total_cmp(&b.km)
+            .then_with(|| a.c.location_id.cmp(&b.c.location_id))
+    });
+    scored.truncate(EXACT_CANDIDATE_LIMIT);
+    let covers = |set: &[&Scored]| {
+        demand
+            .iter()
+            .all(|l| set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get()))
+    };
+    // (cost, packages, indexes, detail)
+    let mut plans: Vec<(i64, usize, Vec<usize>, String)> = Vec::new();
+    for k in 1..=EXACT_SPLIT_LIMIT.min(scored.len()) {
+        for_each_subset(scored.len(), k, &mut |idx| {
+            let set: Vec<&Scored> = idx.iter().map(|&i| &scored[i]).collect();
+            // A plan with a location it does not need is never cheaper.
+            let needed = set.len() == 1
+                || (0..set.len()).all(|skip| {
+                    let rest: Vec<&Scored> = set
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != skip)
+                        .map(|(_, s)| *s)
+                        .collect();
+                    !covers(&rest)
+                });
+            if needed && covers(&set) {
+                let parts: Vec<(&Candidate, f64)> = set.iter().map(|s| (s.c, s.km)).collect();
+                let (cost, detail) = rules.score(&parts, country);
+                plans.push((cost, k, idx.to_vec(), detail));
+            }
+        });
+    }
+    plans.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
+    let Some((cost, _, idx, detail)) = plans.first().cloned() else {
+        return choose(demand, ship_to, candidates);
+    };
+    let set: Vec<&Scored> = idx.iter().map(|&i| &scored[i]).collect();
+    let runner_up = match plans.get(1) {
+        Some((c, _, _, d)) => format!("; runner-up {d}, cost {c}"),
+        None => "; no other plan".to_owned(),
+    };
+    let reason = format!(
+        "lowest cost of {} plan(s): {detail}, cost {cost}{runner_up}",
+        plans.len()
+    );
+    Ok(allocate(demand, &set, reason))
+}
+
 fn names(set: &[&Scored]) -> String {
     set.iter()
         .map(|s| format!("{} {:.0} km", s.c.location_id, s.km))
@@ -368,6 +637,8 @@ mod tests {
             point: GeoPoint { lat, lon },
             free: stock.iter().map(|(s, q)| (sku(s), *q)).collect(),
             reach: Reach::default(),
+            priority: 0,
+            capacity_left: None,
         }
     }
 
@@ -385,6 +656,58 @@ mod tests {
         let p = plan(&want(&[("A", 1), ("B", 1)]), RIO, &c).unwrap();
         assert!(p.allocations.iter().all(|a| a.location_id.as_str() == "sp"));
         assert!(p.reason.contains("sp ships every line"), "{}", p.reason);
+    }
+
+    #[test]
+    fn the_cost_strategy_weighs_packages_distance_capacity_and_priority() {
+        let cost = RoutingRules {
+            strategy: super::Strategy::Cost,
+            ..RoutingRules::default()
+        };
+        let locs = |p: &Plan| {
+            p.allocations
+                .iter()
+                .map(|a| a.location_id.to_string())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        // One location 2,500 km away, or two next door: two packages
+        // (2 × 1500 + a few km) cost less than one that far (1500 + 2500).
+        let c = [
+            cand("far", -3.7, -38.5, &[("A", 5), ("B", 5)]),
+            cand("a", -22.91, -43.2, &[("A", 5)]),
+            cand("b", -22.92, -43.2, &[("B", 5)]),
+        ];
+        let demand = want(&[("A", 1), ("B", 1)]);
+        let p = plan_by(&demand, RIO, Some("BR"), &c, &cost).unwrap();
+        assert_eq!(locs(&p), ["a", "b"], "{}", p.reason);
+        assert!(
+            p.reason.contains("runner-up far"),
+            "the runner-up is named: {}",
+            p.reason
+        );
+        // The nearest strategy keeps one package.
+        let p = plan(&demand, RIO, &c).unwrap();
+        assert_eq!(locs(&p), ["far"]);
+
+        // Past its daily capacity a location is avoided; priority breaks a
+        // near tie.
+        let mut full = cand("near", -22.9, -43.2, &[("A", 5)]);
+        full.capacity_left = Some(0);
+        let mut preferred = cand("pref", -23.0, -43.3, &[("A", 5)]);
+        preferred.priority = 50;
+        let c = [full, preferred, cand("other", -22.95, -43.25, &[("A", 5)])];
+        let p = plan_by(&want(&[("A", 1)]), RIO, Some("BR"), &c, &cost).unwrap();
+        assert_eq!(locs(&p), ["pref"], "{}", p.reason);
+        // A border crossed costs.
+        let mut abroad = cand("abroad", -22.9, -43.2, &[("A", 5)]);
+        abroad.reach.country = Some("AR".into());
+        abroad.reach.ships_to = vec!["BR".into()];
+        let mut home = cand("home", -23.5, -46.6, &[("A", 5)]);
+        home.reach.country = Some("BR".into());
+        let p = plan_by(&want(&[("A", 1)]), RIO, Some("BR"), &[abroad, home], &cost).unwrap();
+        assert_eq!(locs(&p), ["home"], "{}", p.reason);
     }
 
     #[test]
@@ -469,10 +792,24 @@ mod tests {
                 point: GeoPoint { lat: (i as f64) - 10.0, lon: (i as f64) * 2.0 - 40.0 },
                 free: skus.iter().zip(row).map(|(s, q)| (sku(s), *q)).collect(),
                 reach: Reach::default(),
+                priority: (i % 3) as u8,
+                capacity_left: (i % 4 == 0).then_some(0),
             }).collect();
             let demand: Vec<LineQty> = skus.iter().zip(&wanted).map(|(s, q)| LineQty { sku: sku(s), quantity: Quantity::new(i64::from(*q)).unwrap() }).collect();
             let total_free = |s: &str| cands.iter().map(|c| c.free[&sku(s)]).sum::<u64>();
             let feasible = demand.iter().all(|l| total_free(l.sku.as_str()) >= u64::from(l.quantity.get()));
+            let cost = RoutingRules { strategy: super::Strategy::Cost, ..RoutingRules::default() };
+            if let Ok(p) = plan_by(&demand, RIO, Some("BR"), &cands, &cost) {
+                prop_assert!(feasible);
+                for l in &demand {
+                    let got: u64 = p.allocations.iter().filter(|a| a.sku == l.sku).map(|a| u64::from(a.quantity.get())).sum();
+                    prop_assert_eq!(got, u64::from(l.quantity.get()));
+                }
+                for a in &p.allocations {
+                    let c = cands.iter().find(|c| c.location_id == a.location_id).unwrap();
+                    prop_assert!(u64::from(a.quantity.get()) <= c.free[&a.sku]);
+                }
+            }
             match plan(&demand, RIO, &cands) {
                 Ok(p) => {
                     prop_assert!(feasible);

@@ -407,6 +407,12 @@ pub struct LocationRequest {
     /// Days to pick and pack (default 0).
     #[schemars(range(min = 0, max = 60))]
     pub processing_days: Option<i64>,
+    /// Preferred by cost routing (0 to 100, default 0).
+    #[schemars(range(min = 0, max = 100))]
+    pub priority: Option<i64>,
+    /// Orders it can take a day (cost routing avoids it past them).
+    #[schemars(range(min = 0, max = 10_000_000))]
+    pub daily_capacity: Option<i64>,
 }
 
 impl LocationRequest {
@@ -448,6 +454,18 @@ impl LocationRequest {
                 None => None,
                 Some(d @ 0..=60) => Some(d as u8),
                 Some(_) => return Err(FieldError::new("processingDays", "must be 0 to 60")),
+            },
+            priority: match self.priority {
+                None => None,
+                Some(p @ 0..=100) => Some(p as u8),
+                Some(_) => return Err(FieldError::new("priority", "must be 0 to 100")),
+            },
+            daily_capacity: match self.daily_capacity {
+                None => None,
+                Some(c @ 0..=10_000_000) => Some(c as u32),
+                Some(_) => {
+                    return Err(FieldError::new("dailyCapacity", "must be 0 to 10000000"));
+                }
             },
         })
     }

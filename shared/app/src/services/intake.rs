@@ -463,6 +463,17 @@ pub async fn set_risk_rules(
     Ok(rules)
 }
 
+/// Sets how routing chooses (operator).
+pub async fn set_routing_rules(
+    deps: &Deps,
+    rules: oms_domain::routing::RoutingRules,
+) -> Result<oms_domain::routing::RoutingRules, PlaceError> {
+    let rules = rules.validate().map_err(PlaceError::Invalid)?;
+    deps.orders().put_routing_rules(&rules).await?;
+    deps.routing_changed();
+    Ok(rules)
+}
+
 #[instrument(skip(deps, caller, reason))]
 pub async fn cancel(
     deps: &Deps,

@@ -129,11 +129,22 @@ pub(crate) async fn stock_seen_by(
         )
         .await?;
     deps.learn_shards(&seen.split);
-    Ok(seen)
+    let routing = deps.routing().await?;
+    Ok(SeenBy {
+        stock: seen
+            .stock
+            .with_rules(routing.rules.clone(), &routing.taken_today),
+        ..seen
+    })
 }
 
 /// Every shard of every sku's stock.
 pub(crate) async fn whole_stock(deps: &Deps, skus: &[Sku]) -> Result<Availability, StoreError> {
     let locations = deps.locations().await?;
-    deps.inventory().availability(skus, &locations).await
+    let routing = deps.routing().await?;
+    Ok(deps
+        .inventory()
+        .availability(skus, &locations)
+        .await?
+        .with_rules(routing.rules.clone(), &routing.taken_today))
 }

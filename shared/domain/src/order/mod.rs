@@ -560,7 +560,13 @@ impl Order {
             .filter(|c| !self.excluded_locations.contains(&c.location_id))
             .cloned()
             .collect();
-        let plan = match crate::routing::plan(demand, self.ship_to.point, &eligible) {
+        let plan = match crate::routing::plan_by(
+            demand,
+            self.ship_to.point,
+            Some(country),
+            &eligible,
+            stock.rules(),
+        ) {
             Ok(p) => p,
             Err(e) => {
                 let elsewhere =

@@ -87,6 +87,8 @@ pub fn location(id: &str, point: GeoPoint, country: Option<&str>) -> crate::inve
         active: true,
         cutoff_hour_utc: None,
         processing_days: None,
+        priority: None,
+        daily_capacity: None,
     }
 }
 
