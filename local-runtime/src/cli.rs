@@ -117,6 +117,46 @@ enum Command {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Replay past orders against a stock snapshot under each routing
+    /// strategy and print split rate, distance and cost per strategy; or,
+    /// with --generate DIR, write an order set to try it on.
+    Backtest {
+        /// One order a line (`shipTo` with `country`, `lat`, `lon`; `lines`
+        /// with `sku`, `quantity`).
+        #[arg(required_unless_present = "generate")]
+        orders: Option<PathBuf>,
+        /// `sku,locationId,onHand` rows.
+        #[arg(long, required_unless_present = "generate")]
+        stock: Option<PathBuf>,
+        /// The locations (`GET /locations`'s answer).
+        #[arg(long, required_unless_present = "generate")]
+        locations: Option<PathBuf>,
+        /// Which strategies to replay.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "nearest,cost"
+        )]
+        strategy: Vec<StrategyArg>,
+        /// The cost weights (`GET /routing-rules`'s answer); the defaults
+        /// otherwise.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Write orders.jsonl, stock.csv and locations.json into this
+        /// directory instead.
+        #[arg(long, conflicts_with = "orders")]
+        generate: Option<PathBuf>,
+        /// With --generate: how many orders, locations and skus, and the seed.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 20)]
+        location_count: usize,
+        #[arg(long, default_value_t = 200)]
+        sku_count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Fill the running OMS with a living business: locations, stock, and
     /// orders at --rate for --duration, each paid, shipped and delivered by
     /// simulated partners (some cancelled, some returned), with a progress
@@ -194,6 +234,12 @@ enum OrdersCommand {
         #[arg(long)]
         to: Option<String>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum StrategyArg {
+    Nearest,
+    Cost,
 }
 
 #[derive(Subcommand, Debug)]
@@ -379,6 +425,44 @@ pub async fn main() -> anyhow::Result<()> {
             let client = crate::ops::Client::new(&api.url, api.token, &cli.data_dir)?;
             crate::ops::import_stock(&client, &file).await
         }
+        Some(Command::Backtest {
+            orders,
+            stock,
+            locations,
+            strategy,
+            rules,
+            generate,
+            count,
+            location_count,
+            sku_count,
+            seed,
+        }) => match generate {
+            Some(dir) => crate::backtest::generate(&dir, count, location_count, sku_count, seed),
+            None => {
+                let missing = || anyhow::anyhow!("ORDERS, --stock and --locations are needed");
+                let (orders, stock, locations) = (
+                    orders.ok_or_else(missing)?,
+                    stock.ok_or_else(missing)?,
+                    locations.ok_or_else(missing)?,
+                );
+                let strategies: Vec<oms_domain::routing::Strategy> = strategy
+                    .iter()
+                    .map(|s| match s {
+                        StrategyArg::Nearest => oms_domain::routing::Strategy::Nearest,
+                        StrategyArg::Cost => oms_domain::routing::Strategy::Cost,
+                    })
+                    .collect();
+                crate::backtest::run(
+                    &crate::backtest::Inputs {
+                        orders: &orders,
+                        stock: &stock,
+                        locations: &locations,
+                        rules: rules.as_deref(),
+                    },
+                    &strategies,
+                )
+            }
+        },
         None => serve(cli).await,
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod aws_mode;
+pub mod backtest;
 pub mod cli;
 pub mod dashboard;
 pub mod demo;

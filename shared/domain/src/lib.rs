@@ -14,7 +14,9 @@
 //!   every change recorded in its history), [`intake`] (what makes an order
 //!   unique: idempotency and external-id claims);
 //! - stock and sourcing: [`inventory`] (counters, locations, allocations,
-//!   stock moves), [`routing`] (which locations ship an order, and why);
+//!   stock moves), [`routing`] (which locations ship an order, and why:
+//!   nearest or by cost), [`backtest`] (past orders replayed under a
+//!   strategy), [`promise`] (delivery dates before the order);
 //! - commerce: [`catalog`] (products and their prices), [`pricing`]
 //!   (promotions, shipping charges, tax; the rounding rule), [`risk`]
 //!   (fraud scoring);
@@ -25,6 +27,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod backtest;
 pub mod catalog;
 pub mod events;
 pub mod geo;
