@@ -411,3 +411,143 @@ async fn cost_routing_scores_the_plans_and_explains_the_choice() {
     assert_eq!(status, 403);
     oms.running.stop().await;
 }
+
+/// Buy online, pick up in store: reserved and routed at the store only,
+/// released to it once paid, set aside and collected as the store says
+/// (`partner.store`); not collected in time, it goes back on the shelf.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_order_is_collected_at_its_store_or_goes_back_on_the_shelf() {
+    use oms_app::ports::ManualClock;
+    use oms_domain::time::Timestamp;
+    const T0: u64 = 1_800_000_000_000;
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp::from_millis(T0)));
+    let oms = Oms::start_with(oms_local_runtime::Options {
+        clock: Some(oms_local_runtime::ClockOverride(clock.clone())),
+        ..oms_local_runtime::Options::in_memory()
+    })
+    .await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    let (s, _) = oms
+        .put(
+            "/locations/st-recife",
+            json!({"name": "Recife store", "kind": "store", "lat": RECIFE.0, "lon": RECIFE.1}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    oms.stock("A", "wh-rio", 10).await;
+    oms.stock("A", "st-recife", 3).await;
+    let pickup = |q: u32, at: &str| {
+        let mut body = order(&[("A", q)]);
+        body["fulfillment"] = json!({"method": "PICKUP", "locationId": at});
+        body
+    };
+    // Not a store, or no store named: refused.
+    let (s, e) = oms.post_order(&pickup(1, "wh-rio"), None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("NOT_A_PICKUP_LOCATION")),
+        "{e}"
+    );
+    let mut nameless = order(&[("A", 1)]);
+    nameless["fulfillment"] = json!({"method": "PICKUP"});
+    let (s, e) = oms.post_order(&nameless, None).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("fulfillment.locationId"))
+    );
+    // More than the store has: rejected, though the warehouse next to the
+    // customer has plenty.
+    let (_, o) = oms.post_order(&pickup(4, "st-recife"), None).await;
+    assert_eq!(o["status"], "REJECTED", "{o}");
+    assert!(
+        o["rejection"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("st-recife"),
+        "{o}"
+    );
+
+    // Reserved at the store, released to it once paid, set aside, collected.
+    let (s, o) = oms.post_order(&pickup(2, "st-recife"), None).await;
+    assert_eq!(s, 201, "{o}");
+    let id = o["orderId"].as_str().unwrap().to_owned();
+    assert_eq!(o["status"], "ROUTED", "{o}");
+    assert_eq!(
+        o["fulfillment"],
+        json!({"method": "PICKUP", "locationId": "st-recife"})
+    );
+    assert_eq!(
+        o["allocations"],
+        json!([{"sku": "A", "locationId": "st-recife", "quantity": 2}])
+    );
+    oms.pay(&id).await;
+    oms.status(&id, "READY_TO_SHIP").await;
+    let at_store = json!({"orderId": id, "locationId": "st-recife"});
+    // Only a store says so.
+    oms.put_event("partner.wms", "ReadyForPickup", at_store.clone())
+        .await;
+    oms.quiet().await;
+    assert_eq!(
+        oms.get(&format!("/orders/{id}")).await.1["status"],
+        "READY_TO_SHIP"
+    );
+    oms.put_event("partner.store", "ReadyForPickup", at_store.clone())
+        .await;
+    let o = oms.status(&id, "READY_FOR_PICKUP").await;
+    assert!(o["readyForPickupAt"].is_string(), "{o}");
+    let (_, sent) = oms.get("/_local/notifications").await;
+    assert!(sent.to_string().contains("ready for pickup"), "{sent}");
+    oms.put_event("partner.store", "PickedUp", at_store.clone())
+        .await;
+    let o = oms.status(&id, "PICKED_UP").await;
+    assert_eq!(o["shipments"][0]["shipmentId"], "pickup-st-recife", "{o}");
+    let (_, a) = oms.get("/inventory/A").await;
+    let store = a["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["locationId"] == "st-recife")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (store["onHand"].as_u64(), store["reserved"].as_u64()),
+        (Some(1), Some(0)),
+        "{a}"
+    );
+    // Invoiced like a shipment.
+    let (_, docs) = oms.get(&format!("/orders/{id}/invoices")).await;
+    assert_eq!(
+        docs["documents"][0]["number"], "INV-st-recife-000001",
+        "{docs}"
+    );
+
+    // Set aside and never collected: after OMS_PICKUP_HOLD_SECS (3 days)
+    // the sweep cancels it, the unit goes back, the money is refunded.
+    let (_, o) = oms.post_order(&pickup(1, "st-recife"), None).await;
+    let late = o["orderId"].as_str().unwrap().to_owned();
+    oms.pay(&late).await;
+    oms.status(&late, "READY_TO_SHIP").await;
+    oms.put_event(
+        "partner.store",
+        "ReadyForPickup",
+        json!({"orderId": late, "locationId": "st-recife"}),
+    )
+    .await;
+    oms.status(&late, "READY_FOR_PICKUP").await;
+    let deps = oms.running.deps.clone();
+    clock.set(Timestamp::from_millis(T0 + 2 * 86_400_000));
+    let swept = oms_app::services::sla::sweep(&deps).await.unwrap();
+    assert_eq!(swept.expired, 0, "not yet");
+    clock.set(Timestamp::from_millis(T0 + 3 * 86_400_000 + 1000));
+    let swept = oms_app::services::sla::sweep(&deps).await.unwrap();
+    assert_eq!(swept.expired, 1, "{swept:?}");
+    let o = oms.status(&late, "CANCELLED").await;
+    assert_eq!(
+        (o["cancelCode"].as_str(), o["payment"]["refunded"].as_i64()),
+        (Some("NOT_COLLECTED"), Some(1990)),
+        "{o}"
+    );
+    let (_, a) = oms.get("/inventory/A").await;
+    assert_eq!(a["reserved"], 0, "{a}");
+    oms.running.stop().await;
+}

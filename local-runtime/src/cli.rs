@@ -261,6 +261,7 @@ enum KindArg {
     Wms,
     Carrier,
     Marketplace,
+    Store,
 }
 
 fn partner_kind(kind: KindArg) -> PartnerKind {
@@ -269,6 +270,7 @@ fn partner_kind(kind: KindArg) -> PartnerKind {
         KindArg::Wms => PartnerKind::Wms,
         KindArg::Carrier => PartnerKind::Carrier,
         KindArg::Marketplace => PartnerKind::Marketplace,
+        KindArg::Store => PartnerKind::Store,
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Config {
     pub transfer_window_ms: u64,
     /// The seller named on invoices and credit notes (`OMS_SELLER_NAME`).
     pub seller: String,
+    /// How long a store holds a pickup that is ready before it goes back
+    /// on the shelf (`OMS_PICKUP_HOLD_SECS`, 3 days).
+    pub pickup_hold_ms: u64,
 }
 
 /// Three days.
@@ -54,6 +57,7 @@ impl Default for Config {
             require_catalog: false,
             transfer_window_ms: TRANSFER_WINDOW_MS,
             seller: "OMS".into(),
+            pickup_hold_ms: TRANSFER_WINDOW_MS,
         }
     }
 }
@@ -92,6 +96,11 @@ impl Config {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "OMS".into()),
+            pickup_hold_ms: std::env::var("OMS_PICKUP_HOLD_SECS")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map_or(TRANSFER_WINDOW_MS, |s| s * 1000),
         }
     }
 

@@ -47,7 +47,7 @@ use oms_domain::inventory::{
     Adjustment, Allocation, Counters, Location, MAX_SHARDS, ShardFree, StockMove, StockView,
 };
 use oms_domain::kpi::KpiDelta;
-use oms_domain::order::{Document, Order};
+use oms_domain::order::{Document, Order, OrderStatus};
 use oms_domain::routing::Availability;
 use oms_domain::search::Position;
 use oms_domain::time::Timestamp;
@@ -321,6 +321,9 @@ fn risk_rules_key() -> Key {
     Key::new("CONFIG", "RISK_RULES")
 }
 
+/// The one partition of the pickup index.
+pub const PICKUP_PARTITION: &str = "PICKUP";
+
 fn routing_rules_key() -> Key {
     Key::new("CONFIG", "ROUTING_RULES")
 }
@@ -563,6 +566,16 @@ impl OrderRepo {
             s(day_partition(order.created_at, day_shard(&order.order_id))),
         );
         attrs.insert(BY_DAY.sk.into(), s(at.as_str()));
+        // Waiting at a store: found by the sweep once its hold runs out.
+        if let (OrderStatus::ReadyForPickup, Some(ready)) =
+            (order.status, order.ready_for_pickup_at)
+        {
+            attrs.insert(crate::store::BY_PICKUP.pk.into(), s(PICKUP_PARTITION));
+            attrs.insert(
+                crate::store::BY_PICKUP.sk.into(),
+                s(format!("{:013}#{}", ready.millis(), order.order_id)),
+            );
+        }
         Write::Put {
             key: order_key(&order.order_id),
             attrs,

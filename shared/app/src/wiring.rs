@@ -390,6 +390,8 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
             "ShipmentStatusChanged",
             "CancellationResponse",
             "FulfillmentRejected",
+            "ReadyForPickup",
+            "PickedUp",
         ],
         timers: &[],
         done_with: &[],

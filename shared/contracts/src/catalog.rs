@@ -138,6 +138,8 @@ pub fn partner_schemas() -> Vec<(String, Value)> {
         partner_schema::<partner::ReturnReceived>("ReturnReceived"),
         partner_schema::<partner::CancellationResponse>("CancellationResponse"),
         partner_schema::<partner::FulfillmentRejected>("FulfillmentRejected"),
+        partner_schema::<partner::AtStore>("ReadyForPickup"),
+        partner_schema::<partner::AtStore>("PickedUp"),
         partner_schema::<oms_domain::validation::PlaceOrderRequest>("OrderSubmitted"),
     ]
 }
@@ -181,6 +183,7 @@ pub fn examples() -> Vec<DomainEvent> {
         account_id: None,
         purchase_order_number: None,
         credit_hold: None,
+        fulfillment: Default::default(),
         total: brl(4480),
         risk: None,
         payment_method: Default::default(),
@@ -448,6 +451,37 @@ pub fn examples() -> Vec<DomainEvent> {
     keep(
         edited
             .edit(fewer, &stock(&[]), "only the mug".into(), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
+    // Collected at a store: set aside, then picked up.
+    let mut pickup_new = new("W-1010");
+    pickup_new.fulfillment = oms_domain::order::Fulfillment {
+        method: oms_domain::order::FulfillmentMethod::Pickup,
+        location_id: Some(loc("st-rio")),
+    };
+    let (mut pickup, _) = Order::place(id(9), pickup_new, due, &at(0));
+    keep(
+        pickup
+            .reserve(
+                &stock(&[("SKU-1", "st-rio", 2), ("SKU-2", "st-rio", 1)]),
+                &at(1),
+            )
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        pickup
+            .confirm_payment(&pref("pay_81fa"), pickup.total, None, &at(2))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        pickup
+            .ready_for_pickup(&loc("st-rio"), &at(3))
+            .map_err(|e| e.to_string()),
+    );
+    keep(
+        pickup
+            .picked_up(&loc("st-rio"), &at(4))
             .map_err(|e| e.to_string()),
     );
 

@@ -193,6 +193,15 @@ pub enum EventData {
         /// Every unit of the order has now been delivered.
         complete: bool,
     },
+    /// A pickup order waits at its store for the customer.
+    OrderReadyForPickup {
+        location_id: LocationId,
+    },
+    /// The customer collected a pickup order at its store.
+    OrderPickedUp {
+        location_id: LocationId,
+        lines: Vec<LineQty>,
+    },
     /// The customer refused a shipment at the door: its units go back to
     /// stock where they shipped from, and what they cost is refunded (a
     /// `ReturnCompleted` of return `refused-{shipmentId}` follows).
@@ -291,6 +300,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderCancelled",
     "OrderShipped",
     "OrderDelivered",
+    "OrderReadyForPickup",
+    "OrderPickedUp",
     "DeliveryRefused",
     "CaptureRequested",
     "VoidRequested",
@@ -325,6 +336,8 @@ impl EventData {
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderShipped { .. } => "OrderShipped",
             Self::OrderDelivered { .. } => "OrderDelivered",
+            Self::OrderReadyForPickup { .. } => "OrderReadyForPickup",
+            Self::OrderPickedUp { .. } => "OrderPickedUp",
             Self::DeliveryRefused { .. } => "DeliveryRefused",
             Self::CaptureRequested { .. } => "CaptureRequested",
             Self::VoidRequested { .. } => "VoidRequested",

@@ -82,7 +82,9 @@ pub const STEPS: [(&str, OrderStatus); 4] = [
 fn first_reached(order: &Order, status: OrderStatus) -> Option<Timestamp> {
     let also = |s: OrderStatus| match status {
         // A shipment that ships everything at once goes straight to SHIPPED.
-        OrderStatus::PartiallyShipped => s == OrderStatus::Shipped,
+        OrderStatus::PartiallyShipped => s == OrderStatus::Shipped || s == OrderStatus::PickedUp,
+        // Collected at a store: delivered there.
+        OrderStatus::Delivered => s == OrderStatus::PickedUp,
         OrderStatus::Routed => s == OrderStatus::OnHold,
         _ => false,
     };
@@ -165,7 +167,8 @@ impl Contribution {
             add(&mut t, "delivered".into(), 1);
             add(&mut t, "returned".into(), i64::from(returned));
             let on_time = secs_between(order.created_at, at) <= sla.deliver_secs;
-            let complete = status == OrderStatus::Delivered && refunded == 0;
+            let complete =
+                matches!(status, OrderStatus::Delivered | OrderStatus::PickedUp) && refunded == 0;
             add(
                 &mut t,
                 "perfect".into(),

@@ -23,6 +23,8 @@ pub enum CancelCode {
     OperatorRequest,
     PaymentFailed,
     PaymentTimeout,
+    /// Ready for pickup at a store and not collected in time.
+    NotCollected,
 }
 
 impl CancelCode {
@@ -32,6 +34,7 @@ impl CancelCode {
             Self::OperatorRequest => "we could not fulfil it",
             Self::PaymentFailed => "the payment did not go through",
             Self::PaymentTimeout => "the payment did not arrive in time",
+            Self::NotCollected => "it was not collected from the store in time",
         }
     }
 }
@@ -122,6 +125,10 @@ pub enum Notice {
         lines: Vec<LineQty>,
     },
     OrderDelivered {},
+    /// Waiting at a store for the customer.
+    ReadyForPickup {
+        location_id: crate::ids::LocationId,
+    },
 }
 
 impl Notice {
@@ -134,6 +141,7 @@ impl Notice {
             Self::RefundIssued { .. } => "refund-issued",
             Self::OrderShipped { .. } => "order-shipped",
             Self::OrderDelivered {} => "order-delivered",
+            Self::ReadyForPickup { .. } => "ready-for-pickup",
         }
     }
 
@@ -161,6 +169,10 @@ impl Notice {
             Self::OrderDelivered {} => (
                 format!("Your order {order_id} was delivered"),
                 "Enjoy! If something is not right, you can return it from your account.".into(),
+            ),
+            Self::ReadyForPickup { location_id } => (
+                format!("Your order {order_id} is ready for pickup"),
+                format!("Collect it at {location_id}; bring your order number."),
             ),
             Self::OrderCancelled { reason } => (
                 format!("Your order {order_id} was cancelled"),

@@ -3,7 +3,7 @@
 //! A partner event's `detail-type` names it; its `source` must be on the
 //! allow-list of the partner kind that may send it (configurable per kind,
 //! by default `partner.payments`, `partner.wms`, `partner.carrier`,
-//! `partner.marketplace`). Anything else is refused, logged and, when the
+//! `partner.marketplace`, `partner.store`). Anything else is refused, logged and, when the
 //! order exists, recorded in its history — never applied.
 
 use crate::ids::{LocationId, OrderId, PartnerRef, Quantity, Reason, Sku, Text};
@@ -17,10 +17,18 @@ pub enum PartnerKind {
     Wms,
     Carrier,
     Marketplace,
+    /// A store's system (pickups).
+    Store,
 }
 
 impl PartnerKind {
-    pub const ALL: [PartnerKind; 4] = [Self::Payments, Self::Wms, Self::Carrier, Self::Marketplace];
+    pub const ALL: [PartnerKind; 5] = [
+        Self::Payments,
+        Self::Wms,
+        Self::Carrier,
+        Self::Marketplace,
+        Self::Store,
+    ];
 
     pub fn parse(name: &str) -> Option<PartnerKind> {
         Self::ALL.into_iter().find(|k| k.name() == name)
@@ -32,6 +40,7 @@ impl PartnerKind {
             Self::Wms => "wms",
             Self::Carrier => "carrier",
             Self::Marketplace => "marketplace",
+            Self::Store => "store",
         }
     }
 
@@ -55,6 +64,8 @@ pub const PARTNER_EVENTS: &[(&str, &[PartnerKind])] = &[
     ),
     ("ReturnReceived", &[PartnerKind::Wms]),
     ("CancellationResponse", &[PartnerKind::Wms]),
+    ("ReadyForPickup", &[PartnerKind::Store]),
+    ("PickedUp", &[PartnerKind::Store]),
 ];
 
 /// The allowed sources per partner kind.
@@ -258,6 +269,15 @@ pub struct FulfillmentRejected {
     pub reason: Reason,
 }
 
+/// A store set a pickup order aside (`ReadyForPickup`), or the customer
+/// collected it (`PickedUp`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AtStore {
+    pub order_id: OrderId,
+    pub location_id: LocationId,
+}
+
 /// A partner event, read by its `detail-type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartnerFact {
@@ -268,6 +288,8 @@ pub enum PartnerFact {
     ShipmentStatusChanged(ShipmentStatusChanged),
     ReturnReceived(ReturnReceived),
     CancellationResponse(CancellationResponse),
+    ReadyForPickup(AtStore),
+    PickedUp(AtStore),
 }
 
 /// Why a partner event could not be read.
@@ -294,6 +316,8 @@ impl PartnerFact {
             "ReturnReceived" => Self::ReturnReceived(read(detail)?),
             "CancellationResponse" => Self::CancellationResponse(read(detail)?),
             "FulfillmentRejected" => Self::FulfillmentRejected(read(detail)?),
+            "ReadyForPickup" => Self::ReadyForPickup(read(detail)?),
+            "PickedUp" => Self::PickedUp(read(detail)?),
             other => return Err(FactError::Unknown(crate::ids::clip(other, 64))),
         };
         fact.check()?;
@@ -335,6 +359,7 @@ impl PartnerFact {
             Self::ReturnReceived(f) => &f.order_id,
             Self::CancellationResponse(f) => &f.order_id,
             Self::FulfillmentRejected(f) => &f.order_id,
+            Self::ReadyForPickup(f) | Self::PickedUp(f) => &f.order_id,
         }
     }
 }

@@ -43,6 +43,8 @@ pub const MAX_PROMOTIONS: usize = 500;
 pub const MAX_RULES: usize = 1000;
 /// The ship method of an order that names none.
 pub const DEFAULT_SHIP_METHOD: &str = "STANDARD";
+/// The ship method of an order collected at a store: nothing to charge.
+pub const PICKUP_METHOD: &str = "PICKUP";
 /// The tax category of the shipping charge.
 pub const SHIPPING_TAX_CATEGORY: &str = "shipping";
 
@@ -1002,9 +1004,11 @@ pub fn prepare(
         })
         .sum();
     let method = order.shipping.method.clone();
-    if let Some(charge) = book
-        .shipping
-        .charge(&method, &order.ship_to.country, grams, currency)?
+    // A pickup is not shipped: no rate applies.
+    if method != PICKUP_METHOD
+        && let Some(charge) =
+            book.shipping
+                .charge(&method, &order.ship_to.country, grams, currency)?
     {
         order.shipping.amount = charge;
     }

@@ -423,7 +423,8 @@ impl Sla {
                 Some((SlaStep::Ship, self.ship_secs))
             }
             PartiallyShipped | Shipped => Some((SlaStep::Deliver, self.deliver_secs)),
-            Delivered | Returned | Rejected | Cancelled => None,
+            // Waiting on the customer at the store, or collected.
+            Delivered | Returned | Rejected | Cancelled | ReadyForPickup | PickedUp => None,
         }
     }
 

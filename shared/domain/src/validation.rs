@@ -116,6 +116,18 @@ pub struct PlaceOrderRequest {
     /// The buyer's purchase order number.
     #[schemars(length(min = 1, max = 64))]
     pub purchase_order_number: Option<String>,
+    /// Shipped to `shipTo` (the default) or collected at a store.
+    pub fulfillment: Option<FulfillmentRequest>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentRequest {
+    #[schemars(extend("enum" = ["SHIP", "PICKUP"]))]
+    pub method: Option<String>,
+    /// The store it is collected at (`PICKUP`).
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.-]+$"))]
+    pub location_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -254,7 +266,46 @@ impl PlaceOrderRequest {
         }
         let coupon_codes =
             crate::pricing::coupon_codes(self.coupon_codes.as_deref().unwrap_or_default())?;
+        let fulfillment = match &self.fulfillment {
+            None => crate::order::Fulfillment::default(),
+            Some(f) => match (f.method.as_deref(), f.location_id.as_deref()) {
+                (None | Some("SHIP"), None) => crate::order::Fulfillment::default(),
+                (None | Some("SHIP"), Some(_)) => {
+                    return Err(FieldError::new(
+                        "fulfillment.locationId",
+                        "only a PICKUP names a store",
+                    ));
+                }
+                (Some("PICKUP"), Some(l)) => crate::order::Fulfillment {
+                    method: crate::order::FulfillmentMethod::Pickup,
+                    location_id: Some(LocationId::parse(l).at("fulfillment.locationId")?),
+                },
+                (Some("PICKUP"), None) => {
+                    return Err(FieldError::new(
+                        "fulfillment.locationId",
+                        "a PICKUP names the store it is collected at",
+                    ));
+                }
+                (Some(_), _) => {
+                    return Err(FieldError::new(
+                        "fulfillment.method",
+                        "must be SHIP or PICKUP",
+                    ));
+                }
+            },
+        };
+        if fulfillment.pickup_at().is_some() {
+            // Collected: no delivery to charge for.
+            if self.shipping_method.is_some() {
+                return Err(FieldError::new(
+                    "shippingMethod",
+                    "a PICKUP order is not shipped",
+                ));
+            }
+            shipping.method = crate::pricing::PICKUP_METHOD.to_owned();
+        }
         Ok(NewOrder {
+            fulfillment,
             channel,
             external_id,
             customer,

@@ -205,6 +205,23 @@ pub(crate) async fn priced(
     )
     .map_err(PlaceError::Pricing)?;
     let mut new = body.validate().map_err(PlaceError::Invalid)?;
+    if let Some(store) = new.fulfillment.pickup_at() {
+        let locations = deps.locations().await?;
+        let open = locations.iter().any(|l| {
+            &l.location_id == store
+                && l.active
+                && l.kind == oms_domain::inventory::LocationKind::Store
+        });
+        if !open {
+            return Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
+                code: "NOT_A_PICKUP_LOCATION",
+                field: FieldError::new(
+                    "fulfillment.locationId",
+                    format!("{store} is not an open store to collect from"),
+                ),
+            }));
+        }
+    }
     oms_domain::catalog::expand_bundles(&mut new, &catalog).map_err(PlaceError::Pricing)?;
     price(deps, &mut new, &catalog).await?;
     if let Some(account) = &account {

@@ -14,6 +14,11 @@
 //! An order is read at most twice per step (risk, deadline), whatever its
 //! life: cheaper than a timer per order per step, which SQS could only
 //! hold 15 minutes at a time.
+//!
+//! The same sweep cancels pickups not collected within
+//! `OMS_PICKUP_HOLD_SECS`: they are the oldest entries of the sparse pickup
+//! index (`byPickup`, keyed by when they were set aside), so it reads only
+//! those due.
 
 use crate::Deps;
 use crate::change::{ChangeError, change_order};
@@ -35,6 +40,45 @@ pub struct Swept {
     pub examined: usize,
     /// Alerts raised.
     pub raised: usize,
+    /// Pickups not collected in time, cancelled.
+    pub expired: usize,
+}
+
+/// Most uncollected pickups one sweep cancels (the rest, the next).
+const PICKUPS_PER_SWEEP: usize = 200;
+
+/// Cancels the pickups set aside longer than `OMS_PICKUP_HOLD_SECS` ago,
+/// found in the sparse pickup index (oldest first).
+async fn expire_pickups(deps: &Deps, now: Timestamp) -> Result<usize, StoreError> {
+    let hold = deps.config.pickup_hold_ms;
+    let cutoff = now.millis().saturating_sub(hold);
+    let query = crate::store::Query {
+        index: Some(crate::store::BY_PICKUP),
+        to: Some(format!("{cutoff:013}#\u{7f}")),
+        limit: Some(PICKUPS_PER_SWEEP),
+        ..crate::store::Query::partition(crate::repo::PICKUP_PARTITION)
+    };
+    let mut expired = 0;
+    for (sk, _) in deps.items.query(&query).await? {
+        let Some(order_id) = sk
+            .split_once('#')
+            .and_then(|(_, id)| oms_domain::ids::OrderId::parse(id).ok())
+        else {
+            continue;
+        };
+        let trigger = format!("pickup-sweep:{}", now.millis());
+        match change_order(deps, &order_id, "sla:pickup", &trigger, |order, cause| {
+            order.pickup_not_collected(hold, cause)
+        })
+        .await
+        {
+            Ok(_) => expired += 1,
+            Err(ChangeError::Denied(_) | ChangeError::NotFound) => {}
+            Err(ChangeError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Unavailable(e.to_string())),
+        }
+    }
+    Ok(expired)
 }
 
 fn position_key() -> Key {
@@ -94,6 +138,7 @@ pub async fn sweep(deps: &Deps) -> Result<Swept, StoreError> {
             }
         }
     }
+    swept.expired = expire_pickups(deps, now).await?;
     let mut attrs = Attrs::new();
     attrs.insert("until".into(), Value::N(now.millis() as i64));
     let when = match stored.as_ref().and_then(|a| a.get("until")) {

@@ -396,11 +396,20 @@ impl Order {
                 ship_to: Some(ship_to),
                 lines: Some(lines),
                 payment: Some(PaymentRequest { method }),
-                shipping_method: Some(
-                    edit.shipping_method
-                        .clone()
-                        .unwrap_or_else(|| self.shipping.method.clone()),
-                ),
+                shipping_method: match self.fulfillment.pickup_at() {
+                    Some(_) => edit.shipping_method.clone(),
+                    None => Some(
+                        edit.shipping_method
+                            .clone()
+                            .unwrap_or_else(|| self.shipping.method.clone()),
+                    ),
+                },
+                fulfillment: self.fulfillment.pickup_at().map(|store| {
+                    crate::validation::FulfillmentRequest {
+                        method: Some("PICKUP".into()),
+                        location_id: Some(store.to_string()),
+                    }
+                }),
                 coupon_codes: Some(
                     edit.coupon_codes
                         .clone()

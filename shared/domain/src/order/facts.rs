@@ -36,6 +36,8 @@ impl Order {
             PartnerFact::FulfillmentRejected(f) => {
                 self.fulfillment_rejected(&f.location_id, f.reason.as_str(), cause)
             }
+            PartnerFact::ReadyForPickup(f) => self.ready_for_pickup(&f.location_id, cause),
+            PartnerFact::PickedUp(f) => self.picked_up(&f.location_id, cause),
             PartnerFact::CancellationResponse(a) => self.cancellation_answered(
                 a.accepted,
                 a.reason.as_ref().map(ToString::to_string),

@@ -10,6 +10,8 @@
 //! ROUTED / ON_HOLD / READY_TO_SHIP ─FulfillmentRejected (a location)─▶ PLACED ─reserve elsewhere─▶ …
 //! … SHIPPED ─every shipment REFUSED at the door─▶ RETURNED   (restocked, refunded)
 //! PLACED … ON_HOLD ─edit─▶ same status, re-reserved and re-routed in one change
+//! READY_TO_SHIP ─ReadyForPickup (its store)─▶ READY_FOR_PICKUP ─PickedUp─▶ PICKED_UP ─▶ RETURNED
+//!                                              └─not collected in OMS_PICKUP_HOLD_SECS─▶ CANCELLED (restocked, refunded)
 //! READY_TO_SHIP ─edit─▶ CANCEL_REQUESTED ─accepted─▶ ROUTED ─▶ READY_TO_SHIP (new lines)  (rejected ─▶ READY_TO_SHIP, old lines)
 //! ```
 //!
@@ -24,6 +26,7 @@ mod edits;
 mod facts;
 mod operator;
 mod payment;
+mod pickup;
 mod resourcing;
 mod returns;
 mod shipping;
@@ -71,6 +74,10 @@ pub enum OrderStatus {
     Returned,
     Rejected,
     Cancelled,
+    /// A pickup order waits at its store for the customer.
+    ReadyForPickup,
+    /// The customer collected it (final, like `DELIVERED`).
+    PickedUp,
 }
 
 impl OrderStatus {
@@ -88,6 +95,8 @@ impl OrderStatus {
             Self::Returned => "RETURNED",
             Self::Rejected => "REJECTED",
             Self::Cancelled => "CANCELLED",
+            Self::ReadyForPickup => "READY_FOR_PICKUP",
+            Self::PickedUp => "PICKED_UP",
         }
     }
     /// The order ended without shipping.
@@ -105,7 +114,11 @@ impl OrderStatus {
     pub fn has_shipped(self) -> bool {
         matches!(
             self,
-            Self::PartiallyShipped | Self::Shipped | Self::Delivered | Self::Returned
+            Self::PartiallyShipped
+                | Self::Shipped
+                | Self::Delivered
+                | Self::Returned
+                | Self::PickedUp
         )
     }
 }
@@ -317,6 +330,41 @@ pub struct NewOrder {
     pub purchase_order_number: Option<String>,
     /// Why it goes beyond its account's credit, if it does: placed on hold.
     pub credit_hold: Option<String>,
+    /// Shipped (the default) or collected at a store.
+    pub fulfillment: Fulfillment,
+}
+
+/// How an order reaches its customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Fulfillment {
+    pub method: FulfillmentMethod,
+    /// The store a `PICKUP` order is collected at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<crate::ids::LocationId>,
+}
+
+impl Fulfillment {
+    /// The store it is collected at, if it is a pickup.
+    pub fn pickup_at(&self) -> Option<&crate::ids::LocationId> {
+        match self.method {
+            FulfillmentMethod::Pickup => self.location_id.as_ref(),
+            FulfillmentMethod::Ship => None,
+        }
+    }
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FulfillmentMethod {
+    #[default]
+    Ship,
+    Pickup,
 }
 
 impl NewOrder {
@@ -381,6 +429,10 @@ pub struct Order {
     pub excluded_locations: Vec<crate::ids::LocationId>,
     /// An edit of the released order, waiting for its locations to stop it.
     pub pending_edit: Option<Edit>,
+    /// Shipped to its address, or collected at a store.
+    pub fulfillment: Fulfillment,
+    /// When its store said it was ready for pickup.
+    pub ready_for_pickup_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -464,6 +516,8 @@ impl Order {
             purchase_order_number: new.purchase_order_number,
             excluded_locations: Vec::new(),
             pending_edit: None,
+            fulfillment: new.fulfillment.clone(),
+            ready_for_pickup_at: None,
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),
@@ -553,13 +607,38 @@ impl Order {
             return Err(Self::stock_rejection(short));
         }
         let country = self.ship_to.country.as_str();
+        // A pickup is had at its store only (wherever the customer lives).
+        let pickup = self.fulfillment.pickup_at();
         let eligible: Vec<Candidate> = stock
             .candidates()
             .iter()
-            .filter(|c| c.serves(country))
+            .filter(|c| match pickup {
+                Some(store) => &c.location_id == store,
+                None => c.serves(country),
+            })
             .filter(|c| !self.excluded_locations.contains(&c.location_id))
             .cloned()
             .collect();
+        if let Some(store) = pickup {
+            let short: Vec<Sku> = demand
+                .iter()
+                .filter(|l| {
+                    eligible
+                        .first()
+                        .map_or(0, |c| c.free.get(&l.sku).copied().unwrap_or(0))
+                        < u64::from(l.quantity.get())
+                })
+                .map(|l| l.sku.clone())
+                .collect();
+            if !short.is_empty() {
+                let listed: Vec<String> = short.iter().map(ToString::to_string).collect();
+                return Err(Rejection {
+                    reason: RejectReason::InsufficientStock,
+                    detail: format!("not enough at {store} for {}", listed.join(", ")),
+                    skus: short,
+                });
+            }
+        }
         let plan = match crate::routing::plan_by(
             demand,
             self.ship_to.point,
@@ -676,7 +755,10 @@ impl Order {
         cause: &Cause,
     ) -> Result<Outcome, CancelError> {
         match self.status {
-            s if s.before_release() => Ok(self.close_cancelled(code, why, cause)),
+            // Before release, or set aside at the store: at once.
+            s if s.before_release() || s == OrderStatus::ReadyForPickup => {
+                Ok(self.close_cancelled(code, why, cause))
+            }
             OrderStatus::ReadyToShip => {
                 let mut change = Change::new(None);
                 self.status = OrderStatus::CancelRequested;

@@ -100,7 +100,10 @@ impl Order {
         }
         if !matches!(
             self.status,
-            OrderStatus::PartiallyShipped | OrderStatus::Shipped | OrderStatus::Delivered
+            OrderStatus::PartiallyShipped
+                | OrderStatus::Shipped
+                | OrderStatus::Delivered
+                | OrderStatus::PickedUp
         ) || self.delivered_units().is_empty()
         {
             return Err(ReturnError::NotDelivered(self.status));

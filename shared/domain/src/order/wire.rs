@@ -107,6 +107,12 @@ pub struct OrderDoc {
     /// An edit of the released order waiting for its locations to stop it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_edit: Option<super::Edit<i64>>,
+    /// Shipped (absent) or collected at a store.
+    #[serde(default, skip_serializing_if = "super::Fulfillment::is_default")]
+    fulfillment: super::Fulfillment,
+    /// When its store set it aside for the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ready_for_pickup_at: Option<Timestamp>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -163,6 +169,8 @@ impl From<Order> for OrderDoc {
             purchase_order_number: o.purchase_order_number,
             excluded_locations: o.excluded_locations,
             pending_edit: o.pending_edit.map(|e| e.map(amount)),
+            fulfillment: o.fulfillment,
+            ready_for_pickup_at: o.ready_for_pickup_at,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -213,6 +221,8 @@ impl TryFrom<OrderDoc> for Order {
             purchase_order_number: d.purchase_order_number,
             excluded_locations: d.excluded_locations,
             pending_edit: d.pending_edit.map(|e| e.map(money)),
+            fulfillment: d.fulfillment,
+            ready_for_pickup_at: d.ready_for_pickup_at,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
