@@ -551,3 +551,204 @@ async fn a_pickup_order_is_collected_at_its_store_or_goes_back_on_the_shelf() {
     assert_eq!(a["reserved"], 0, "{a}");
     oms.running.stop().await;
 }
+
+/// Supply on its way serves orders the stock cannot: `BACKORDERED` with
+/// the expected date, filled in placement order as goods are received; a
+/// backorder never takes what another order holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backorders_wait_for_incoming_supply_and_are_filled_in_placement_order() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 2).await;
+    let at = |sku: &str| {
+        let oms = &oms;
+        let sku = sku.to_owned();
+        async move {
+            let (_, v) = oms.get(&format!("/inventory/{sku}")).await;
+            v["locations"][0].clone()
+        }
+    };
+    // No backorders taken yet: short is rejected.
+    let (_, o) = oms.post_order(&order(&[("A", 3)]), None).await;
+    assert_eq!(o["status"], "REJECTED", "{o}");
+    let (s, v) = oms
+        .put("/inventory/A/wh-rio", json!({"backorder": true}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let po = json!({"quantity": 5, "expectedAt": "2026-12-10T00:00:00Z", "reference": "PO-1"});
+    let (s, v) = oms.post("/inventory/A/wh-rio/incoming", po.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (
+            v["locations"][0]["incoming"].as_u64(),
+            v["locations"][0]["backorder"].as_bool()
+        ),
+        (Some(5), Some(true)),
+        "{v}"
+    );
+    // The same announcement again changes nothing; other supply under the
+    // same reference is refused.
+    assert_eq!(
+        oms.post("/inventory/A/wh-rio/incoming", po).await.1["locations"][0]["incoming"],
+        5
+    );
+    let (s, e) = oms
+        .post(
+            "/inventory/A/wh-rio/incoming",
+            json!({"quantity": 9, "expectedAt": "2026-12-10T00:00:00Z", "reference": "PO-1"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("REFERENCE_TAKEN"))
+    );
+    let (s, e) = oms
+        .post(
+            "/inventory/A/wh-rio/incoming",
+            json!({"quantity": 0, "expectedAt": "x", "reference": "R"}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("quantity")));
+
+    // 2 on hand taken, 1 claimed of the 5 coming.
+    let (_, first) = oms.post_order(&order(&[("A", 3)]), None).await;
+    assert_eq!(first["status"], "BACKORDERED", "{first}");
+    assert_eq!(
+        first["allocations"],
+        json!([{"sku": "A", "locationId": "wh-rio", "quantity": 2}])
+    );
+    assert_eq!(
+        first["backorder"],
+        json!([{"sku": "A", "locationId": "wh-rio", "quantity": 1, "expectedAt": "2026-12-10T00:00:00.000Z"}])
+    );
+    let first_id = first["orderId"].as_str().unwrap().to_owned();
+    // Nothing on hand: all 4 claimed of the 4 left coming.
+    let mut second = order(&[("A", 4)]);
+    second["customer"]["id"] = json!("c-2");
+    let (_, second) = oms.post_order(&second, None).await;
+    assert_eq!(second["status"], "BACKORDERED", "{second}");
+    let second_id = second["orderId"].as_str().unwrap().to_owned();
+    // Everything coming is promised: the next order is rejected.
+    let (_, third) = oms.post_order(&order(&[("A", 1)]), None).await;
+    assert_eq!(third["status"], "REJECTED", "{third}");
+    let a = at("A").await;
+    assert_eq!(
+        (
+            a["onHand"].as_u64(),
+            a["reserved"].as_u64(),
+            a["incoming"].as_u64(),
+            a["backordered"].as_u64()
+        ),
+        (Some(2), Some(2), Some(5), Some(5)),
+        "{a}"
+    );
+    oms.pay(&first_id).await;
+    assert_eq!(
+        oms.get(&format!("/orders/{first_id}")).await.1["status"],
+        "BACKORDERED"
+    );
+
+    // 3 arrive: the first order's 1 is filled and it goes on (paid:
+    // released); the second waits for 4, 2 held for it.
+    let (s, r) = oms
+        .post(
+            "/inventory/A/wh-rio/receipts",
+            json!({"quantity": 3, "reference": "PO-1"}),
+        )
+        .await;
+    assert_eq!((s, r["backordersFilled"].as_u64()), (200, Some(1)), "{r}");
+    let o = oms.status(&first_id, "READY_TO_SHIP").await;
+    assert_eq!(o["allocations"].as_array().map(Vec::len), Some(2), "{o}");
+    assert_eq!(
+        oms.get(&format!("/orders/{second_id}")).await.1["status"],
+        "BACKORDERED"
+    );
+    let a = at("A").await;
+    assert_eq!(
+        (
+            a["onHand"].as_u64(),
+            a["available"].as_u64(),
+            a["incoming"].as_u64()
+        ),
+        (Some(5), Some(0), Some(2)),
+        "received units are the backorders', not anyone's: {a}"
+    );
+    let (_, fourth) = oms.post_order(&order(&[("A", 1)]), None).await;
+    assert_eq!(fourth["status"], "REJECTED", "{fourth}");
+    // The same receipt again moves nothing.
+    let (_, r) = oms
+        .post(
+            "/inventory/A/wh-rio/receipts",
+            json!({"quantity": 3, "reference": "PO-1"}),
+        )
+        .await;
+    assert_eq!(r["backordersFilled"], 0);
+    assert_eq!(at("A").await["onHand"], 5);
+    // The rest arrives: the second is filled and routed.
+    let (_, r) = oms
+        .post(
+            "/inventory/A/wh-rio/receipts",
+            json!({"quantity": 2, "reference": "PO-2"}),
+        )
+        .await;
+    assert_eq!(r["backordersFilled"], 1, "{r}");
+    let o = oms.status(&second_id, "ROUTED").await;
+    assert_eq!(
+        o["allocations"],
+        json!([{"sku": "A", "locationId": "wh-rio", "quantity": 4}]),
+        "{o}"
+    );
+    let a = at("A").await;
+    assert_eq!(
+        (
+            a["onHand"].as_u64(),
+            a["reserved"].as_u64(),
+            a["incoming"].as_u64(),
+            a["backordered"].as_u64()
+        ),
+        (Some(7), Some(7), None, None),
+        "nothing coming, nothing waiting (left out): {a}"
+    );
+
+    // Cancelled while waiting: its claim goes back to the supply coming.
+    oms.post(
+        "/inventory/A/wh-rio/incoming",
+        json!({"quantity": 2, "expectedAt": "2026-12-20T00:00:00Z", "reference": "PO-3"}),
+    )
+    .await;
+    let (_, waiting) = oms.post_order(&order(&[("A", 2)]), None).await;
+    assert_eq!(waiting["status"], "BACKORDERED", "{waiting}");
+    let id = waiting["orderId"].as_str().unwrap();
+    let (s, o) = oms
+        .send("POST", &format!("/orders/{id}/cancel"), None, &[])
+        .await;
+    assert_eq!((s, o["status"].as_str()), (200, Some("CANCELLED")), "{o}");
+    let a = at("A").await;
+    assert!(a["backordered"].is_null(), "{a}");
+    assert_eq!(a["incoming"], 2, "{a}");
+
+    // Preorders: taken until their release date only.
+    oms.stock("P", "wh-rio", 0).await;
+    oms.post(
+        "/inventory/P/wh-rio/incoming",
+        json!({"quantity": 10, "expectedAt": "2099-01-01T00:00:00Z", "reference": "LAUNCH"}),
+    )
+    .await;
+    let (_, o) = oms.post_order(&order(&[("P", 1)]), None).await;
+    assert_eq!(o["status"], "REJECTED", "not open for preorders: {o}");
+    oms.put(
+        "/inventory/P/wh-rio",
+        json!({"preorderUntil": "2098-12-31T00:00:00Z"}),
+    )
+    .await;
+    let (_, o) = oms.post_order(&order(&[("P", 1)]), None).await;
+    assert_eq!(o["status"], "BACKORDERED", "{o}");
+    oms.put(
+        "/inventory/P/wh-rio",
+        json!({"preorderUntil": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
+    let (_, o) = oms.post_order(&order(&[("P", 1)]), None).await;
+    assert_eq!(o["status"], "REJECTED", "preorders closed: {o}");
+    oms.running.stop().await;
+}

@@ -668,6 +668,12 @@ mod interleavings {
         changes: Vec<(usize, usize, u64, Option<u64>)>,
         /// Sku B's stock split into 3 shards first.
         split: bool,
+        /// Supply of sku A announced per location (backorders taken there).
+        supply: Vec<u64>,
+        /// Backorders of sku A waiting at a location: (location, units).
+        waits: Vec<(usize, u32)>,
+        /// Goods of sku A received at a location meanwhile.
+        receipts: Vec<(usize, u64)>,
     }
 
     fn scenario() -> impl Strategy<Value = Scenario> {
@@ -684,13 +690,23 @@ mod interleavings {
                 0..6,
             ),
             any::<bool>(),
+            (
+                proptest::collection::vec(0u64..5, LOCS.len()),
+                proptest::collection::vec((0..LOCS.len(), 1u32..4), 0..5),
+                proptest::collection::vec((0..LOCS.len(), 1u64..5), 0..4),
+            ),
         )
-            .prop_map(|(initial, orders, changes, split)| Scenario {
-                initial,
-                orders,
-                changes,
-                split,
-            })
+            .prop_map(
+                |(initial, orders, changes, split, (supply, waits, receipts))| Scenario {
+                    initial,
+                    orders,
+                    changes,
+                    split,
+                    supply,
+                    waits,
+                    receipts,
+                },
+            )
     }
 
     fn sku(i: usize) -> Sku {
@@ -785,9 +801,54 @@ mod interleavings {
             .await
             .expect(engine);
         }
+        for (l, q) in sc.supply.iter().enumerate().filter(|(_, q)| **q > 0) {
+            inv.set_supply_rules(&sku(0), &loc(l), Some(true), None)
+                .await
+                .expect(engine);
+            inv.announce_incoming(
+                &sku(0),
+                &loc(l),
+                *q,
+                oms_domain::time::Timestamp::from_millis(1),
+                &format!("PO-{l}"),
+            )
+            .await
+            .expect(engine);
+        }
         let mut orders = Vec::new();
         if sc.split {
             inv.split(&sku(1), 3).await.expect(engine);
+        }
+        // Backorders claim the supply coming while goods arrive.
+        let mut waits = Vec::new();
+        for (i, (l, q)) in sc.waits.iter().enumerate() {
+            let items = items.clone();
+            let claim = Allocation::new(sku(0), loc(*l), Quantity::of(u64::from(*q)).unwrap());
+            let entry = oms_domain::inventory::BackorderEntry {
+                order_id: OrderId::parse(&format!("ord_w{i}")).unwrap(),
+                placed_at: oms_domain::time::Timestamp::from_millis(i as u64 + 1),
+            };
+            waits.push(tokio::spawn(async move {
+                let claimed = StockMove::ClaimIncoming {
+                    entry: entry.clone(),
+                    claims: vec![claim.clone()],
+                };
+                match items.write(InventoryRepo::writes(&[claimed])).await {
+                    Ok(()) => Some((entry, claim)),
+                    Err(StoreError::ConditionFailed { .. }) => None,
+                    Err(e) => panic!("claim: {e}"),
+                }
+            }));
+        }
+        let mut receipts = Vec::new();
+        for (i, (l, q)) in sc.receipts.iter().enumerate() {
+            let inv = inv.clone();
+            let (l, q) = (*l, *q);
+            receipts.push(tokio::spawn(async move {
+                inv.receive(&sku(0), &loc(l), q, &format!("R-{i}"))
+                    .await
+                    .expect("receipt");
+            }));
         }
         for (i, (a, b, release)) in sc.orders.iter().enumerate() {
             let demand: Vec<LineQty> = [(sku(0), *a), (sku(1), *b)]
@@ -811,6 +872,8 @@ mod interleavings {
             let levels = StockLevels {
                 on_hand: Some(n),
                 safety_stock,
+                backorder: None,
+                preorder_until: None,
             };
             changes.push(tokio::spawn(async move {
                 match inv.set_on_hand(&sku(s), &loc(l), levels).await {
@@ -826,6 +889,34 @@ mod interleavings {
             .collect();
         for c in futures::future::join_all(changes).await {
             c.expect("change task");
+        }
+        for r in futures::future::join_all(receipts).await {
+            r.expect("receipt task");
+        }
+        let claims: Vec<_> = futures::future::join_all(waits)
+            .await
+            .into_iter()
+            .filter_map(|r| r.expect("claim task"))
+            .collect();
+        // Fill what was received, first placed first, at each location.
+        let mut filled = Vec::new();
+        for l in 0..LOCS.len() {
+            let (queue, _) = inv.backorder_queue(&sku(0), &loc(l)).await.expect(engine);
+            for (order_id, _) in queue {
+                let Some((entry, claim)) = claims.iter().find(|(e, _)| e.order_id == order_id)
+                else {
+                    panic!("{engine}: a queue entry no claim made");
+                };
+                let fill = StockMove::FillBackorder {
+                    entry: entry.clone(),
+                    fills: vec![claim.clone()],
+                };
+                match items.write(InventoryRepo::writes(&[fill])).await {
+                    Ok(()) => filled.push(claim.clone()),
+                    Err(StoreError::ConditionFailed { .. }) => break,
+                    Err(e) => panic!("fill: {e}"),
+                }
+            }
         }
         for (si, _) in SKUS.iter().enumerate() {
             let s = sku(si);
@@ -849,9 +940,24 @@ mod interleavings {
                     .filter(|a| a.sku == s && a.location_id == l.location_id)
                     .map(|a| u64::from(a.quantity.get()))
                     .sum();
-                assert_eq!(
-                    l.reserved, held,
-                    "{engine}: a location's reserved units are what orders hold there: {view:?}"
+                let here = |a: &&Allocation| a.sku == s && a.location_id == l.location_id;
+                let units = |a: &Allocation| u64::from(a.quantity.get());
+                let filled: u64 = filled.iter().filter(here).map(units).sum();
+                let waiting: u64 = claims
+                    .iter()
+                    .map(|(_, c)| c)
+                    .filter(here)
+                    .map(units)
+                    .sum::<u64>()
+                    - filled;
+                // Backorders wait for exactly what they claimed — of the
+                // supply coming, or received and held for them — and never
+                // for units an order holds.
+                assert_eq!(l.backordered, waiting, "{engine}: {view:?}");
+                let promised = l.reserved - held - filled;
+                assert!(
+                    l.reserved >= held + filled && promised <= waiting,
+                    "{engine}: a location's reserved units are what orders hold there and what is held for its backorders: {view:?}"
                 );
             }
             assert_eq!(
@@ -1032,6 +1138,8 @@ async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
         let set = |on_hand, safety_stock| StockLevels {
             on_hand,
             safety_stock,
+            backorder: None,
+            preorder_until: None,
         };
         let view = inv
             .set_on_hand(&sku, &l1, set(Some(10), Some(3)))

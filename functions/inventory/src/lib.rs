@@ -54,6 +54,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["inventory", sku, location, "adjustments"]) => {
             adjustments(deps, sku, location).await
         }
+        (&Method::POST, ["inventory", sku, location, "incoming"]) => {
+            incoming(deps, sku, location, &req).await
+        }
+        (&Method::POST, ["inventory", sku, location, "receipts"]) => {
+            receipt(deps, sku, location, &req).await
+        }
         _ => Err(no_route(req.method().as_str(), req.uri().path())),
     };
     Ok(respond(result))
@@ -239,6 +245,48 @@ async fn adjustments(deps: &Deps, sku: &str, location: &str) -> Result<Response<
     Ok(json(StatusCode::OK, &list))
 }
 
+/// `POST /inventory/{sku}/{locationId}/incoming`: supply on its way.
+async fn incoming(
+    deps: &Deps,
+    sku: &str,
+    location: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let location = path_value(location, "locationId", LocationId::parse)?;
+    let supply = parse_body::<oms_domain::validation::IncomingRequest>(req)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let view = inventory::announce_incoming(deps, &sku, &location, supply)
+        .await
+        .map_err(stock_error)?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+/// `POST /inventory/{sku}/{locationId}/receipts`: goods received; the
+/// backorders waiting there are filled in placement order.
+async fn receipt(
+    deps: &Deps,
+    sku: &str,
+    location: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let sku = path_value(sku, "sku", Sku::parse)?;
+    let location = path_value(location, "locationId", LocationId::parse)?;
+    let supply = parse_body::<oms_domain::validation::ReceiptRequest>(req)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let trigger = oms_aws::http::request_id(req);
+    let (view, filled) = inventory::receive(deps, &sku, &location, supply, &trigger)
+        .await
+        .map_err(stock_error)?;
+    let mut body = serde_json::to_value(&view).unwrap_or_default();
+    body["backordersFilled"] = serde_json::json!(filled);
+    Ok(json(StatusCode::OK, &body))
+}
+
 fn stock_error(e: StockError) -> ApiError {
     match e {
         StockError::UnknownLocation(l) => ApiError::not_found(format!(
@@ -248,6 +296,7 @@ fn stock_error(e: StockError) -> ApiError {
         e @ StockError::ShardsOutOfRange { .. } => {
             ApiError::conflict("SHARDS_CANNOT_MERGE", e.to_string())
         }
+        e @ StockError::ReferenceTaken(_) => ApiError::conflict("REFERENCE_TAKEN", e.to_string()),
         StockError::Store(e) => e.into(),
     }
 }

@@ -178,6 +178,8 @@ struct SkuStock {
     safety: BTreeMap<LocationId, (u64, u64)>,
     /// The sku's network safety stock (`ns`, on shard 0).
     network_safety: u64,
+    /// Incoming supply per location (shard 0).
+    supply: BTreeMap<LocationId, SupplyAttrs>,
 }
 
 /// Shard 0's network safety stock attribute.
@@ -188,6 +190,111 @@ fn setting_attr(loc: &LocationId) -> String {
 }
 fn held_attr(loc: &LocationId) -> String {
     format!("s#{loc}")
+}
+
+fn incoming_attr(loc: &LocationId) -> String {
+    format!("i#{loc}")
+}
+fn free_incoming_attr(loc: &LocationId) -> String {
+    format!("f#{loc}")
+}
+fn backorder_held_attr(loc: &LocationId) -> String {
+    format!("h#{loc}")
+}
+fn backorder_attr(loc: &LocationId) -> String {
+    format!("B#{loc}")
+}
+fn preorder_attr(loc: &LocationId) -> String {
+    format!("P#{loc}")
+}
+fn expected_attr(loc: &LocationId) -> String {
+    format!("e#{loc}")
+}
+fn backorder_queue_key(
+    sku: &Sku,
+    loc: &LocationId,
+    entry: &oms_domain::inventory::BackorderEntry,
+) -> Key {
+    Key::new(
+        format!("BO#{sku}#{loc}"),
+        format!("{:013}#{}", entry.placed_at.millis(), entry.order_id),
+    )
+}
+
+/// A backorder queue entry that is done with (filled, or its order ended):
+/// marked, and forgotten by the table's TTL a month after its placement.
+fn queue_entry_done(
+    sku: &Sku,
+    loc: &LocationId,
+    entry: &oms_domain::inventory::BackorderEntry,
+) -> Write {
+    let forget = entry.placed_at.millis() / 1000 + 30 * 86_400;
+    Write::Update {
+        key: backorder_queue_key(sku, loc, entry),
+        set: vec![("done".into(), n(1)), ("expiresAt".into(), n(forget))],
+        add: vec![],
+        when: vec![],
+    }
+}
+
+/// Incoming supply at one location, from shard 0: expected units
+/// (`i#`), those no backorder claimed (`f#`), received units held for
+/// backorders (`h#`), the settings (`B#` backorders taken, `P#` preorders
+/// until) and the latest expected date announced (`e#`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupplyAttrs {
+    pub incoming: u64,
+    pub free: u64,
+    pub held: u64,
+    pub backorder: bool,
+    pub preorder_until: Option<u64>,
+    pub expected_at: Option<u64>,
+}
+
+fn supply_of(first: &Attrs) -> BTreeMap<LocationId, SupplyAttrs> {
+    let mut out: BTreeMap<LocationId, SupplyAttrs> = BTreeMap::new();
+    for (name, v) in first {
+        let Some((kind, loc)) = name.split_once('#') else {
+            continue;
+        };
+        if !matches!(kind, "i" | "f" | "h" | "B" | "P" | "e") {
+            continue;
+        }
+        let Ok(loc) = LocationId::parse(loc) else {
+            continue;
+        };
+        let units = v.as_n().unwrap_or(0).max(0) as u64;
+        let e = out.entry(loc).or_default();
+        match kind {
+            "i" => e.incoming = units,
+            "f" => e.free = units,
+            "h" => e.held = units,
+            "B" => e.backorder = units > 0,
+            "P" => e.preorder_until = (units > 0).then_some(units),
+            _ => e.expected_at = (units > 0).then_some(units),
+        }
+    }
+    out
+}
+
+fn incoming_view(
+    sku: &Sku,
+    supply: &BTreeMap<LocationId, SupplyAttrs>,
+) -> BTreeMap<(Sku, LocationId), oms_domain::inventory::Incoming> {
+    supply
+        .iter()
+        .map(|(loc, a)| {
+            (
+                (sku.clone(), loc.clone()),
+                oms_domain::inventory::Incoming {
+                    free: a.free,
+                    expected_at: a.expected_at.map(Timestamp::from_millis),
+                    backorder: a.backorder,
+                    preorder_until: a.preorder_until.map(Timestamp::from_millis),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Safety stock settings and held units per location, from shard 0.
@@ -230,7 +337,13 @@ impl SkuStock {
     }
     /// Units on hand at a location: free, reserved and held back.
     fn on_hand(&self, loc: &LocationId) -> u64 {
-        self.at(loc).iter().map(|(a, r)| a + r).sum::<u64>() + self.held(loc)
+        self.at(loc).iter().map(|(a, r)| a + r).sum::<u64>()
+            + self.held(loc)
+            + self.backorder_held(loc)
+    }
+    /// Received units held for the backorders waiting there.
+    fn backorder_held(&self, loc: &LocationId) -> u64 {
+        self.supply.get(loc).map_or(0, |s| s.held)
     }
 
     /// Per location: (available, reserved) summed over the shards.
@@ -697,8 +810,27 @@ pub enum StockError {
         "the stock is split in {current} shards; it can be split further (up to {MAX_SHARDS}), not merged"
     )]
     ShardsOutOfRange { current: u16 },
+    /// The reference names other supply (another quantity or date).
+    #[error("reference {0} was used for other supply")]
+    ReferenceTaken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a receipt did: units received, of them held for backorders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    pub quantity: u64,
+    pub for_backorders: u64,
+    /// The reference was received before: nothing moved this time.
+    pub replayed: bool,
+}
+
+fn eq_or_absent(name: String, v: Option<&Value>) -> Cond {
+    match v {
+        Some(v) => Cond::Eq(name, v.clone()),
+        None => Cond::Absent(name),
+    }
 }
 
 #[derive(Clone)]
@@ -911,6 +1043,7 @@ impl InventoryRepo {
             version,
             safety: safety_of(&first),
             network_safety: network_safety_of(&first),
+            supply: supply_of(&first),
         })
     }
 
@@ -918,16 +1051,18 @@ impl InventoryRepo {
     pub async fn levels(&self, sku: &Sku) -> Result<StockView, StoreError> {
         let stock = self.stock(sku).await?;
         let mut totals = stock.totals();
-        for loc in stock.safety.keys() {
+        for loc in stock.safety.keys().chain(stock.supply.keys()) {
             totals.entry(loc.clone()).or_default();
         }
         let locations: Vec<(LocationId, Counters)> = totals
             .into_iter()
             .map(|(loc, (a, r))| {
                 let held = stock.held(&loc);
+                // Received for backorders: on hand, and theirs.
+                let promised = stock.backorder_held(&loc);
                 let c = Counters {
-                    on_hand: a + r + held,
-                    reserved: r,
+                    on_hand: a + r + held + promised,
+                    reserved: r + promised,
                     safety: held,
                 };
                 (loc, c)
@@ -943,11 +1078,21 @@ impl InventoryRepo {
             .iter()
             .map(|(loc, (setting, _))| (loc.clone(), *setting))
             .collect();
-        Ok(StockView {
+        let mut view = StockView {
             shards: stock.shards.len() as u16,
             ..StockView::new(sku.clone(), network, locations)
                 .with_safety(&settings, stock.network_safety)
-        })
+        };
+        for l in &mut view.locations {
+            if let Some(a) = stock.supply.get(&l.location_id) {
+                l.incoming = a.incoming;
+                l.backordered = a.incoming.saturating_sub(a.free) + a.held;
+                l.backorder = a.backorder;
+                l.preorder_until = a.preorder_until.map(Timestamp::from_millis);
+                l.expected_at = a.expected_at.map(Timestamp::from_millis);
+            }
+        }
+        Ok(view)
     }
 
     /// What reservation decides over for `skus`: the active `locations`
@@ -959,6 +1104,7 @@ impl InventoryRepo {
     ) -> Result<Availability, StoreError> {
         let mut free = ShardFree::new();
         let mut network_safety = BTreeMap::new();
+        let mut incoming = BTreeMap::new();
         for sku in skus {
             let stock = self.stock(sku).await?;
             for loc in stock.totals().into_keys() {
@@ -968,8 +1114,11 @@ impl InventoryRepo {
             if stock.network_safety > 0 {
                 network_safety.insert(sku.clone(), stock.network_safety);
             }
+            incoming.extend(incoming_view(sku, &stock.supply));
         }
-        Ok(Availability::new(locations, free).with_network_safety(network_safety))
+        Ok(Availability::new(locations, free)
+            .with_network_safety(network_safety)
+            .with_incoming(incoming))
     }
 
     /// What one order sees first of the stock of `skus`: of a sku split in
@@ -994,6 +1143,7 @@ impl InventoryRepo {
         let mut partial = false;
         let mut split = Vec::new();
         let mut network_safety = BTreeMap::new();
+        let mut incoming = BTreeMap::new();
         for sku in skus {
             let (count, first) = match known(sku) {
                 Some(count) if count > 1 => (count, None),
@@ -1006,6 +1156,9 @@ impl InventoryRepo {
             // another shard is decided without it).
             if let Some(n) = first.as_ref().map(network_safety_of).filter(|n| *n > 0) {
                 network_safety.insert(sku.clone(), n);
+            }
+            if let Some(first) = &first {
+                incoming.extend(incoming_view(sku, &supply_of(first)));
             }
             let home = oms_domain::inventory::home_shard(order, sku, usize::from(count));
             let attrs = match first {
@@ -1027,7 +1180,9 @@ impl InventoryRepo {
             }
         }
         Ok(SeenBy {
-            stock: Availability::new(locations, free).with_network_safety(network_safety),
+            stock: Availability::new(locations, free)
+                .with_network_safety(network_safety)
+                .with_incoming(incoming),
             partial,
             split,
         })
@@ -1180,7 +1335,8 @@ impl InventoryRepo {
     ) -> Result<Vec<Write>, StockError> {
         {
             let at = stock.at(loc);
-            let reserved: u64 = at.iter().map(|(_, r)| r).sum();
+            // Units received for backorders count as theirs.
+            let reserved: u64 = at.iter().map(|(_, r)| r).sum::<u64>() + stock.backorder_held(loc);
             let available: u64 = at.iter().map(|(a, _)| a).sum();
             if on_hand < reserved {
                 return Err(StockError::BelowReserved { reserved });
@@ -1226,6 +1382,215 @@ impl InventoryRepo {
             }
             Ok(writes)
         }
+    }
+
+    /// Whether orders may wait for the supply coming to a location:
+    /// `backorder` (any time) and `preorder_until` (until then; `Some(None)`
+    /// clears it).
+    pub async fn set_supply_rules(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+        backorder: Option<bool>,
+        preorder_until: Option<Option<Timestamp>>,
+    ) -> Result<(), StoreError> {
+        let mut set = Vec::new();
+        if let Some(b) = backorder {
+            set.push((backorder_attr(loc), n(u64::from(b))));
+        }
+        if let Some(p) = preorder_until {
+            set.push((preorder_attr(loc), n(p.map_or(0, |t| t.millis()))));
+        }
+        if set.is_empty() {
+            return Ok(());
+        }
+        self.items
+            .write(vec![Write::Update {
+                key: stock_key(sku, 0),
+                set,
+                add: vec![],
+                when: vec![],
+            }])
+            .await
+    }
+
+    /// Announces supply on its way to a location (a purchase order, a
+    /// transfer): `quantity` expected at `expected_at`, under `reference`
+    /// (the same again changes nothing; other supply under it is refused).
+    pub async fn announce_incoming(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+        quantity: u64,
+        expected_at: Timestamp,
+        reference: &str,
+    ) -> Result<StockView, StockError> {
+        if self.location(loc).await?.is_none() {
+            return Err(StockError::UnknownLocation(loc.clone()));
+        }
+        let record = Key::new(format!("INCOMING#{sku}"), format!("{loc}#{reference}"));
+        for _ in 0..16 {
+            if let Some(found) = self.items.get(&record, Read::Strong).await? {
+                let same = found.get("quantity").and_then(Value::as_n) == Some(quantity as i64)
+                    && found.get("expectedAt").and_then(Value::as_n)
+                        == Some(expected_at.millis() as i64);
+                return if same {
+                    Ok(self.levels(sku).await?)
+                } else {
+                    Err(StockError::ReferenceTaken(reference.to_owned()))
+                };
+            }
+            let first = self
+                .items
+                .get(&stock_key(sku, 0), Read::Strong)
+                .await?
+                .unwrap_or_default();
+            let e = expected_attr(loc);
+            let latest = first.get(&e).and_then(Value::as_n).unwrap_or(0).max(0) as u64;
+            let mut attrs = Attrs::new();
+            attrs.insert("quantity".into(), n(quantity));
+            attrs.insert("expectedAt".into(), n(expected_at.millis()));
+            let writes = vec![
+                Write::Put {
+                    key: record.clone(),
+                    attrs,
+                    when: vec![Cond::NotExists],
+                },
+                Write::Update {
+                    key: stock_key(sku, 0),
+                    set: vec![(e.clone(), n(latest.max(expected_at.millis())))],
+                    add: vec![
+                        (incoming_attr(loc), quantity as i64),
+                        (free_incoming_attr(loc), quantity as i64),
+                    ],
+                    when: vec![eq_or_absent(e, first.get(&expected_attr(loc)))],
+                },
+            ];
+            match self.items.write(writes).await {
+                Ok(()) => return Ok(self.levels(sku).await?),
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
+    }
+
+    /// Receives goods at a location: `quantity` more on hand, of which
+    /// what backorders claimed of the incoming supply is held for them (the
+    /// rest is available); the incoming supply falls by what arrived, and
+    /// the supply announced under `reference`, if any, is done. Once per
+    /// reference.
+    pub async fn receive(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+        quantity: u64,
+        reference: &str,
+    ) -> Result<Received, StockError> {
+        if self.location(loc).await?.is_none() {
+            return Err(StockError::UnknownLocation(loc.clone()));
+        }
+        let receipt = Key::new(format!("RECEIPT#{sku}"), format!("{loc}#{reference}"));
+        for _ in 0..16 {
+            if let Some(found) = self.items.get(&receipt, Read::Strong).await? {
+                let q = found.get("quantity").and_then(Value::as_n).unwrap_or(0);
+                if q != quantity as i64 {
+                    return Err(StockError::ReferenceTaken(reference.to_owned()));
+                }
+                return Ok(Received {
+                    quantity,
+                    for_backorders: 0,
+                    replayed: true,
+                });
+            }
+            let stock = self.stock(sku).await?;
+            let first = self
+                .items
+                .get(&stock_key(sku, 0), Read::Strong)
+                .await?
+                .unwrap_or_default();
+            let supply = stock.supply.get(loc).copied().unwrap_or_default();
+            let consumed = quantity.min(supply.incoming);
+            let claimed = supply.incoming.saturating_sub(supply.free);
+            let for_backorders = quantity.min(claimed);
+            let on_hand = stock.on_hand(loc) + quantity - for_backorders;
+            let mut writes = Self::set_writes(&stock, sku, loc, on_hand, None)?;
+            if let Some(Write::Update { add, when, .. }) = writes.first_mut() {
+                add.push((incoming_attr(loc), -(consumed as i64)));
+                add.push((
+                    free_incoming_attr(loc),
+                    -((consumed - for_backorders) as i64),
+                ));
+                add.push((backorder_held_attr(loc), for_backorders as i64));
+                when.push(eq_or_absent(
+                    incoming_attr(loc),
+                    first.get(&incoming_attr(loc)),
+                ));
+                when.push(eq_or_absent(
+                    free_incoming_attr(loc),
+                    first.get(&free_incoming_attr(loc)),
+                ));
+            }
+            let mut attrs = Attrs::new();
+            attrs.insert("quantity".into(), n(quantity));
+            writes.push(Write::Put {
+                key: receipt.clone(),
+                attrs,
+                when: vec![Cond::NotExists],
+            });
+            match self.items.write(writes).await {
+                Ok(()) => {
+                    return Ok(Received {
+                        quantity,
+                        for_backorders,
+                        replayed: false,
+                    });
+                }
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("stock keeps changing; retry".into()).into())
+    }
+
+    /// The orders waiting for supply of a sku at a location, first placed
+    /// first, with the units each waits for; and the units received and
+    /// held for them.
+    pub async fn backorder_queue(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+    ) -> Result<(Vec<(OrderId, u64)>, u64), StoreError> {
+        let held = self
+            .items
+            .get(&stock_key(sku, 0), Read::Strong)
+            .await?
+            .and_then(|a| a.get(&backorder_held_attr(loc)).and_then(Value::as_n))
+            .unwrap_or(0)
+            .max(0) as u64;
+        let mut out = Vec::new();
+        for (sk, attrs) in self
+            .items
+            .query(&Query::partition(format!("BO#{sku}#{loc}")))
+            .await?
+        {
+            if attrs.contains_key("done") {
+                continue;
+            }
+            let Some(id) = sk
+                .split_once('#')
+                .and_then(|(_, id)| OrderId::parse(id).ok())
+            else {
+                continue;
+            };
+            let q = attrs
+                .get("quantity")
+                .and_then(Value::as_n)
+                .unwrap_or(0)
+                .max(0) as u64;
+            out.push((id, q));
+        }
+        Ok((out, held))
     }
 
     /// Sets the sku's network-wide safety stock (units no order may take
@@ -1349,6 +1714,49 @@ impl InventoryRepo {
                     let res = reserved_attr(&a.location_id);
                     update(a, vec![(res.clone(), -q)], Some((res, q)))
                 })),
+                StockMove::ClaimIncoming { entry, claims } => {
+                    for c in claims {
+                        let q = c.quantity.units();
+                        let free = free_incoming_attr(&c.location_id);
+                        all.push(Write::Update {
+                            key: stock_key(&c.sku, 0),
+                            set: vec![],
+                            add: vec![(free.clone(), -q)],
+                            when: vec![Cond::AtLeast(free, q)],
+                        });
+                        let mut attrs = Attrs::new();
+                        attrs.insert("quantity".into(), n(q as u64));
+                        all.push(Write::Put {
+                            key: backorder_queue_key(&c.sku, &c.location_id, entry),
+                            attrs,
+                            when: vec![],
+                        });
+                    }
+                }
+                StockMove::UnclaimIncoming { entry, claims } => {
+                    for c in claims {
+                        all.push(Write::Update {
+                            key: stock_key(&c.sku, 0),
+                            set: vec![],
+                            add: vec![(free_incoming_attr(&c.location_id), c.quantity.units())],
+                            when: vec![],
+                        });
+                        all.push(queue_entry_done(&c.sku, &c.location_id, entry));
+                    }
+                }
+                StockMove::FillBackorder { entry, fills } => {
+                    for f in fills {
+                        let q = f.quantity.units();
+                        let held = backorder_held_attr(&f.location_id);
+                        all.push(Write::Update {
+                            key: stock_key(&f.sku, 0),
+                            set: vec![],
+                            add: vec![(held.clone(), -q), (reserved_attr(&f.location_id), q)],
+                            when: vec![Cond::AtLeast(held, q)],
+                        });
+                        all.push(queue_entry_done(&f.sku, &f.location_id, entry));
+                    }
+                }
                 StockMove::Restock { location_id, lines } => {
                     all.extend(lines.iter().map(|l| Write::Update {
                         key: stock_key(&l.sku, 0),

@@ -342,6 +342,18 @@ pub const ROUTES: &[Route] = &[
         function: Function::Inventory,
         roles: OPERATOR,
     },
+    Route {
+        method: "POST",
+        path: "/inventory/{sku}/{locationId}/incoming",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
+        method: "POST",
+        path: "/inventory/{sku}/{locationId}/receipts",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
 ];
 
 /// An EventBridge rule feeding an SQS queue that triggers a function.

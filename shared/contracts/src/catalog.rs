@@ -454,6 +454,26 @@ pub fn examples() -> Vec<DomainEvent> {
             .map_err(|e| e.to_string()),
     );
 
+    // Backordered: one unit on hand, one coming; filled when received.
+    let (mut waiting, _) = Order::place(id(10), new("W-1011"), due, &at(0));
+    let coming = oms_domain::inventory::Incoming {
+        free: 5,
+        expected_at: Some(Timestamp::from_millis(1_796_000_000_000)),
+        backorder: true,
+        preorder_until: None,
+    };
+    let supply = stock(&[("SKU-1", "wh-sp", 1), ("SKU-2", "wh-sp", 1)]).with_incoming(
+        [((sku("SKU-1"), loc("wh-sp")), coming)]
+            .into_iter()
+            .collect(),
+    );
+    keep(waiting.reserve(&supply, &at(1)).map_err(|e| e.to_string()));
+    keep(
+        waiting
+            .fill_backorder(&sku("SKU-1"), &loc("wh-sp"), &at(2))
+            .map_err(|e| e.to_string()),
+    );
+
     // Collected at a store: set aside, then picked up.
     let mut pickup_new = new("W-1010");
     pickup_new.fulfillment = oms_domain::order::Fulfillment {

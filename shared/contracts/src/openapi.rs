@@ -590,6 +590,38 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "An invalid value", ERR),
             ],
         ),
+        ("POST", "/inventory/{sku}/{locationId}/incoming") => op(
+            "Announce supply on its way to a location (operator): orders the stock cannot cover may wait for it where backorders (or preorders) are taken",
+            false,
+            Some(("IncomingRequest", true)),
+            &[
+                (200, "Announced (or the same reference again)", "StockView"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such location", ERR),
+                (
+                    409,
+                    "The reference names other supply (REFERENCE_TAKEN)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
+        ("POST", "/inventory/{sku}/{locationId}/receipts") => op(
+            "Receive goods at a location (operator): on hand rises; what backorders claimed is held for them and they are filled, first placed first (`backordersFilled`)",
+            false,
+            Some(("ReceiptRequest", true)),
+            &[
+                (200, "Received (or the same reference again)", "StockView"),
+                (400, "Malformed JSON", ERR),
+                (404, "No such location", ERR),
+                (
+                    409,
+                    "The reference was received with another quantity (REFERENCE_TAKEN)",
+                    ERR,
+                ),
+                (422, "An invalid value", ERR),
+            ],
+        ),
         ("GET", "/inventory/{sku}/{locationId}/adjustments") => op(
             "The adjustments of a sku at a location, newest first (operator)",
             false,
@@ -870,6 +902,8 @@ pub fn document() -> Value {
     // Each call registers the type (and what it uses) in the components.
     let _ = generator.subschema_for::<PlaceOrderRequest>();
     let _ = generator.subschema_for::<CancelRequest>();
+    let _ = generator.subschema_for::<oms_domain::validation::IncomingRequest>();
+    let _ = generator.subschema_for::<oms_domain::validation::ReceiptRequest>();
     let _ = generator.subschema_for::<oms_domain::order::EditOrderRequest>();
     let _ = generator.subschema_for::<ReturnRequest>();
     let _ = generator.subschema_for::<LocationRequest>();

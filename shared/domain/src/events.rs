@@ -193,6 +193,17 @@ pub enum EventData {
         /// Every unit of the order has now been delivered.
         complete: bool,
     },
+    /// The order waits for incoming supply: what it claimed, where, and
+    /// when it is expected (its other units are reserved).
+    OrderBackordered {
+        lines: Vec<crate::order::BackorderLine>,
+    },
+    /// Supply arrived for a backordered order: these units are now its.
+    BackorderFilled {
+        sku: Sku,
+        location_id: LocationId,
+        quantity: crate::ids::Quantity,
+    },
     /// A pickup order waits at its store for the customer.
     OrderReadyForPickup {
         location_id: LocationId,
@@ -300,6 +311,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderCancelled",
     "OrderShipped",
     "OrderDelivered",
+    "OrderBackordered",
+    "BackorderFilled",
     "OrderReadyForPickup",
     "OrderPickedUp",
     "DeliveryRefused",
@@ -336,6 +349,8 @@ impl EventData {
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderShipped { .. } => "OrderShipped",
             Self::OrderDelivered { .. } => "OrderDelivered",
+            Self::OrderBackordered { .. } => "OrderBackordered",
+            Self::BackorderFilled { .. } => "BackorderFilled",
             Self::OrderReadyForPickup { .. } => "OrderReadyForPickup",
             Self::OrderPickedUp { .. } => "OrderPickedUp",
             Self::DeliveryRefused { .. } => "DeliveryRefused",

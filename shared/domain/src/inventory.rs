@@ -179,6 +179,22 @@ pub struct LocationStock {
     /// The location's safety stock setting.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub safety_stock: u64,
+    /// Units announced and not received yet (`POST …/incoming`).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub incoming: u64,
+    /// Units backordered orders wait for (claimed of the incoming, or
+    /// received and held for them).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub backordered: u64,
+    /// Orders may wait for the incoming supply.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backorder: bool,
+    /// Orders may wait for it until then (preorders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preorder_until: Option<crate::time::Timestamp>,
+    /// The latest date incoming supply is announced for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_at: Option<crate::time::Timestamp>,
 }
 
 fn is_zero_u64(n: &u64) -> bool {
@@ -250,6 +266,11 @@ impl StockView {
                     reserved: c.reserved,
                     available: c.available(),
                     safety_stock: 0,
+                    incoming: 0,
+                    backordered: 0,
+                    backorder: false,
+                    preorder_until: None,
+                    expected_at: None,
                 })
                 .collect(),
             shards: 1,
@@ -284,6 +305,52 @@ pub enum StockMove {
         location_id: LocationId,
         lines: Vec<LineQty>,
     },
+    /// A backordered order claims units of incoming supply (condition:
+    /// that many not claimed yet), recorded in the queue of its sku and
+    /// location by placement time (`entry`).
+    ClaimIncoming {
+        entry: BackorderEntry,
+        claims: Vec<Allocation>,
+    },
+    /// Gives claims of incoming supply back (the order ended unfilled).
+    UnclaimIncoming {
+        entry: BackorderEntry,
+        claims: Vec<Allocation>,
+    },
+    /// Received units held for backorders become the order's reservation
+    /// (condition: that many held), and its place in the queue goes.
+    FillBackorder {
+        entry: BackorderEntry,
+        fills: Vec<Allocation>,
+    },
+}
+
+/// Where a backordered order waits in the queue of each sku and location
+/// it claims incoming supply at: first placed, first filled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackorderEntry {
+    pub order_id: crate::ids::OrderId,
+    pub placed_at: crate::time::Timestamp,
+}
+
+/// Incoming supply of a sku at a location, as reservation sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Incoming {
+    /// Expected units no backorder claimed yet.
+    pub free: u64,
+    /// When the expected supply arrives (the latest date announced).
+    pub expected_at: Option<crate::time::Timestamp>,
+    /// Orders may wait for it (`backorder: true`).
+    pub backorder: bool,
+    /// Orders may wait for it until then (a preorder's release date).
+    pub preorder_until: Option<crate::time::Timestamp>,
+}
+
+impl Incoming {
+    /// Whether an order placed at `now` may wait for this supply.
+    pub fn open_at(&self, now: crate::time::Timestamp) -> bool {
+        self.backorder || self.preorder_until.is_some_and(|until| now < until)
+    }
 }
 
 /// Free units of a sku at a location, per shard of the sku's stock (one

@@ -215,6 +215,8 @@ pub struct Availability {
     network_safety: BTreeMap<Sku, u64>,
     /// How to choose among the plans.
     rules: RoutingRules,
+    /// Incoming supply per sku and location (for backorders).
+    incoming: BTreeMap<(Sku, LocationId), crate::inventory::Incoming>,
 }
 
 impl Availability {
@@ -242,7 +244,26 @@ impl Availability {
             shards,
             network_safety: BTreeMap::new(),
             rules: RoutingRules::default(),
+            incoming: BTreeMap::new(),
         }
+    }
+
+    /// With the incoming supply of its skus.
+    pub fn with_incoming(
+        mut self,
+        incoming: BTreeMap<(Sku, LocationId), crate::inventory::Incoming>,
+    ) -> Self {
+        self.incoming = incoming;
+        self
+    }
+
+    /// The incoming supply of a sku at a location, if any is announced.
+    pub fn incoming(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+    ) -> Option<&crate::inventory::Incoming> {
+        self.incoming.get(&(sku.clone(), location.clone()))
     }
 
     /// Chosen by these rules, with the orders each location already took

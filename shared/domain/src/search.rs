@@ -425,6 +425,8 @@ impl Sla {
             PartiallyShipped | Shipped => Some((SlaStep::Deliver, self.deliver_secs)),
             // Waiting on the customer at the store, or collected.
             Delivered | Returned | Rejected | Cancelled | ReadyForPickup | PickedUp => None,
+            // Waiting for supply (its expected date is on the order).
+            Backordered => None,
         }
     }
 

@@ -533,6 +533,101 @@ pub struct StockRequest {
     /// reserved − safetyStock, never below 0.
     #[schemars(range(min = 0, max = 1_000_000_000))]
     pub safety_stock: Option<i64>,
+    /// Orders that the stock cannot cover may wait for the incoming
+    /// supply here (`BACKORDERED`).
+    pub backorder: Option<bool>,
+    /// Orders may wait for the incoming supply here until then (a
+    /// preorder's release date, ISO-8601).
+    pub preorder_until: Option<String>,
+}
+
+/// `POST /inventory/{sku}/{locationId}/incoming`: supply on its way.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IncomingRequest {
+    #[schemars(required, range(min = 1, max = 1_000_000_000))]
+    pub quantity: Option<i64>,
+    /// When it is expected (ISO-8601).
+    #[schemars(required)]
+    pub expected_at: Option<String>,
+    /// The purchase order or transfer it comes with (once per reference).
+    #[schemars(required, length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.:#/-]+$"))]
+    pub reference: Option<String>,
+}
+
+/// `POST /inventory/{sku}/{locationId}/receipts`: goods received.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptRequest {
+    #[schemars(required, range(min = 1, max = 1_000_000_000))]
+    pub quantity: Option<i64>,
+    /// The supply it brings (once per reference); without one, the request
+    /// id.
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.:#/-]+$"))]
+    pub reference: Option<String>,
+}
+
+/// Supply announced or received, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supply {
+    pub quantity: u64,
+    pub expected_at: Option<crate::time::Timestamp>,
+    pub reference: Option<String>,
+}
+
+fn reference(v: &Option<String>) -> Result<Option<String>, FieldError> {
+    match v.as_deref() {
+        None => Ok(None),
+        Some(r)
+            if !r.is_empty()
+                && r.len() <= 64
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.:#/-".contains(&b)) =>
+        {
+            Ok(Some(r.to_owned()))
+        }
+        Some(_) => Err(FieldError::new(
+            "reference",
+            "must be 1 to 64 letters, digits or _.:#/-",
+        )),
+    }
+}
+
+fn supply_quantity(v: Option<i64>) -> Result<u64, FieldError> {
+    match v {
+        Some(q @ 1..=MAX_ON_HAND) => Ok(q as u64),
+        Some(_) => Err(FieldError::new("quantity", "must be 1 to 1000000000")),
+        None => Err(FieldError::new("quantity", "is required")),
+    }
+}
+
+impl IncomingRequest {
+    pub fn validate(&self) -> Result<Supply, FieldError> {
+        let quantity = supply_quantity(self.quantity)?;
+        let expected_at = crate::time::Timestamp::parse_rfc3339(
+            self.expected_at
+                .as_deref()
+                .ok_or_else(|| FieldError::new("expectedAt", "is required"))?,
+        )
+        .ok_or_else(|| FieldError::new("expectedAt", "must be an ISO-8601 date and time"))?;
+        let reference = reference(&self.reference)?
+            .ok_or_else(|| FieldError::new("reference", "is required"))?;
+        Ok(Supply {
+            quantity,
+            expected_at: Some(expected_at),
+            reference: Some(reference),
+        })
+    }
+}
+
+impl ReceiptRequest {
+    pub fn validate(&self) -> Result<Supply, FieldError> {
+        Ok(Supply {
+            quantity: supply_quantity(self.quantity)?,
+            expected_at: None,
+            reference: reference(&self.reference)?,
+        })
+    }
 }
 
 /// Units on hand at one location: 0 to 10^9.
@@ -554,6 +649,8 @@ fn units(v: Option<i64>, field: &str) -> Result<Option<u64>, FieldError> {
 pub struct StockLevels {
     pub on_hand: Option<u64>,
     pub safety_stock: Option<u64>,
+    pub backorder: Option<bool>,
+    pub preorder_until: Option<crate::time::Timestamp>,
 }
 
 impl StockLevels {
@@ -562,6 +659,8 @@ impl StockLevels {
         Self {
             on_hand: Some(units),
             safety_stock: None,
+            backorder: None,
+            preorder_until: None,
         }
     }
 }
@@ -571,9 +670,23 @@ impl StockRequest {
         let levels = StockLevels {
             on_hand: units(self.on_hand, "onHand")?,
             safety_stock: units(self.safety_stock, "safetyStock")?,
+            backorder: self.backorder,
+            preorder_until: match self.preorder_until.as_deref() {
+                None => None,
+                Some(t) => Some(crate::time::Timestamp::parse_rfc3339(t).ok_or_else(|| {
+                    FieldError::new("preorderUntil", "must be an ISO-8601 date and time")
+                })?),
+            },
         };
-        if levels.on_hand.is_none() && levels.safety_stock.is_none() {
-            return Err(FieldError::new("onHand", "is required (or safetyStock)"));
+        if levels.on_hand.is_none()
+            && levels.safety_stock.is_none()
+            && levels.backorder.is_none()
+            && levels.preorder_until.is_none()
+        {
+            return Err(FieldError::new(
+                "onHand",
+                "is required (or safetyStock, backorder, preorderUntil)",
+            ));
         }
         Ok(levels)
     }
@@ -850,15 +963,10 @@ mod tests {
         let stock = |on_hand, safety_stock| StockRequest {
             on_hand,
             safety_stock,
+            ..Default::default()
         };
         assert!(stock(Some(-1), None).validate().is_err());
-        assert_eq!(
-            stock(Some(7), None).validate(),
-            Ok(StockLevels {
-                on_hand: Some(7),
-                safety_stock: None
-            })
-        );
+        assert_eq!(stock(Some(7), None).validate(), Ok(StockLevels::on_hand(7)));
         assert_eq!(
             stock(None, Some(3)).validate().unwrap().safety_stock,
             Some(3)

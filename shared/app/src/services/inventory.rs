@@ -72,7 +72,99 @@ pub async fn set_on_hand(
     location: &LocationId,
     levels: oms_domain::validation::StockLevels,
 ) -> Result<StockView, StockError> {
-    deps.inventory().set_on_hand(sku, location, levels).await
+    let repo = deps.inventory();
+    if levels.backorder.is_some() || levels.preorder_until.is_some() {
+        if repo.location(location).await?.is_none() {
+            return Err(StockError::UnknownLocation(location.clone()));
+        }
+        repo.set_supply_rules(
+            sku,
+            location,
+            levels.backorder,
+            levels.preorder_until.map(Some),
+        )
+        .await?;
+    }
+    if levels.on_hand.is_none() && levels.safety_stock.is_none() {
+        return Ok(repo.levels(sku).await?);
+    }
+    repo.set_on_hand(sku, location, levels).await
+}
+
+/// Announces supply on its way to a location (`POST …/incoming`): orders
+/// the stock cannot cover may wait for it where backorders or preorders
+/// are taken.
+#[instrument(skip(deps))]
+pub async fn announce_incoming(
+    deps: &Deps,
+    sku: &Sku,
+    location: &LocationId,
+    supply: oms_domain::validation::Supply,
+) -> Result<StockView, StockError> {
+    let expected = supply.expected_at.unwrap_or_else(|| deps.clock.now());
+    let reference = supply.reference.unwrap_or_default();
+    deps.inventory()
+        .announce_incoming(sku, location, supply.quantity, expected, &reference)
+        .await
+}
+
+/// Receives goods at a location (`POST …/receipts`), then fills the
+/// backorders waiting there in placement order (see
+/// `oms_domain::order::BackorderLine`). Run again with the same reference,
+/// it moves no stock and fills what is still due (a receipt interrupted
+/// after its stock moved finishes so).
+#[instrument(skip(deps))]
+pub async fn receive(
+    deps: &Deps,
+    sku: &Sku,
+    location: &LocationId,
+    supply: oms_domain::validation::Supply,
+    trigger: &str,
+) -> Result<(StockView, usize), StockError> {
+    let reference = supply.reference.unwrap_or_else(|| trigger.to_owned());
+    deps.inventory()
+        .receive(sku, location, supply.quantity, &reference)
+        .await?;
+    let filled = fill_backorders(deps, sku, location, trigger).await?;
+    Ok((deps.inventory().levels(sku).await?, filled))
+}
+
+/// Fills the backorders of `sku` at `location` from the units held for
+/// them, first placed first, until the next one waits for more than is
+/// held; how many were filled.
+pub async fn fill_backorders(
+    deps: &Deps,
+    sku: &Sku,
+    location: &LocationId,
+    trigger: &str,
+) -> Result<usize, StoreError> {
+    let (queue, mut held) = deps.inventory().backorder_queue(sku, location).await?;
+    let mut filled = 0;
+    for (order_id, quantity) in queue {
+        if quantity > held {
+            break;
+        }
+        let result = crate::change::change_order(
+            deps,
+            &order_id,
+            "inventory:receipt",
+            trigger,
+            |order, cause| order.fill_backorder(sku, location, cause),
+        )
+        .await;
+        match result {
+            Ok(_) => {
+                held -= quantity;
+                filled += 1;
+            }
+            // Filled already, or ended: its entry is done with.
+            Err(crate::change::ChangeError::Denied(_) | crate::change::ChangeError::NotFound) => {}
+            Err(crate::change::ChangeError::StockShort { .. }) => break,
+            Err(crate::change::ChangeError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Unavailable(e.to_string())),
+        }
+    }
+    Ok(filled)
 }
 
 /// A sku's settings: split its stock into `shards` items (see

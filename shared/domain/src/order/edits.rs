@@ -119,6 +119,7 @@ impl Order {
             routing_reason: None,
         };
         match self.status {
+            OrderStatus::Backordered => Err(EditError::NotEditable(self.status)),
             OrderStatus::Placed => {
                 // Not reserved yet: the reservation step reserves the new
                 // lines.

@@ -12,6 +12,7 @@
 //! PLACED … ON_HOLD ─edit─▶ same status, re-reserved and re-routed in one change
 //! READY_TO_SHIP ─ReadyForPickup (its store)─▶ READY_FOR_PICKUP ─PickedUp─▶ PICKED_UP ─▶ RETURNED
 //!                                              └─not collected in OMS_PICKUP_HOLD_SECS─▶ CANCELLED (restocked, refunded)
+//! PLACED ─short, supply on its way (backorder / preorder)─▶ BACKORDERED ─supply received─▶ ROUTED ─▶ …
 //! READY_TO_SHIP ─edit─▶ CANCEL_REQUESTED ─accepted─▶ ROUTED ─▶ READY_TO_SHIP (new lines)  (rejected ─▶ READY_TO_SHIP, old lines)
 //! ```
 //!
@@ -21,6 +22,7 @@
 //! it. Illegal changes are typed errors; partner facts that cannot apply are
 //! [`Refusal`]s, recorded in the history by [`Order::refuse`].
 
+mod backorder;
 mod documents;
 mod edits;
 mod facts;
@@ -38,6 +40,7 @@ mod wire;
 pub use crate::events::{HoldCode, RejectReason};
 pub use crate::inventory::Allocation;
 pub use crate::notice::{CancelCode, RefundReason};
+pub use backorder::BackorderLine;
 pub use documents::{
     Buyer, Document, DocumentDraft, DocumentKind, DocumentLine, DocumentList, DocumentRef, TaxLine,
     net_invoiced,
@@ -78,6 +81,8 @@ pub enum OrderStatus {
     ReadyForPickup,
     /// The customer collected it (final, like `DELIVERED`).
     PickedUp,
+    /// Waiting for incoming supply it claimed (its other units reserved).
+    Backordered,
 }
 
 impl OrderStatus {
@@ -97,6 +102,7 @@ impl OrderStatus {
             Self::Cancelled => "CANCELLED",
             Self::ReadyForPickup => "READY_FOR_PICKUP",
             Self::PickedUp => "PICKED_UP",
+            Self::Backordered => "BACKORDERED",
         }
     }
     /// The order ended without shipping.
@@ -107,7 +113,7 @@ impl OrderStatus {
     pub fn before_release(self) -> bool {
         matches!(
             self,
-            Self::Placed | Self::Reserved | Self::Routed | Self::OnHold
+            Self::Placed | Self::Reserved | Self::Routed | Self::OnHold | Self::Backordered
         )
     }
     /// Units have left a warehouse: too late to cancel, time to return.
@@ -433,6 +439,8 @@ pub struct Order {
     pub fulfillment: Fulfillment,
     /// When its store said it was ready for pickup.
     pub ready_for_pickup_at: Option<Timestamp>,
+    /// The incoming supply it waits for (`BACKORDERED`), line by line.
+    pub backorder: Vec<BackorderLine>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -518,6 +526,7 @@ impl Order {
             pending_edit: None,
             fulfillment: new.fulfillment.clone(),
             ready_for_pickup_at: None,
+            backorder: Vec::new(),
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),
@@ -572,7 +581,15 @@ impl Order {
         let demand = self.demand();
         let (allocations, reason) = match self.allocate(&demand, stock) {
             Ok(found) => found,
-            Err(rejection) => return self.reject(change, rejection, cause),
+            Err(rejection) => {
+                // Short, but the supply on its way may serve it.
+                if rejection.reason == RejectReason::InsufficientStock
+                    && let Some((taken, claims)) = self.backorder_plan(&demand, stock, cause.at)
+                {
+                    return self.backordered(change, taken, claims, cause);
+                }
+                return self.reject(change, rejection, cause);
+            }
         };
         change.add_stock(StockMove::Allocate(allocations.clone()));
         self.status = OrderStatus::Reserved;
@@ -680,6 +697,9 @@ impl Order {
     /// `PLACED → REJECTED`.
     fn reject(&mut self, change: &mut Change, rejection: Rejection, cause: &Cause) {
         if let Some(m) = self.release_stock() {
+            change.add_stock(m);
+        }
+        if let Some(m) = self.release_claims() {
             change.add_stock(m);
         }
         let mut events = Vec::new();
@@ -846,6 +866,9 @@ impl Order {
     /// Cancels now: stock given back, every payment kept refunded.
     fn close_cancelled(&mut self, code: CancelCode, why: String, cause: &Cause) -> Outcome {
         let mut change = Change::new(self.release_stock());
+        if let Some(m) = self.release_claims() {
+            change.add_stock(m);
+        }
         self.status = OrderStatus::Cancelled;
         self.cancel_reason = Some(why.clone());
         self.cancel_code = Some(code);

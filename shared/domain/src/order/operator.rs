@@ -161,7 +161,10 @@ impl Order {
         why: String,
         cause: &Cause,
     ) -> Result<Outcome, LineCancelError> {
-        if !self.status.before_release() || self.status.is_closed() {
+        if !self.status.before_release()
+            || self.status.is_closed()
+            || self.status == OrderStatus::Backordered
+        {
             return Err(LineCancelError::Released(self.status));
         }
         let of_bundle =

@@ -579,7 +579,10 @@ proptest! {
                         match m {
                             StockMove::Allocate(taken) => allocated += units(taken),
                             StockMove::Release(taken) | StockMove::Ship(taken) => released += units(taken),
-                            StockMove::Restock { .. } => {}
+                            StockMove::Restock { .. }
+                            | StockMove::ClaimIncoming { .. }
+                            | StockMove::UnclaimIncoming { .. }
+                            | StockMove::FillBackorder { .. } => {}
                         }
                     }
                     prop_assert!(released <= allocated, "{released} units given back or shipped of {allocated} taken, after {:?}", st);

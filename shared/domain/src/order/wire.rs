@@ -113,6 +113,9 @@ pub struct OrderDoc {
     /// When its store set it aside for the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ready_for_pickup_at: Option<Timestamp>,
+    /// The incoming supply it waits for, line by line (`BACKORDERED`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    backorder: Vec<super::BackorderLine>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -171,6 +174,7 @@ impl From<Order> for OrderDoc {
             pending_edit: o.pending_edit.map(|e| e.map(amount)),
             fulfillment: o.fulfillment,
             ready_for_pickup_at: o.ready_for_pickup_at,
+            backorder: o.backorder,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -223,6 +227,7 @@ impl TryFrom<OrderDoc> for Order {
             pending_edit: d.pending_edit.map(|e| e.map(money)),
             fulfillment: d.fulfillment,
             ready_for_pickup_at: d.ready_for_pickup_at,
+            backorder: d.backorder,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
