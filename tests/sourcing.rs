@@ -752,3 +752,95 @@ async fn backorders_wait_for_incoming_supply_and_are_filled_in_placement_order()
     assert_eq!(o["status"], "REJECTED", "preorders closed: {o}");
     oms.running.stop().await;
 }
+
+/// A reorder point set on a location raises `LowStock` when an order
+/// crosses it; `GET /replenishment` lists what to reorder, from a point set
+/// or from sales velocity over the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn low_stock_is_raised_once_per_crossing_and_replenishment_suggests_what_to_reorder() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 10).await;
+    oms.stock("B", "wh-rio", 4).await;
+    let (s, v) = oms
+        .put(
+            "/inventory/A/wh-rio",
+            json!({"reorderPoint": 6, "leadTimeDays": 5}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (
+            v["locations"][0]["reorderPoint"].as_u64(),
+            v["locations"][0]["leadTimeDays"].as_u64()
+        ),
+        (Some(6), Some(5)),
+        "{v}"
+    );
+    let low = || async {
+        let (_, bus) = oms.get("/_local/bus").await;
+        bus["recentlyPublished"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "LowStock")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    oms.routed_order(&[("A", 3)]).await; // 10 → 7: above the point
+    oms.quiet().await;
+    assert!(low().await.is_empty());
+    oms.routed_order(&[("A", 2)]).await; // 7 → 5: crosses it
+    oms.routed_order(&[("A", 1)]).await; // 5 → 4: already below
+    oms.quiet().await;
+    let raised = low().await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(
+        raised[0]["data"],
+        json!({"sku": "A", "locationId": "wh-rio", "available": 5, "reorderPoint": 6})
+    );
+
+    // Reorder A (4 available ≤ its point 6) up to two lead times of sales
+    // and past the point; B sold 0 and has no point: nothing to say.
+    let (s, list) = oms
+        .get("/replenishment?locationId=wh-rio&windowDays=7")
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let suggestions = list["suggestions"].as_array().unwrap();
+    assert_eq!(suggestions.len(), 1, "{list}");
+    let a = &suggestions[0];
+    assert_eq!(
+        (
+            a["sku"].as_str(),
+            a["available"].as_u64(),
+            a["reorderPoint"].as_u64(),
+            a["reorderPointFrom"].as_str()
+        ),
+        (Some("A"), Some(4), Some(6), Some("SET")),
+        "{a}"
+    );
+    // 6 sold in the 7-day window: 0.86 a day; up to ⌈0.857 × 10⌉ = 9.
+    assert_eq!(
+        (
+            a["velocityPerDay"].as_f64(),
+            a["suggestedQuantity"].as_u64()
+        ),
+        (Some(0.86), Some(5)),
+        "{a}"
+    );
+    // Supply on its way counts: nothing to reorder once enough is coming.
+    oms.post(
+        "/inventory/A/wh-rio/incoming",
+        json!({"quantity": 5, "expectedAt": "2026-12-10T00:00:00Z", "reference": "PO-A"}),
+    )
+    .await;
+    let (_, list) = oms.get("/replenishment?locationId=wh-rio").await;
+    assert_eq!(list["suggestions"], json!([]), "{list}");
+    let (s, e) = oms.get("/replenishment").await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("locationId")));
+    let (s, _) = oms
+        .get("/replenishment?locationId=wh-rio&windowDays=0")
+        .await;
+    assert_eq!(s, 422);
+    oms.running.stop().await;
+}

@@ -54,6 +54,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, Error> 
         (&Method::GET, ["inventory", sku, location, "adjustments"]) => {
             adjustments(deps, sku, location).await
         }
+        (&Method::GET, ["replenishment"]) => replenishment(deps, &req).await,
         (&Method::POST, ["inventory", sku, location, "incoming"]) => {
             incoming(deps, sku, location, &req).await
         }
@@ -242,6 +243,48 @@ async fn adjustments(deps: &Deps, sku: &str, location: &str) -> Result<Response<
     let sku = path_value(sku, "sku", Sku::parse)?;
     let location = path_value(location, "locationId", LocationId::parse)?;
     let list = inventory::adjustments(deps, &sku, &location).await?;
+    Ok(json(StatusCode::OK, &list))
+}
+
+/// `GET /replenishment?locationId=&windowDays=`: what to reorder there.
+async fn replenishment(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    caller(req, &deps.config)?;
+    let mut location = None;
+    let mut window_days = 28;
+    for (name, value) in oms_aws::http::query_params(req).pairs {
+        match name.as_str() {
+            "locationId" => {
+                location = Some(LocationId::parse(&value).map_err(|e| {
+                    ApiError::invalid(oms_domain::validation::FieldError::new("locationId", e.0))
+                })?)
+            }
+            "windowDays" => {
+                window_days = value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|d| (1..=365).contains(d))
+                    .ok_or_else(|| {
+                        ApiError::invalid(oms_domain::validation::FieldError::new(
+                            "windowDays",
+                            "must be 1 to 365",
+                        ))
+                    })?
+            }
+            _ => {
+                return Err(ApiError::invalid(oms_domain::validation::FieldError::new(
+                    name,
+                    "is not a parameter of this listing (locationId, windowDays)",
+                )));
+            }
+        }
+    }
+    let location = location.ok_or_else(|| {
+        ApiError::invalid(oms_domain::validation::FieldError::new(
+            "locationId",
+            "is required",
+        ))
+    })?;
+    let list = inventory::replenishment(deps, &location, window_days).await?;
     Ok(json(StatusCode::OK, &list))
 }
 

@@ -33,6 +33,11 @@ pub const PUBLISHED_BY_DEFAULT: &[&str] = &[
     "CancellationRequested",
     "RefundIssued",
     "ReturnAuthorized",
+    // Payment providers capture and void authorisations as asked.
+    "CaptureRequested",
+    "VoidRequested",
+    // Purchasing reorders.
+    "LowStock",
     // For operations (alerting, paging, review).
     "OrderOnHold",
     "OrderAtRisk",

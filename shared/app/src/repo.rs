@@ -210,6 +210,12 @@ fn preorder_attr(loc: &LocationId) -> String {
 fn expected_attr(loc: &LocationId) -> String {
     format!("e#{loc}")
 }
+fn reorder_attr(loc: &LocationId) -> String {
+    format!("R#{loc}")
+}
+fn lead_time_attr(loc: &LocationId) -> String {
+    format!("L#{loc}")
+}
 fn backorder_queue_key(
     sku: &Sku,
     loc: &LocationId,
@@ -249,6 +255,9 @@ pub struct SupplyAttrs {
     pub backorder: bool,
     pub preorder_until: Option<u64>,
     pub expected_at: Option<u64>,
+    /// The reorder point set (`R#`, stored + 1 so 0 can be set).
+    pub reorder_point: Option<u64>,
+    pub lead_time_days: Option<u64>,
 }
 
 fn supply_of(first: &Attrs) -> BTreeMap<LocationId, SupplyAttrs> {
@@ -257,7 +266,7 @@ fn supply_of(first: &Attrs) -> BTreeMap<LocationId, SupplyAttrs> {
         let Some((kind, loc)) = name.split_once('#') else {
             continue;
         };
-        if !matches!(kind, "i" | "f" | "h" | "B" | "P" | "e") {
+        if !matches!(kind, "i" | "f" | "h" | "B" | "P" | "e" | "R" | "L") {
             continue;
         }
         let Ok(loc) = LocationId::parse(loc) else {
@@ -271,6 +280,8 @@ fn supply_of(first: &Attrs) -> BTreeMap<LocationId, SupplyAttrs> {
             "h" => e.held = units,
             "B" => e.backorder = units > 0,
             "P" => e.preorder_until = (units > 0).then_some(units),
+            "R" => e.reorder_point = units.checked_sub(1),
+            "L" => e.lead_time_days = (units > 0).then_some(units),
             _ => e.expected_at = (units > 0).then_some(units),
         }
     }
@@ -291,6 +302,7 @@ fn incoming_view(
                     expected_at: a.expected_at.map(Timestamp::from_millis),
                     backorder: a.backorder,
                     preorder_until: a.preorder_until.map(Timestamp::from_millis),
+                    reorder_point: a.reorder_point,
                 },
             )
         })
@@ -1090,6 +1102,8 @@ impl InventoryRepo {
                 l.backorder = a.backorder;
                 l.preorder_until = a.preorder_until.map(Timestamp::from_millis);
                 l.expected_at = a.expected_at.map(Timestamp::from_millis);
+                l.reorder_point = a.reorder_point;
+                l.lead_time_days = a.lead_time_days;
             }
         }
         Ok(view)
@@ -1394,7 +1408,29 @@ impl InventoryRepo {
         backorder: Option<bool>,
         preorder_until: Option<Option<Timestamp>>,
     ) -> Result<(), StoreError> {
+        self.set_stock_rules(sku, loc, backorder, preorder_until, None, None)
+            .await
+    }
+
+    /// The rules of a sku's stock at a location: backorders, preorders
+    /// (see [`InventoryRepo::set_supply_rules`]), the reorder point and the
+    /// lead time.
+    pub async fn set_stock_rules(
+        &self,
+        sku: &Sku,
+        loc: &LocationId,
+        backorder: Option<bool>,
+        preorder_until: Option<Option<Timestamp>>,
+        reorder_point: Option<u64>,
+        lead_time_days: Option<u64>,
+    ) -> Result<(), StoreError> {
         let mut set = Vec::new();
+        if let Some(rp) = reorder_point {
+            set.push((reorder_attr(loc), n(rp + 1)));
+        }
+        if let Some(d) = lead_time_days {
+            set.push((lead_time_attr(loc), n(d)));
+        }
         if let Some(b) = backorder {
             set.push((backorder_attr(loc), n(u64::from(b))));
         }

@@ -343,6 +343,12 @@ pub const ROUTES: &[Route] = &[
         roles: OPERATOR,
     },
     Route {
+        method: "GET",
+        path: "/replenishment",
+        function: Function::Inventory,
+        roles: OPERATOR,
+    },
+    Route {
         method: "POST",
         path: "/inventory/{sku}/{locationId}/incoming",
         function: Function::Inventory,

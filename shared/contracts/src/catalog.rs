@@ -461,6 +461,7 @@ pub fn examples() -> Vec<DomainEvent> {
         expected_at: Some(Timestamp::from_millis(1_796_000_000_000)),
         backorder: true,
         preorder_until: None,
+        reorder_point: None,
     };
     let supply = stock(&[("SKU-1", "wh-sp", 1), ("SKU-2", "wh-sp", 1)]).with_incoming(
         [((sku("SKU-1"), loc("wh-sp")), coming)]
@@ -473,6 +474,19 @@ pub fn examples() -> Vec<DomainEvent> {
             .fill_backorder(&sku("SKU-1"), &loc("wh-sp"), &at(2))
             .map_err(|e| e.to_string()),
     );
+
+    // A reservation that takes a location to its reorder point.
+    let (mut low, _) = Order::place(id(11), new("W-1012"), due, &at(0));
+    let reorder = oms_domain::inventory::Incoming {
+        reorder_point: Some(1),
+        ..Default::default()
+    };
+    let shelf = stock(&[("SKU-1", "wh-sp", 3), ("SKU-2", "wh-sp", 5)]).with_incoming(
+        [((sku("SKU-1"), loc("wh-sp")), reorder)]
+            .into_iter()
+            .collect(),
+    );
+    keep(low.reserve(&shelf, &at(1)).map_err(|e| e.to_string()));
 
     // Collected at a store: set aside, then picked up.
     let mut pickup_new = new("W-1010");

@@ -590,6 +590,19 @@ fn operation(method: &str, path: &str) -> Option<Operation> {
                 (422, "An invalid value", ERR),
             ],
         ),
+        ("GET", "/replenishment") => op(
+            "What to reorder at a location (operator): skus at or below their reorder point (set, or sales velocity × lead time + safety stock), with velocity, days of cover and a suggested quantity",
+            false,
+            None,
+            &[
+                (
+                    200,
+                    "The suggestions, fewest days of cover first",
+                    "ReplenishmentList",
+                ),
+                (422, "An invalid parameter (see `field`)", ERR),
+            ],
+        ),
         ("POST", "/inventory/{sku}/{locationId}/incoming") => op(
             "Announce supply on its way to a location (operator): orders the stock cannot cover may wait for it where backorders (or preorders) are taken",
             false,
@@ -784,6 +797,22 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
                 json!({"type": "integer", "minimum": 1, "maximum": oms_domain::kpi::MAX_REPORT_ROWS}),
             ),
         ],
+        ("GET", "/replenishment") => vec![
+            {
+                let mut at = param(
+                    "locationId",
+                    "The location to reorder for",
+                    json!({"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.-]+$"}),
+                );
+                at["required"] = json!(true);
+                at
+            },
+            param(
+                "windowDays",
+                "Days of sales velocity is measured over (default 28)",
+                json!({"type": "integer", "minimum": 1, "maximum": 365}),
+            ),
+        ],
         _ => Vec::new(),
     }
 }
@@ -903,6 +932,7 @@ pub fn document() -> Value {
     let _ = generator.subschema_for::<PlaceOrderRequest>();
     let _ = generator.subschema_for::<CancelRequest>();
     let _ = generator.subschema_for::<oms_domain::validation::IncomingRequest>();
+    let _ = generator.subschema_for::<oms_domain::replenishment::ReplenishmentList>();
     let _ = generator.subschema_for::<oms_domain::validation::ReceiptRequest>();
     let _ = generator.subschema_for::<oms_domain::order::EditOrderRequest>();
     let _ = generator.subschema_for::<ReturnRequest>();

@@ -193,6 +193,14 @@ pub enum EventData {
         /// Every unit of the order has now been delivered.
         complete: bool,
     },
+    /// The order's reservation took a location's available units of a sku
+    /// to its reorder point or below: time to replenish.
+    LowStock {
+        sku: Sku,
+        location_id: LocationId,
+        available: u64,
+        reorder_point: u64,
+    },
     /// The order waits for incoming supply: what it claimed, where, and
     /// when it is expected (its other units are reserved).
     OrderBackordered {
@@ -311,6 +319,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "OrderCancelled",
     "OrderShipped",
     "OrderDelivered",
+    "LowStock",
     "OrderBackordered",
     "BackorderFilled",
     "OrderReadyForPickup",
@@ -349,6 +358,7 @@ impl EventData {
             Self::OrderCancelled { .. } => "OrderCancelled",
             Self::OrderShipped { .. } => "OrderShipped",
             Self::OrderDelivered { .. } => "OrderDelivered",
+            Self::LowStock { .. } => "LowStock",
             Self::OrderBackordered { .. } => "OrderBackordered",
             Self::BackorderFilled { .. } => "BackorderFilled",
             Self::OrderReadyForPickup { .. } => "OrderReadyForPickup",

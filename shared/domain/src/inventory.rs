@@ -195,6 +195,12 @@ pub struct LocationStock {
     /// The latest date incoming supply is announced for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_at: Option<crate::time::Timestamp>,
+    /// The reorder point set here (see `crate::replenishment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<u64>,
+    /// Days supply takes to arrive here, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_time_days: Option<u64>,
 }
 
 fn is_zero_u64(n: &u64) -> bool {
@@ -271,6 +277,8 @@ impl StockView {
                     backorder: false,
                     preorder_until: None,
                     expected_at: None,
+                    reorder_point: None,
+                    lead_time_days: None,
                 })
                 .collect(),
             shards: 1,
@@ -344,6 +352,8 @@ pub struct Incoming {
     pub backorder: bool,
     /// Orders may wait for it until then (a preorder's release date).
     pub preorder_until: Option<crate::time::Timestamp>,
+    /// The reorder point set at the location (`LowStock` below it).
+    pub reorder_point: Option<u64>,
 }
 
 impl Incoming {

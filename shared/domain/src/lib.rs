@@ -41,6 +41,7 @@ pub mod order;
 pub mod partner;
 pub mod pricing;
 pub mod promise;
+pub mod replenishment;
 pub mod risk;
 pub mod routing;
 pub mod search;

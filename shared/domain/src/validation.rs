@@ -539,6 +539,13 @@ pub struct StockRequest {
     /// Orders may wait for the incoming supply here until then (a
     /// preorder's release date, ISO-8601).
     pub preorder_until: Option<String>,
+    /// Reorder when available and incoming units fall to this (else
+    /// computed from sales; see `GET /replenishment`).
+    #[schemars(range(min = 0, max = 1_000_000_000))]
+    pub reorder_point: Option<i64>,
+    /// Days supply takes to arrive here (default 7).
+    #[schemars(range(min = 1, max = 365))]
+    pub lead_time_days: Option<i64>,
 }
 
 /// `POST /inventory/{sku}/{locationId}/incoming`: supply on its way.
@@ -651,6 +658,8 @@ pub struct StockLevels {
     pub safety_stock: Option<u64>,
     pub backorder: Option<bool>,
     pub preorder_until: Option<crate::time::Timestamp>,
+    pub reorder_point: Option<u64>,
+    pub lead_time_days: Option<u64>,
 }
 
 impl StockLevels {
@@ -661,7 +670,17 @@ impl StockLevels {
             safety_stock: None,
             backorder: None,
             preorder_until: None,
+            reorder_point: None,
+            lead_time_days: None,
         }
+    }
+
+    /// Whether it sets any rule of the location's stock (not its levels).
+    pub fn sets_rules(&self) -> bool {
+        self.backorder.is_some()
+            || self.preorder_until.is_some()
+            || self.reorder_point.is_some()
+            || self.lead_time_days.is_some()
     }
 }
 
@@ -671,6 +690,12 @@ impl StockRequest {
             on_hand: units(self.on_hand, "onHand")?,
             safety_stock: units(self.safety_stock, "safetyStock")?,
             backorder: self.backorder,
+            reorder_point: units(self.reorder_point, "reorderPoint")?,
+            lead_time_days: match self.lead_time_days {
+                None => None,
+                Some(d @ 1..=365) => Some(d as u64),
+                Some(_) => return Err(FieldError::new("leadTimeDays", "must be 1 to 365")),
+            },
             preorder_until: match self.preorder_until.as_deref() {
                 None => None,
                 Some(t) => Some(crate::time::Timestamp::parse_rfc3339(t).ok_or_else(|| {
@@ -678,14 +703,10 @@ impl StockRequest {
                 })?),
             },
         };
-        if levels.on_hand.is_none()
-            && levels.safety_stock.is_none()
-            && levels.backorder.is_none()
-            && levels.preorder_until.is_none()
-        {
+        if levels.on_hand.is_none() && levels.safety_stock.is_none() && !levels.sets_rules() {
             return Err(FieldError::new(
                 "onHand",
-                "is required (or safetyStock, backorder, preorderUntil)",
+                "is required (or safetyStock, backorder, preorderUntil, reorderPoint, leadTimeDays)",
             ));
         }
         Ok(levels)

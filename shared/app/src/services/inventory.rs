@@ -73,15 +73,17 @@ pub async fn set_on_hand(
     levels: oms_domain::validation::StockLevels,
 ) -> Result<StockView, StockError> {
     let repo = deps.inventory();
-    if levels.backorder.is_some() || levels.preorder_until.is_some() {
+    if levels.sets_rules() {
         if repo.location(location).await?.is_none() {
             return Err(StockError::UnknownLocation(location.clone()));
         }
-        repo.set_supply_rules(
+        repo.set_stock_rules(
             sku,
             location,
             levels.backorder,
             levels.preorder_until.map(Some),
+            levels.reorder_point,
+            levels.lead_time_days,
         )
         .await?;
     }
@@ -269,5 +271,95 @@ pub async fn product(
 pub async fn products(deps: &Deps) -> Result<oms_domain::catalog::ProductList, StoreError> {
     Ok(oms_domain::catalog::ProductList {
         products: deps.inventory().products().await?,
+    })
+}
+
+/// Most skus one replenishment listing looks at.
+const REPLENISHMENT_SKUS: usize = 500;
+
+/// What to reorder at a location (`GET /replenishment`): every sku of the
+/// catalog or sold in the last `window_days`, at or below its reorder
+/// point (see `oms_domain::replenishment`). Velocity: the sku's units sold
+/// across the network over the window (the KPI sums), times the
+/// location's share of all units shipped from locations in it, per day.
+#[instrument(skip(deps))]
+pub async fn replenishment(
+    deps: &Deps,
+    location: &LocationId,
+    window_days: u64,
+) -> Result<oms_domain::replenishment::ReplenishmentList, StoreError> {
+    use oms_domain::kpi::{Metric, ReportBy, ReportQuery, Window};
+    let now = deps.clock.now();
+    let window = Window {
+        from: oms_domain::time::Timestamp::from_millis(
+            now.millis().saturating_sub(window_days * 86_400_000),
+        ),
+        to: now,
+    };
+    let query = |by| ReportQuery {
+        by,
+        metric: Metric::Units,
+        window,
+        limit: REPLENISHMENT_SKUS,
+    };
+    let sold = crate::services::kpis::report(deps, query(ReportBy::Product)).await?;
+    let by_location = crate::services::kpis::report(deps, query(ReportBy::Location)).await?;
+    let all_units: i64 = by_location.rows.iter().map(|r| r.units).sum();
+    let here: i64 = by_location
+        .rows
+        .iter()
+        .find(|r| r.key == location.as_str())
+        .map_or(0, |r| r.units);
+    let share = if all_units > 0 {
+        here as f64 / all_units as f64
+    } else {
+        0.0
+    };
+    let mut skus: Vec<Sku> = sold
+        .rows
+        .iter()
+        .filter_map(|r| Sku::parse(&r.key).ok())
+        .collect();
+    for p in deps.inventory().products().await? {
+        if skus.len() >= REPLENISHMENT_SKUS {
+            break;
+        }
+        if p.bundle.is_empty() && !skus.contains(&p.sku) {
+            skus.push(p.sku);
+        }
+    }
+    let mut suggestions = Vec::new();
+    for sku in skus {
+        let view = deps.inventory().levels(&sku).await?;
+        let Some(at) = view.locations.iter().find(|l| &l.location_id == location) else {
+            continue;
+        };
+        let units = sold
+            .rows
+            .iter()
+            .find(|r| r.key == sku.as_str())
+            .map_or(0, |r| r.units.max(0));
+        let position = oms_domain::replenishment::StockPosition {
+            sku: sku.clone(),
+            location_id: location.clone(),
+            available: at.available,
+            incoming: at.incoming,
+            safety_stock: at.safety_stock,
+            velocity_per_day: units as f64 * share / window_days.max(1) as f64,
+            reorder_point: at.reorder_point,
+            lead_time_days: at.lead_time_days,
+        };
+        suggestions.extend(oms_domain::replenishment::suggest(&position));
+    }
+    suggestions.sort_by(|a, b| {
+        let cover = |s: &oms_domain::replenishment::Suggestion| s.days_of_cover.unwrap_or(f64::MAX);
+        cover(a)
+            .total_cmp(&cover(b))
+            .then_with(|| a.sku.cmp(&b.sku))
+    });
+    Ok(oms_domain::replenishment::ReplenishmentList {
+        location_id: location.clone(),
+        window_days,
+        suggestions,
     })
 }

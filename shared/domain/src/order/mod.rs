@@ -594,13 +594,9 @@ impl Order {
         change.add_stock(StockMove::Allocate(allocations.clone()));
         self.status = OrderStatus::Reserved;
         self.holds_stock = true;
-        change.step(
-            self,
-            "InventoryReserved",
-            cause,
-            None,
-            vec![EventData::InventoryReserved { lines: demand }],
-        );
+        let mut events = vec![EventData::InventoryReserved { lines: demand }];
+        events.extend(low_stock(&allocations, stock));
+        change.step(self, "InventoryReserved", cause, None, events);
         self.routed(change, allocations, reason, cause);
     }
 
@@ -1064,6 +1060,38 @@ impl Order {
             })
         }
     }
+}
+
+/// `LowStock` for each location whose available units of a sku these
+/// allocations take from above its reorder point to at or below it (as
+/// the reserving order saw the stock).
+fn low_stock(allocations: &[Allocation], stock: &Availability) -> Vec<EventData> {
+    let mut taken: std::collections::BTreeMap<(&Sku, &crate::ids::LocationId), u64> =
+        std::collections::BTreeMap::new();
+    for a in allocations {
+        *taken.entry((&a.sku, &a.location_id)).or_default() += u64::from(a.quantity.get());
+    }
+    taken
+        .into_iter()
+        .filter_map(|((sku, loc), q)| {
+            let point = stock.incoming(sku, loc)?.reorder_point?;
+            let before = stock
+                .candidates()
+                .iter()
+                .find(|c| &c.location_id == loc)?
+                .free
+                .get(sku)
+                .copied()
+                .unwrap_or(0);
+            let after = before.saturating_sub(q);
+            (before > point && after <= point).then(|| EventData::LowStock {
+                sku: sku.clone(),
+                location_id: loc.clone(),
+                available: after,
+                reorder_point: point,
+            })
+        })
+        .collect()
 }
 
 /// Why a cancellation cannot be done as asked.
