@@ -495,6 +495,8 @@ async fn a_pickup_order_is_collected_at_its_store_or_goes_back_on_the_shelf() {
         .await;
     let o = oms.status(&id, "READY_FOR_PICKUP").await;
     assert!(o["readyForPickupAt"].is_string(), "{o}");
+    // The customer is told (the notifications function, a moment later).
+    oms.quiet().await;
     let (_, sent) = oms.get("/_local/notifications").await;
     assert!(sent.to_string().contains("ready for pickup"), "{sent}");
     oms.put_event("partner.store", "PickedUp", at_store.clone())

@@ -872,8 +872,7 @@ mod interleavings {
             let levels = StockLevels {
                 on_hand: Some(n),
                 safety_stock,
-                backorder: None,
-                preorder_until: None,
+                ..StockLevels::on_hand(0)
             };
             changes.push(tokio::spawn(async move {
                 match inv.set_on_hand(&sku(s), &loc(l), levels).await {
@@ -1138,8 +1137,7 @@ async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
         let set = |on_hand, safety_stock| StockLevels {
             on_hand,
             safety_stock,
-            backorder: None,
-            preorder_until: None,
+            ..StockLevels::on_hand(0)
         };
         let view = inv
             .set_on_hand(&sku, &l1, set(Some(10), Some(3)))
