@@ -54,9 +54,20 @@ impl Oms {
     }
 
     pub async fn start_with(options: oms_local_runtime::Options) -> Self {
-        let running = oms_local_runtime::start(options)
-            .await
-            .expect("runtime starts");
+        // A data directory just let go of by a stopped runtime may stay
+        // locked a moment (its last handle drops with its last task).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let running = loop {
+            match oms_local_runtime::start(options.clone()).await {
+                Ok(running) => break running,
+                Err(e)
+                    if format!("{e:#}").contains("already open") && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("runtime starts: {e:#}"),
+            }
+        };
         let token = running
             .issuer
             .mint(
