@@ -33,6 +33,14 @@ fn the_priced_example_runs_verbatim_and_prints_what_it_shows() {
     runs_verbatim("priced", &block("A priced order", 1));
 }
 
+#[test]
+fn the_sourcing_example_runs_verbatim_and_prints_what_it_shows() {
+    runs_verbatim(
+        "sourcing",
+        &block("Sourcing: stores, pickups, backorders", 1),
+    );
+}
+
 /// Runs `block` against a fresh `oms` and checks it prints its `#=>` lines.
 fn runs_verbatim(tag: &str, block: &str) {
     let expected: Vec<&str> = block
