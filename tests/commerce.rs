@@ -1280,3 +1280,47 @@ async fn an_order_is_edited_all_or_nothing_and_after_release_through_its_locatio
     );
     oms.running.stop().await;
 }
+
+/// The history and billing rules: an order far above what the customer
+/// usually spends, or billed in another country than it ships to, scores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_far_above_the_customers_history_or_billed_abroad_is_scored() {
+    let oms = Oms::start().await;
+    oms.location("wh-rio", RIO.0, RIO.1).await;
+    oms.stock("A", "wh-rio", 100).await;
+    let (s, rules) = oms
+        .put(
+            "/risk-rules",
+            json!({"holdScore": 50, "historyMultipleOver": 3, "historyPoints": 50, "countryMismatchPoints": 50}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rules}");
+    // Two orders of 19.90, then one of 99.50 (5 ×): held for review.
+    for _ in 0..2 {
+        oms.routed_order(&[("A", 1)]).await;
+    }
+    let (_, big) = oms.post_order(&order(&[("A", 5)]), None).await;
+    assert_eq!(
+        (big["status"].as_str(), big["hold"]["code"].as_str()),
+        (Some("ON_HOLD"), Some("FRAUD_REVIEW")),
+        "{big}"
+    );
+    assert_eq!(big["risk"]["fired"][0]["rule"], "ABOVE_HISTORY", "{big}");
+    // Within 3 × the average: not scored.
+    let (_, fine) = oms.post_order(&order(&[("A", 2)]), None).await;
+    assert_eq!(fine["status"], "ROUTED", "{fine}");
+    // Billed abroad.
+    let mut abroad = order(&[("A", 1)]);
+    abroad["customer"]["id"] = json!("c-new");
+    abroad["billTo"] = json!({"country": "US", "postalCode": "10001"});
+    let (_, o) = oms.post_order(&abroad, None).await;
+    assert_eq!(o["risk"]["fired"][0]["rule"], "COUNTRY_MISMATCH", "{o}");
+    assert_eq!(o["billTo"]["country"], "US");
+    abroad["billTo"] = json!({"country": "usa"});
+    let (s, e) = oms.post_order(&abroad, None).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("billTo.country"))
+    );
+    oms.running.stop().await;
+}

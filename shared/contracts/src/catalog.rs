@@ -184,6 +184,7 @@ pub fn examples() -> Vec<DomainEvent> {
         purchase_order_number: None,
         credit_hold: None,
         fulfillment: Default::default(),
+        bill_to: None,
         total: brl(4480),
         risk: None,
         payment_method: Default::default(),

@@ -32,6 +32,23 @@ pub struct RiskRules {
     pub velocity_points: u32,
     #[serde(default = "high_value_points")]
     pub high_value_points: u32,
+    /// An order above this many times the average total of the customer's
+    /// latest earlier orders (up to 10) scores `historyPoints`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_multiple_over: Option<u32>,
+    #[serde(default = "history_points")]
+    pub history_points: u32,
+    /// An order billed in one country and shipped to another scores this
+    /// (0: the rule is off).
+    #[serde(default = "mismatch_points")]
+    pub country_mismatch_points: u32,
+}
+
+fn history_points() -> u32 {
+    30
+}
+fn mismatch_points() -> u32 {
+    25
 }
 
 fn first_points() -> u32 {
@@ -66,6 +83,9 @@ impl Default for RiskRules {
             first_order_points: first_points(),
             velocity_points: velocity_points(),
             high_value_points: high_value_points(),
+            history_multiple_over: None,
+            history_points: history_points(),
+            country_mismatch_points: mismatch_points(),
         }
     }
 }
@@ -78,6 +98,12 @@ impl RiskRules {
     pub fn validate(self) -> Result<Self, FieldError> {
         if self.hold_score == 0 || self.hold_score > 1000 {
             return Err(FieldError::new("holdScore", "must be 1 to 1000"));
+        }
+        if self
+            .history_multiple_over
+            .is_some_and(|m| m == 0 || m > 1000)
+        {
+            return Err(FieldError::new("historyMultipleOver", "must be 1 to 1000"));
         }
         if self.blocklist.emails.len() > MAX_BLOCKLIST {
             return Err(FieldError::new("blocklist.emails", "at most 10,000"));
@@ -98,7 +124,9 @@ impl RiskRules {
 
     /// Whether scoring needs the customer's earlier orders.
     pub fn needs_history(&self) -> bool {
-        self.first_order_amount_over.is_some() || self.max_orders_per_customer_per_hour.is_some()
+        self.first_order_amount_over.is_some()
+            || self.max_orders_per_customer_per_hour.is_some()
+            || self.history_multiple_over.is_some()
     }
 }
 
@@ -123,6 +151,12 @@ pub struct RiskInput<'a> {
     pub earlier_orders: u64,
     /// Of those, the ones placed in the last hour.
     pub orders_last_hour: u64,
+    /// The average total of the customer's latest earlier orders in this
+    /// order's currency, when the history rule asked for it.
+    pub earlier_average: Option<i64>,
+    /// The countries it is billed in and shipped to.
+    pub bill_country: Option<&'a str>,
+    pub ship_country: &'a str,
 }
 
 /// A rule that fired.
@@ -220,6 +254,29 @@ pub fn assess(rules: &RiskRules, input: &RiskInput<'_>) -> RiskAssessment {
             format!("a total of {} (over {over})", input.total),
         );
     }
+    if let (Some(times), Some(average)) = (rules.history_multiple_over, input.earlier_average)
+        && average > 0
+        && input.total > average.saturating_mul(i64::from(times))
+    {
+        fire(
+            "ABOVE_HISTORY",
+            rules.history_points,
+            format!(
+                "a total of {} (over {times} × the customer's average {average})",
+                input.total
+            ),
+        );
+    }
+    if rules.country_mismatch_points > 0
+        && let Some(billed) = input.bill_country
+        && billed != input.ship_country
+    {
+        fire(
+            "COUNTRY_MISMATCH",
+            rules.country_mismatch_points,
+            format!("billed in {billed}, shipped to {}", input.ship_country),
+        );
+    }
     let score = fired.iter().map(|f| f.points).sum();
     RiskAssessment {
         score,
@@ -239,7 +296,36 @@ mod tests {
             postal_code: Some("20000-000"),
             earlier_orders: earlier,
             orders_last_hour: last_hour,
+            earlier_average: None,
+            bill_country: None,
+            ship_country: "BR",
         }
+    }
+
+    #[test]
+    fn an_order_far_above_the_customers_history_or_billed_abroad_scores() {
+        let rules = RiskRules {
+            history_multiple_over: Some(5),
+            ..RiskRules::default()
+        };
+        let mut i = input(6_000, 3, 0);
+        i.earlier_average = Some(1_000);
+        let a = assess(&rules, &i);
+        assert_eq!(
+            a.fired.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+            ["ABOVE_HISTORY"]
+        );
+        assert_eq!(a.score, 30);
+        i.total = 5_000;
+        assert!(assess(&rules, &i).fired.is_empty(), "not above 5 ×");
+        i.bill_country = Some("US");
+        let a = assess(&rules, &i);
+        assert_eq!(
+            (a.score, a.fired[0].rule.as_str()),
+            (25, "COUNTRY_MISMATCH")
+        );
+        i.bill_country = Some("BR");
+        assert!(assess(&rules, &i).fired.is_empty());
     }
 
     #[test]

@@ -118,6 +118,24 @@ pub struct PlaceOrderRequest {
     pub purchase_order_number: Option<String>,
     /// Shipped to `shipTo` (the default) or collected at a store.
     pub fulfillment: Option<FulfillmentRequest>,
+    /// Where the payment is billed (fraud review compares its country
+    /// with the destination's).
+    pub bill_to: Option<BillToRequest>,
+}
+
+/// The billing address: its country, and what else the storefront has.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BillToRequest {
+    /// ISO-3166 alpha-2.
+    #[schemars(required, pattern(r"^[A-Z]{2}$"))]
+    pub country: Option<String>,
+    #[schemars(length(max = 32))]
+    pub postal_code: Option<String>,
+    #[schemars(length(max = 128))]
+    pub city: Option<String>,
+    #[schemars(length(max = 256))]
+    pub line1: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -304,7 +322,17 @@ impl PlaceOrderRequest {
             }
             shipping.method = crate::pricing::PICKUP_METHOD.to_owned();
         }
+        let bill_to = match &self.bill_to {
+            None => None,
+            Some(b) => Some(crate::order::BillTo {
+                country: country(required(&b.country, "billTo.country")?, "billTo.country")?,
+                postal_code: optional_text(&b.postal_code, "billTo.postalCode", 32)?,
+                city: optional_text(&b.city, "billTo.city", 128)?,
+                line1: optional_text(&b.line1, "billTo.line1", 256)?,
+            }),
+        };
         Ok(NewOrder {
+            bill_to,
             fulfillment,
             channel,
             external_id,

@@ -301,9 +301,10 @@ async fn assess_risk(
 ) -> Result<oms_domain::risk::RiskAssessment, StoreError> {
     let rules = deps.risk_rules().await?;
     let (mut earlier, mut last_hour) = (0, 0);
+    let mut earlier_average = None;
     if rules.needs_history() {
         let now = deps.clock.now();
-        let listed = deps
+        let mut listed = deps
             .orders()
             .list(
                 &crate::repo::Listing::Customer(new.customer.id.clone()),
@@ -314,6 +315,20 @@ async fn assess_risk(
             .await?;
         let placed: Vec<Timestamp> = listed.iter().map(|(p, _)| p.placed_at()).collect();
         (earlier, last_hour) = oms_domain::risk::history(&placed, now);
+        if rules.history_multiple_over.is_some() {
+            // The latest ten, read only for this rule.
+            listed.sort_by_key(|(p, _)| std::cmp::Reverse(p.placed_at()));
+            let mut totals = Vec::new();
+            for (_, id) in listed.iter().take(10) {
+                if let Some(o) = deps.orders().read(id, crate::store::Read::Eventual).await?
+                    && o.currency == new.currency()
+                {
+                    totals.push(o.total.amount);
+                }
+            }
+            earlier_average =
+                (!totals.is_empty()).then(|| totals.iter().sum::<i64>() / totals.len() as i64);
+        }
     }
     Ok(oms_domain::risk::assess(
         &rules,
@@ -323,6 +338,9 @@ async fn assess_risk(
             postal_code: new.ship_to.postal_code.as_deref(),
             earlier_orders: earlier,
             orders_last_hour: last_hour,
+            earlier_average,
+            bill_country: new.bill_to.as_ref().map(|b| b.country.as_str()),
+            ship_country: &new.ship_to.country,
         },
     ))
 }

@@ -405,6 +405,15 @@ impl Order {
                             .unwrap_or_else(|| self.shipping.method.clone()),
                     ),
                 },
+                bill_to: self
+                    .bill_to
+                    .as_ref()
+                    .map(|b| crate::validation::BillToRequest {
+                        country: Some(b.country.clone()),
+                        postal_code: b.postal_code.clone(),
+                        city: b.city.clone(),
+                        line1: b.line1.clone(),
+                    }),
                 fulfillment: self.fulfillment.pickup_at().map(|store| {
                     crate::validation::FulfillmentRequest {
                         method: Some("PICKUP".into()),

@@ -338,6 +338,21 @@ pub struct NewOrder {
     pub credit_hold: Option<String>,
     /// Shipped (the default) or collected at a store.
     pub fulfillment: Fulfillment,
+    /// Where it is billed, if the storefront said.
+    pub bill_to: Option<BillTo>,
+}
+
+/// Where an order is billed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BillTo {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
 }
 
 /// How an order reaches its customer.
@@ -441,6 +456,8 @@ pub struct Order {
     pub ready_for_pickup_at: Option<Timestamp>,
     /// The incoming supply it waits for (`BACKORDERED`), line by line.
     pub backorder: Vec<BackorderLine>,
+    /// Where it is billed, if the storefront said.
+    pub bill_to: Option<BillTo>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -527,6 +544,7 @@ impl Order {
             fulfillment: new.fulfillment.clone(),
             ready_for_pickup_at: None,
             backorder: Vec::new(),
+            bill_to: new.bill_to.clone(),
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),

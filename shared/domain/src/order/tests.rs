@@ -51,6 +51,7 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
         purchase_order_number: None,
         credit_hold: None,
         fulfillment: Default::default(),
+        bill_to: None,
         total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
         risk: None,
         payment_method: Default::default(),

@@ -116,6 +116,9 @@ pub struct OrderDoc {
     /// The incoming supply it waits for, line by line (`BACKORDERED`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     backorder: Vec<super::BackorderLine>,
+    /// Where it is billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bill_to: Option<super::BillTo>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -175,6 +178,7 @@ impl From<Order> for OrderDoc {
             fulfillment: o.fulfillment,
             ready_for_pickup_at: o.ready_for_pickup_at,
             backorder: o.backorder,
+            bill_to: o.bill_to,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -228,6 +232,7 @@ impl TryFrom<OrderDoc> for Order {
             fulfillment: d.fulfillment,
             ready_for_pickup_at: d.ready_for_pickup_at,
             backorder: d.backorder,
+            bill_to: d.bill_to,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
