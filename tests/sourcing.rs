@@ -846,3 +846,90 @@ async fn low_stock_is_raised_once_per_crossing_and_replenishment_suggests_what_t
     assert_eq!(s, 422);
     oms.running.stop().await;
 }
+
+/// A promise chosen at checkout rides with the order: intake checks it can
+/// still be kept, and the SLA sweep holds the order to its date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_chosen_at_checkout_is_kept_and_the_sla_holds_the_order_to_it() {
+    use oms_app::ports::ManualClock;
+    use oms_domain::time::Timestamp;
+    const T0: u64 = 1_800_000_000_000; // 2027-01-15T08:00:00Z, before the cut-off
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp::from_millis(T0)));
+    let oms = Oms::start_with(oms_local_runtime::Options {
+        clock: Some(oms_local_runtime::ClockOverride(clock.clone())),
+        ..oms_local_runtime::Options::in_memory()
+    })
+    .await;
+    oms.location("wh-sp", SAO_PAULO.0, SAO_PAULO.1).await;
+    oms.stock("A", "wh-sp", 10).await;
+    let (s, p) = oms
+        .post(
+            "/promise",
+            json!({"lines": [{"sku": "A", "quantity": 1}], "shipTo": {"country": "BR", "lat": RIO.0, "lon": RIO.1}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let date = p["options"][0]["deliveryDate"].as_str().unwrap().to_owned();
+    assert_eq!(p["options"][0]["method"], "STANDARD");
+
+    // Sooner than can be kept now: refused, naming the earliest.
+    let mut body = order(&[("A", 1)]);
+    body["promise"] = json!({"method": "STANDARD", "deliveryDate": "2027-01-15"});
+    let (s, e) = oms.post_order(&body, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        (422, Some("PROMISE_EXPIRED"), Some("promise.deliveryDate")),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains(&date),
+        "{e}"
+    );
+    body["promise"] = json!({"method": "DRONE", "deliveryDate": date});
+    let (s, e) = oms.post_order(&body, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("PROMISE_UNAVAILABLE")),
+        "{e}"
+    );
+
+    // The option offered: kept, and dated.
+    body["promise"] = json!({"method": "standard", "deliveryDate": date});
+    let (s, o) = oms.post_order(&body, None).await;
+    assert_eq!(s, 201, "{o}");
+    let id = o["orderId"].as_str().unwrap().to_owned();
+    let due = format!("{date}T23:59:59.999Z");
+    assert_eq!(o["promisedDeliveryAt"], due, "{o}");
+    assert_eq!(o["promise"]["method"], "STANDARD");
+    oms.pay(&id).await;
+    oms.ship(&id, "S1", "wh-sp", "SHIPPED", None).await;
+    oms.status(&id, "SHIPPED").await;
+
+    // At 75 % of the time to the promised date it is at risk; past the
+    // date, breached — whatever the service levels from placement say.
+    let deps = oms.running.deps.clone();
+    let due_ms = Timestamp::parse_rfc3339(&due).unwrap().millis();
+    let risk_ms = T0 + (due_ms - T0) * 75 / 100;
+    clock.set(Timestamp::from_millis(risk_ms - 60_000));
+    oms_app::services::sla::sweep(&deps).await.unwrap();
+    assert!(oms.get(&format!("/orders/{id}")).await.1["slaAlert"].is_null());
+    clock.set(Timestamp::from_millis(risk_ms + 60_000));
+    oms_app::services::sla::sweep(&deps).await.unwrap();
+    let o = oms.get(&format!("/orders/{id}")).await.1;
+    assert_eq!(
+        (
+            o["slaAlert"]["step"].as_str(),
+            o["slaAlert"]["breached"].as_bool(),
+            o["slaAlert"]["dueAt"].as_str()
+        ),
+        (Some("DELIVER"), Some(false), Some(due.as_str())),
+        "{o}"
+    );
+    clock.set(Timestamp::from_millis(due_ms + 60_000));
+    oms_app::services::sla::sweep(&deps).await.unwrap();
+    let o = oms.get(&format!("/orders/{id}")).await.1;
+    assert_eq!(o["slaAlert"]["breached"], true, "{o}");
+    let (_, late) = oms.get("/orders?atRisk=true").await;
+    assert_eq!(late["orders"][0]["orderId"], id.as_str(), "{late}");
+    oms.running.stop().await;
+}

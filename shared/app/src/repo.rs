@@ -446,8 +446,10 @@ fn risk_rules_key() -> Key {
     Key::new("CONFIG", "RISK_RULES")
 }
 
-/// The one partition of the pickup index.
+/// The due index's partition of pickups waiting at their stores.
 pub const PICKUP_PARTITION: &str = "PICKUP";
+/// The due index's partition of promised deliveries.
+pub const PROMISE_PARTITION: &str = "PROMISE";
 
 fn routing_rules_key() -> Key {
     Key::new("CONFIG", "ROUTING_RULES")
@@ -691,14 +693,17 @@ impl OrderRepo {
             s(day_partition(order.created_at, day_shard(&order.order_id))),
         );
         attrs.insert(BY_DAY.sk.into(), s(at.as_str()));
-        // Waiting at a store: found by the sweep once its hold runs out.
-        if let (OrderStatus::ReadyForPickup, Some(ready)) =
-            (order.status, order.ready_for_pickup_at)
-        {
-            attrs.insert(crate::store::BY_PICKUP.pk.into(), s(PICKUP_PARTITION));
+        // Waiting at a store: found by the sweep once its hold runs out; a
+        // promised delivery: at its next mark.
+        let due = match (order.status, order.ready_for_pickup_at) {
+            (OrderStatus::ReadyForPickup, Some(ready)) => Some((PICKUP_PARTITION, ready)),
+            _ => oms_domain::search::Sla::next_promise_mark(order).map(|t| (PROMISE_PARTITION, t)),
+        };
+        if let Some((partition, at)) = due {
+            attrs.insert(crate::store::BY_DUE.pk.into(), s(partition));
             attrs.insert(
-                crate::store::BY_PICKUP.sk.into(),
-                s(format!("{:013}#{}", ready.millis(), order.order_id)),
+                crate::store::BY_DUE.sk.into(),
+                s(format!("{:013}#{}", at.millis(), order.order_id)),
             );
         }
         Write::Put {

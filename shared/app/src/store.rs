@@ -162,17 +162,19 @@ pub const BY_DAY: Index = Index {
     pk: "dpk",
     sk: "dsk",
 };
-/// Pickup orders waiting at their stores, oldest first (`ppk` = `PICKUP`,
-/// `psk` = when set aside): sparse — an order has these keys only while it
-/// is `READY_FOR_PICKUP`, so only pickups ever write this index.
-pub const BY_PICKUP: Index = Index {
-    name: "byPickup",
+/// Orders with something due at a time, soonest first, one partition per
+/// kind (`ppk`: `PICKUP` — a pickup waiting at its store since `psk`;
+/// `PROMISE` — a promised delivery's next mark, at risk then due): sparse,
+/// an order has these keys only while something is due, so only those
+/// orders ever write this index.
+pub const BY_DUE: Index = Index {
+    name: "byDue",
     pk: "ppk",
     sk: "psk",
 };
 /// Every index of the table (both engines keep them; the template and
 /// `oms_aws::dynamo::create_table` declare them).
-pub const INDEXES: &[Index] = &[BY_CUSTOMER, BY_DAY, BY_PICKUP];
+pub const INDEXES: &[Index] = &[BY_CUSTOMER, BY_DAY, BY_DUE];
 
 /// Items of one partition of the table or of an index, by sort key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -185,6 +185,7 @@ pub fn examples() -> Vec<DomainEvent> {
         credit_hold: None,
         fulfillment: Default::default(),
         bill_to: None,
+        promise: None,
         total: brl(4480),
         risk: None,
         payment_method: Default::default(),

@@ -451,19 +451,83 @@ impl Sla {
         }
     }
 
-    /// The order's standing at `now`.
+    /// The order's standing at `now`: against the step it waits on — the
+    /// delivery step against the date promised to the customer, when the
+    /// order carries a promise — and, for a promised order, against its
+    /// promised delivery whatever step it waits on (the worse of the two).
     pub fn state(&self, order: &Order, now: Timestamp) -> SlaState {
-        let Some((step, secs)) = self.pending_step(order) else {
+        let promised = order
+            .promise
+            .as_ref()
+            .filter(|_| self.awaits_delivery(order));
+        let by_promise = match promised {
+            Some(p) if now >= p.promised_delivery_at => SlaState::Breached(SlaStep::Deliver),
+            Some(p) if now >= p.at_risk_at => SlaState::AtRisk(SlaStep::Deliver),
+            _ => SlaState::OnTrack,
+        };
+        let Some((step, _)) = self.pending_step(order) else {
             return SlaState::OnTrack;
         };
-        let _ = secs;
-        let elapsed_ms = now.millis().saturating_sub(order.created_at.millis());
-        if elapsed_ms >= self.mark_ms(step, true) {
-            SlaState::Breached(step)
-        } else if elapsed_ms >= self.mark_ms(step, false) {
-            SlaState::AtRisk(step)
-        } else {
+        let by_step = if step == SlaStep::Deliver && promised.is_some() {
+            // The promise is the delivery step's service level.
             SlaState::OnTrack
+        } else {
+            let elapsed_ms = now.millis().saturating_sub(order.created_at.millis());
+            if elapsed_ms >= self.mark_ms(step, true) {
+                SlaState::Breached(step)
+            } else if elapsed_ms >= self.mark_ms(step, false) {
+                SlaState::AtRisk(step)
+            } else {
+                SlaState::OnTrack
+            }
+        };
+        let rank = |s: SlaState| match s {
+            SlaState::OnTrack => 0,
+            SlaState::AtRisk(_) => 1,
+            SlaState::Breached(_) => 2,
+        };
+        if rank(by_promise) > rank(by_step) {
+            by_promise
+        } else {
+            by_step
+        }
+    }
+
+    /// The order is yet to reach its customer (and has not ended).
+    fn awaits_delivery(&self, order: &Order) -> bool {
+        use OrderStatus::*;
+        !matches!(
+            order.status,
+            Delivered | Returned | Rejected | Cancelled | PickedUp
+        )
+    }
+
+    /// A step's deadline for this order: the promised delivery for the
+    /// delivery step of a promised order, else the step's service level
+    /// from placement.
+    pub fn deadline_of(&self, order: &Order, step: SlaStep) -> Timestamp {
+        match (&order.promise, step) {
+            (Some(p), SlaStep::Deliver) => p.promised_delivery_at,
+            _ => self.deadline(step, order.created_at),
+        }
+    }
+
+    /// When the sweep should look at a promised order next: at its risk
+    /// mark until that alert is raised, then at its promised delivery
+    /// until that one is; never once it was delivered or ended.
+    pub fn next_promise_mark(order: &Order) -> Option<Timestamp> {
+        use OrderStatus::*;
+        let p = order.promise.as_ref()?;
+        if matches!(
+            order.status,
+            Delivered | Returned | Rejected | Cancelled | PickedUp
+        ) {
+            return None;
+        }
+        match &order.sla_alert {
+            Some(a) if a.step == SlaStep::Deliver && a.breached => None,
+            Some(a) if a.step == SlaStep::Deliver => Some(p.promised_delivery_at),
+            _ => Some(p.at_risk_at),
         }
     }
 }

@@ -121,6 +121,20 @@ pub struct PlaceOrderRequest {
     /// Where the payment is billed (fraud review compares its country
     /// with the destination's).
     pub bill_to: Option<BillToRequest>,
+    /// The delivery option chosen from `POST /promise`: intake checks it
+    /// can still be kept, and the SLA sweep holds the order to it.
+    pub promise: Option<PromiseChoice>,
+}
+
+/// A delivery option chosen at checkout.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromiseChoice {
+    #[schemars(required, length(min = 1, max = 32), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub method: Option<String>,
+    /// `YYYY-MM-DD`, as the option said.
+    #[schemars(required, pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub delivery_date: Option<String>,
 }
 
 /// The billing address: its country, and what else the storefront has.
@@ -331,7 +345,52 @@ impl PlaceOrderRequest {
                 line1: optional_text(&b.line1, "billTo.line1", 256)?,
             }),
         };
+        // The promise chosen: its method ships the order; intake dates it
+        // (`ChosenPromise::new`) once it checked the option still holds.
+        let promise = match &self.promise {
+            None => None,
+            Some(p) => {
+                let method = p
+                    .method
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|m| {
+                        !m.is_empty()
+                            && m.len() <= 32
+                            && m.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    })
+                    .ok_or_else(|| FieldError::new("promise.method", "is required"))?
+                    .to_ascii_uppercase();
+                let date = required(&p.delivery_date, "promise.deliveryDate")?;
+                let chosen = crate::order::ChosenPromise::new(
+                    method.clone(),
+                    date,
+                    crate::time::Timestamp::from_millis(0),
+                    100,
+                )
+                .filter(|_| date.len() == 10)
+                .ok_or_else(|| FieldError::new("promise.deliveryDate", "must be YYYY-MM-DD"))?;
+                if fulfillment.pickup_at().is_some() {
+                    return Err(FieldError::new(
+                        "promise",
+                        "a PICKUP order is collected, not delivered",
+                    ));
+                }
+                match &self.shipping_method {
+                    Some(m) if !m.trim().eq_ignore_ascii_case(&method) => {
+                        return Err(FieldError::new(
+                            "promise.method",
+                            "must be the order's shippingMethod",
+                        ));
+                    }
+                    _ => shipping.method = method,
+                }
+                Some(chosen)
+            }
+        };
         Ok(NewOrder {
+            promise,
             bill_to,
             fulfillment,
             channel,

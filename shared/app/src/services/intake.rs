@@ -71,6 +71,7 @@ impl From<StoreError> for PlaceError {
 #[instrument(skip_all, fields(trigger = %request.trigger, order_id))]
 pub async fn place(deps: &Deps, mut request: PlaceOrder) -> Result<Placed, PlaceError> {
     let mut new = priced(deps, request.caller.role, &mut request.body).await?;
+    keep_promise(deps, &mut new).await?;
     // A clean score (nothing fired) is not kept: an order records risk
     // only when some rule saw one.
     let risk = assess_risk(deps, &new).await?;
@@ -251,6 +252,80 @@ pub(crate) async fn priced(
         }
     }
     Ok(new)
+}
+
+/// A delivery promise chosen at checkout must still be one the OMS can
+/// keep: an option of its method delivering by its date now (else 422
+/// `PROMISE_UNAVAILABLE` or `PROMISE_EXPIRED`, naming the earliest date).
+/// Kept, it is dated from now.
+async fn keep_promise(deps: &Deps, new: &mut NewOrder) -> Result<(), PlaceError> {
+    use oms_domain::promise::{PromiseLine, PromiseRequest, PromiseShipTo};
+    let Some(chosen) = new.promise.clone() else {
+        return Ok(());
+    };
+    let ask = PromiseRequest {
+        lines: Some(
+            oms_domain::inventory::merged(new.lines.iter().map(|l| {
+                oms_domain::inventory::LineQty {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                }
+            }))
+            .into_iter()
+            .map(|l| PromiseLine {
+                sku: Some(l.sku.to_string()),
+                quantity: Some(i64::from(l.quantity.get())),
+            })
+            .collect(),
+        ),
+        ship_to: Some(PromiseShipTo {
+            country: Some(new.ship_to.country.clone()),
+            postal_code: new.ship_to.postal_code.clone(),
+            lat: Some(new.ship_to.point.lat),
+            lon: Some(new.ship_to.point.lon),
+        }),
+        currency: Some(new.currency().to_string()),
+    };
+    let options = match crate::services::promise::promise(deps, &ask).await {
+        Ok(p) => p.options,
+        Err(crate::services::promise::PromiseError::Store(e)) => return Err(e.into()),
+        Err(crate::services::promise::PromiseError::Invalid(e)) => {
+            return Err(PlaceError::Invalid(e));
+        }
+    };
+    let refuse = |code, field: &str, message: String| {
+        PlaceError::Pricing(oms_domain::catalog::PricingError {
+            code,
+            field: FieldError::new(field, message),
+        })
+    };
+    let Some(option) = options.iter().find(|o| o.method == chosen.method) else {
+        return Err(refuse(
+            "PROMISE_UNAVAILABLE",
+            "promise.method",
+            format!(
+                "no {} delivery can be promised for this order now",
+                chosen.method
+            ),
+        ));
+    };
+    if option.delivery_date > chosen.delivery_date {
+        return Err(refuse(
+            "PROMISE_EXPIRED",
+            "promise.deliveryDate",
+            format!(
+                "{} by {} can no longer be kept: the earliest is now {}",
+                chosen.method, chosen.delivery_date, option.delivery_date
+            ),
+        ));
+    }
+    new.promise = oms_domain::order::ChosenPromise::new(
+        chosen.method,
+        &chosen.delivery_date,
+        deps.clock.now(),
+        deps.config.sla.risk_percent,
+    );
+    Ok(())
 }
 
 /// The business account the order names, if any (`UNKNOWN_ACCOUNT`).

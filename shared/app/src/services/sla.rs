@@ -15,9 +15,14 @@
 //! life: cheaper than a timer per order per step, which SQS could only
 //! hold 15 minutes at a time.
 //!
+//! A promised delivery (`promise` chosen at checkout) is its order's
+//! delivery deadline: such orders sit in the sparse due index (`byDue`,
+//! partition `PROMISE`) at their next mark — at risk, then due — and the
+//! sweep reads the ones whose mark passed.
+//!
 //! The same sweep cancels pickups not collected within
 //! `OMS_PICKUP_HOLD_SECS`: they are the oldest entries of the sparse pickup
-//! index (`byPickup`, keyed by when they were set aside), so it reads only
+//! index (`byDue`, keyed by when they were set aside), so it reads only
 //! those due.
 
 use crate::Deps;
@@ -47,13 +52,35 @@ pub struct Swept {
 /// Most uncollected pickups one sweep cancels (the rest, the next).
 const PICKUPS_PER_SWEEP: usize = 200;
 
+/// Raises the alerts of promised deliveries whose next mark (at risk,
+/// then due) passed: the due index holds each at its next mark.
+async fn promises_due(deps: &Deps, now: Timestamp) -> Result<usize, StoreError> {
+    let query = crate::store::Query {
+        index: Some(crate::store::BY_DUE),
+        to: Some(format!("{:013}#\u{7f}", now.millis())),
+        limit: Some(PICKUPS_PER_SWEEP),
+        ..crate::store::Query::partition(crate::repo::PROMISE_PARTITION)
+    };
+    let mut raised = 0;
+    for (sk, _) in deps.items.query(&query).await? {
+        if let Some(order_id) = sk
+            .split_once('#')
+            .and_then(|(_, id)| oms_domain::ids::OrderId::parse(id).ok())
+            && raise(deps, &order_id).await?
+        {
+            raised += 1;
+        }
+    }
+    Ok(raised)
+}
+
 /// Cancels the pickups set aside longer than `OMS_PICKUP_HOLD_SECS` ago,
 /// found in the sparse pickup index (oldest first).
 async fn expire_pickups(deps: &Deps, now: Timestamp) -> Result<usize, StoreError> {
     let hold = deps.config.pickup_hold_ms;
     let cutoff = now.millis().saturating_sub(hold);
     let query = crate::store::Query {
-        index: Some(crate::store::BY_PICKUP),
+        index: Some(crate::store::BY_DUE),
         to: Some(format!("{cutoff:013}#\u{7f}")),
         limit: Some(PICKUPS_PER_SWEEP),
         ..crate::store::Query::partition(crate::repo::PICKUP_PARTITION)
@@ -139,6 +166,7 @@ pub async fn sweep(deps: &Deps) -> Result<Swept, StoreError> {
         }
     }
     swept.expired = expire_pickups(deps, now).await?;
+    swept.raised += promises_due(deps, now).await?;
     let mut attrs = Attrs::new();
     attrs.insert("until".into(), Value::N(now.millis() as i64));
     let when = match stored.as_ref().and_then(|a| a.get("until")) {

@@ -405,6 +405,8 @@ impl Order {
                             .unwrap_or_else(|| self.shipping.method.clone()),
                     ),
                 },
+                // The promise made at checkout stays the order's.
+                promise: None,
                 bill_to: self
                     .bill_to
                     .as_ref()

@@ -340,6 +340,40 @@ pub struct NewOrder {
     pub fulfillment: Fulfillment,
     /// Where it is billed, if the storefront said.
     pub bill_to: Option<BillTo>,
+    /// The delivery promised at checkout (`POST /promise`'s option chosen),
+    /// checked and dated by intake.
+    pub promise: Option<ChosenPromise>,
+}
+
+/// The delivery promised to the customer when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChosenPromise {
+    /// The ship method of the option chosen.
+    pub method: String,
+    /// Its delivery date (`YYYY-MM-DD`).
+    pub delivery_date: String,
+    /// The end of that day (UTC): the delivery step's deadline.
+    pub promised_delivery_at: Timestamp,
+    /// When an order not delivered yet is at risk of missing it
+    /// (`OMS_SLA_RISK_PERCENT` of the time from placement).
+    pub at_risk_at: Timestamp,
+}
+
+impl ChosenPromise {
+    /// The promise of delivery on `date` (`YYYY-MM-DD`) by `method`, made
+    /// at `now`: due at the end of that day (UTC), at risk after
+    /// `risk_percent` of the time until then.
+    pub fn new(method: String, date: &str, now: Timestamp, risk_percent: u64) -> Option<Self> {
+        let due = Timestamp::parse_rfc3339(&format!("{date}T23:59:59.999Z"))?;
+        let span = due.millis().saturating_sub(now.millis());
+        Some(Self {
+            method,
+            delivery_date: date.to_owned(),
+            promised_delivery_at: due,
+            at_risk_at: now.plus_millis(span.saturating_mul(risk_percent) / 100),
+        })
+    }
 }
 
 /// Where an order is billed.
@@ -458,6 +492,8 @@ pub struct Order {
     pub backorder: Vec<BackorderLine>,
     /// Where it is billed, if the storefront said.
     pub bill_to: Option<BillTo>,
+    /// The delivery promised at checkout, which the SLA sweep holds it to.
+    pub promise: Option<ChosenPromise>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub history: Vec<HistoryEntry>,
@@ -545,6 +581,7 @@ impl Order {
             ready_for_pickup_at: None,
             backorder: Vec::new(),
             bill_to: new.bill_to.clone(),
+            promise: new.promise.clone(),
             created_at: cause.at,
             updated_at: cause.at,
             history: Vec::new(),

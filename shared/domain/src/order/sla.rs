@@ -23,7 +23,7 @@ impl Order {
         {
             return Err(Refusal::Duplicate);
         }
-        let due_at = sla.deadline(step, self.created_at);
+        let due_at = sla.deadline_of(self, step);
         self.sla_alert = Some(SlaAlert {
             step,
             breached,

@@ -52,6 +52,7 @@ pub fn sample_new_order(lines: &[(&str, i64)]) -> NewOrder {
         credit_hold: None,
         fulfillment: Default::default(),
         bill_to: None,
+        promise: None,
         total: brl(lines.iter().map(|l| l.line_total.amount).sum()),
         risk: None,
         payment_method: Default::default(),

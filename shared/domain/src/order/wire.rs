@@ -119,6 +119,12 @@ pub struct OrderDoc {
     /// Where it is billed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bill_to: Option<super::BillTo>,
+    /// The delivery promised at checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    promise: Option<super::ChosenPromise>,
+    /// When it was promised to arrive (`promise.promisedDeliveryAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    promised_delivery_at: Option<Timestamp>,
     created_at: Timestamp,
     updated_at: Timestamp,
     history: Vec<HistoryEntry>,
@@ -179,6 +185,8 @@ impl From<Order> for OrderDoc {
             ready_for_pickup_at: o.ready_for_pickup_at,
             backorder: o.backorder,
             bill_to: o.bill_to,
+            promised_delivery_at: o.promise.as_ref().map(|p| p.promised_delivery_at),
+            promise: o.promise,
             created_at: o.created_at,
             updated_at: o.updated_at,
             history: o.history,
@@ -233,6 +241,7 @@ impl TryFrom<OrderDoc> for Order {
             ready_for_pickup_at: d.ready_for_pickup_at,
             backorder: d.backorder,
             bill_to: d.bill_to,
+            promise: d.promise,
             created_at: d.created_at,
             updated_at: d.updated_at,
             history: d.history,
