@@ -416,29 +416,8 @@ fn choose(
     ship_to: GeoPoint,
     candidates: &[Candidate],
 ) -> Result<Plan, Unroutable> {
-    // Nearest first, id as the tie-break, so results are deterministic.
-    let mut scored: Vec<Scored> = candidates
-        .iter()
-        .filter(|c| {
-            demand
-                .iter()
-                .any(|l| c.free.get(&l.sku).copied().unwrap_or(0) > 0)
-        })
-        .map(|c| Scored {
-            c,
-            km: c.point.distance_km(ship_to),
-        })
-        .collect();
-    scored.sort_by(|a, b| {
-        a.km.total_cmp(&b.km)
-            .then_with(|| a.c.location_id.cmp(&b.c.location_id))
-    });
-
-    let covers = |set: &[&Scored]| {
-        demand
-            .iter()
-            .all(|l| set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get()))
-    };
+    let scored = nearest_first(demand, ship_to, candidates);
+    let covers = |set: &[&Scored]| covers(demand, set);
 
     if let Some(one) = scored.iter().find(|s| covers(&[*s])) {
         let eligible = scored.iter().filter(|s| covers(&[*s])).count();
@@ -523,28 +502,9 @@ fn cheapest(
     candidates: &[Candidate],
     rules: &RoutingRules,
 ) -> Result<Plan, Unroutable> {
-    let mut scored: Vec<Scored> = candidates
-        .iter()
-        .filter(|c| {
-            demand
-                .iter()
-                .any(|l| c.free.get(&l.sku).copied().unwrap_or(0) > 0)
-        })
-        .map(|c| Scored {
-            c,
-            km: c.point.distance_km(ship_to),
-        })
-        .collect();
-    scored.sort_by(|a, b| {
-        a.km.total_cmp(&b.km)
-            .then_with(|| a.c.location_id.cmp(&b.c.location_id))
-    });
+    let mut scored = nearest_first(demand, ship_to, candidates);
     scored.truncate(EXACT_CANDIDATE_LIMIT);
-    let covers = |set: &[&Scored]| {
-        demand
-            .iter()
-            .all(|l| set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get()))
-    };
+    let covers = |set: &[&Scored]| covers(demand, set);
     // (cost, packages, indexes, detail)
     let mut plans: Vec<(i64, usize, Vec<usize>, String)> = Vec::new();
     for k in 1..=EXACT_SPLIT_LIMIT.min(scored.len()) {
@@ -586,6 +546,39 @@ fn cheapest(
         plans.len()
     );
     Ok(allocate(demand, &set, reason))
+}
+
+/// The candidates that hold any of `demand`, nearest first (the id as the
+/// tie-break, so results are deterministic).
+fn nearest_first<'a>(
+    demand: &[LineQty],
+    ship_to: GeoPoint,
+    candidates: &'a [Candidate],
+) -> Vec<Scored<'a>> {
+    let mut scored: Vec<Scored> = candidates
+        .iter()
+        .filter(|c| {
+            demand
+                .iter()
+                .any(|l| c.free.get(&l.sku).copied().unwrap_or(0) > 0)
+        })
+        .map(|c| Scored {
+            c,
+            km: c.point.distance_km(ship_to),
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        a.km.total_cmp(&b.km)
+            .then_with(|| a.c.location_id.cmp(&b.c.location_id))
+    });
+    scored
+}
+
+/// Whether a set of locations holds every line.
+fn covers(demand: &[LineQty], set: &[&Scored]) -> bool {
+    demand
+        .iter()
+        .all(|l| set.iter().map(|s| s.free(&l.sku)).sum::<u64>() >= u64::from(l.quantity.get()))
 }
 
 fn names(set: &[&Scored]) -> String {

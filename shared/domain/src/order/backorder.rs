@@ -57,17 +57,7 @@ impl Order {
         stock: &Availability,
         now: Timestamp,
     ) -> Option<(Vec<Allocation>, Vec<BackorderLine>)> {
-        let country = self.ship_to.country.as_str();
-        let pickup = self.fulfillment.pickup_at();
-        let mut eligible: Vec<&Candidate> = stock
-            .candidates()
-            .iter()
-            .filter(|c| match pickup {
-                Some(store) => &c.location_id == store,
-                None => c.serves(country),
-            })
-            .filter(|c| !self.excluded_locations.contains(&c.location_id))
-            .collect();
+        let mut eligible: Vec<Candidate> = self.eligible(stock);
         eligible.sort_by(|a, b| {
             let (da, db) = (
                 a.point.distance_km(self.ship_to.point),

@@ -655,6 +655,24 @@ impl Order {
         self.routed(change, allocations, reason, cause);
     }
 
+    /// The locations that may serve the order: its store, for a pickup
+    /// (wherever the customer lives); else those that ship to its country
+    /// — never one that said it cannot fulfil it.
+    pub(crate) fn eligible(&self, stock: &Availability) -> Vec<Candidate> {
+        let country = self.ship_to.country.as_str();
+        let pickup = self.fulfillment.pickup_at();
+        stock
+            .candidates()
+            .iter()
+            .filter(|c| match pickup {
+                Some(store) => &c.location_id == store,
+                None => c.serves(country),
+            })
+            .filter(|c| !self.excluded_locations.contains(&c.location_id))
+            .cloned()
+            .collect()
+    }
+
     /// Where `demand` would be taken from over `stock`, and why there (see
     /// [`crate::routing`]): the units drawn from the shards that hold them;
     /// or why it cannot be — `INSUFFICIENT_STOCK` naming every sku the
@@ -675,19 +693,8 @@ impl Order {
             return Err(Self::stock_rejection(short));
         }
         let country = self.ship_to.country.as_str();
-        // A pickup is had at its store only (wherever the customer lives).
-        let pickup = self.fulfillment.pickup_at();
-        let eligible: Vec<Candidate> = stock
-            .candidates()
-            .iter()
-            .filter(|c| match pickup {
-                Some(store) => &c.location_id == store,
-                None => c.serves(country),
-            })
-            .filter(|c| !self.excluded_locations.contains(&c.location_id))
-            .cloned()
-            .collect();
-        if let Some(store) = pickup {
+        let eligible = self.eligible(stock);
+        if let Some(store) = self.fulfillment.pickup_at() {
             let short: Vec<Sku> = demand
                 .iter()
                 .filter(|l| {
