@@ -430,7 +430,7 @@ async fn a_pickup_order_is_collected_at_its_store_or_goes_back_on_the_shelf() {
     let (s, _) = oms
         .put(
             "/locations/st-recife",
-            json!({"name": "Recife store", "kind": "store", "lat": RECIFE.0, "lon": RECIFE.1}),
+            json!({"name": "Recife store", "kind": "store", "lat": RECIFE.0, "lon": RECIFE.1, "ships": false}),
         )
         .await;
     assert_eq!(s, 201);
@@ -441,6 +441,20 @@ async fn a_pickup_order_is_collected_at_its_store_or_goes_back_on_the_shelf() {
         body["fulfillment"] = json!({"method": "PICKUP", "locationId": at});
         body
     };
+    // A store that does not ship: an order shipped to Recife comes from
+    // Rio, however near the store is.
+    let mut to_recife = order(&[("A", 1)]);
+    to_recife["shipTo"]["lat"] = json!(RECIFE.0);
+    to_recife["shipTo"]["lon"] = json!(RECIFE.1);
+    let (_, o) = oms.post_order(&to_recife, None).await;
+    assert_eq!(o["allocations"][0]["locationId"], "wh-rio", "{o}");
+    oms.send(
+        "POST",
+        &format!("/orders/{}/cancel", o["orderId"].as_str().unwrap()),
+        None,
+        &[],
+    )
+    .await;
     // Not a store, or no store named: refused.
     let (s, e) = oms.post_order(&pickup(1, "wh-rio"), None).await;
     assert_eq!(

@@ -451,6 +451,7 @@ async fn stock_moves_keep_the_counters_consistent() {
                 processing_days: None,
                 priority: None,
                 daily_capacity: None,
+                ships: true,
             };
             assert!(inv.put_location(&loc).await.expect(engine), "{engine}");
             assert!(!inv.put_location(&loc).await.expect(engine), "{engine}");
@@ -789,6 +790,7 @@ mod interleavings {
                 processing_days: None,
                 priority: None,
                 daily_capacity: None,
+                ships: true,
             };
             inv.put_location(&location).await.expect(engine);
         }
@@ -1130,6 +1132,7 @@ async fn safety_stock_is_held_back_from_orders_and_follows_the_units_on_hand() {
             processing_days: None,
             priority: None,
             daily_capacity: None,
+            ships: true,
         })
         .await
         .expect(engine);

@@ -217,6 +217,7 @@ pub fn examples() -> Vec<DomainEvent> {
         processing_days: None,
         priority: None,
         daily_capacity: None,
+        ships: true,
     };
     let locations = [
         place("wh-sp", -23.55, -46.63),

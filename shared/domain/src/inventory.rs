@@ -62,6 +62,9 @@ pub struct Location {
     /// Orders it can take a day (cost routing avoids it past them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_capacity: Option<u32>,
+    /// It ships orders (`false`: a store that only hands over pickups).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ships: bool,
 }
 
 fn yes() -> bool {

@@ -43,6 +43,8 @@ pub struct Candidate {
     pub priority: u8,
     /// Orders it can still take today, if it has a daily capacity.
     pub capacity_left: Option<u64>,
+    /// It ships orders (a store may only hand them over the counter).
+    pub ships: bool,
 }
 
 /// How routing chooses (`PUT /routing-rules`): the strategy and the cost
@@ -198,9 +200,9 @@ impl Reach {
 }
 
 impl Candidate {
-    /// Whether it may ship to `country`.
+    /// Whether it may ship to `country`: it ships at all, and there.
     pub fn serves(&self, country: &str) -> bool {
-        self.reach.serves(country)
+        self.ships && self.reach.serves(country)
     }
 }
 
@@ -237,6 +239,7 @@ impl Availability {
                 reach: l.reach(),
                 priority: l.priority.unwrap_or(0),
                 capacity_left: l.daily_capacity.map(u64::from),
+                ships: l.ships,
             })
             .collect();
         Self {
@@ -653,6 +656,7 @@ mod tests {
             reach: Reach::default(),
             priority: 0,
             capacity_left: None,
+            ships: true,
         }
     }
 
@@ -808,6 +812,7 @@ mod tests {
                 reach: Reach::default(),
                 priority: (i % 3) as u8,
                 capacity_left: (i % 4 == 0).then_some(0),
+                ships: true,
             }).collect();
             let demand: Vec<LineQty> = skus.iter().zip(&wanted).map(|(s, q)| LineQty { sku: sku(s), quantity: Quantity::new(i64::from(*q)).unwrap() }).collect();
             let total_free = |s: &str| cands.iter().map(|c| c.free[&sku(s)]).sum::<u64>();

@@ -551,6 +551,9 @@ pub struct LocationRequest {
     /// Orders it can take a day (cost routing avoids it past them).
     #[schemars(range(min = 0, max = 10_000_000))]
     pub daily_capacity: Option<i64>,
+    /// `false`: it does not ship orders (a store that only hands over
+    /// pickups); default `true`.
+    pub ships: Option<bool>,
 }
 
 impl LocationRequest {
@@ -598,6 +601,7 @@ impl LocationRequest {
                 Some(p @ 0..=100) => Some(p as u8),
                 Some(_) => return Err(FieldError::new("priority", "must be 0 to 100")),
             },
+            ships: self.ships.unwrap_or(true),
             daily_capacity: match self.daily_capacity {
                 None => None,
                 Some(c @ 0..=10_000_000) => Some(c as u32),

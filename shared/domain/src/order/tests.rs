@@ -92,6 +92,7 @@ pub fn location(id: &str, point: GeoPoint, country: Option<&str>) -> crate::inve
         processing_days: None,
         priority: None,
         daily_capacity: None,
+        ships: true,
     }
 }
 
