@@ -226,19 +226,7 @@ async fn the_lifecycle_runs_on_the_emulator_delivery_cancellation_and_return() {
     oms.status(&id, "DELIVERED").await;
 
     // A partial return with restock and one refund.
-    let body = json!({"lines": [{"sku": "A", "quantity": 1}], "reason": "too big"}).to_string();
-    let (s, rma) = oms
-        .send("POST", &format!("/orders/{id}/returns"), Some(&body), &[])
-        .await;
-    assert_eq!(s, 201, "{rma}");
-    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [{"sku": "A", "quantity": 1, "condition": "RESELLABLE"}]});
-    oms.put_event("partner.wms", "ReturnReceived", received)
-        .await;
-    let back = oms
-        .until(&id, "return received", |v| {
-            v["returns"][0]["status"] == "RECEIVED"
-        })
-        .await;
+    let back = oms.return_received(&id, "A", 1).await;
     assert_eq!(back["payment"]["refunded"], 1990);
     // The shipment's invoice and the refund's credit note, numbered in the
     // location's series on DynamoDB.

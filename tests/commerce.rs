@@ -405,20 +405,7 @@ async fn promotions_shipping_and_tax_price_the_order_to_the_cent() {
     oms.pay(&id).await;
     oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
     oms.status(&id, "DELIVERED").await;
-    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
-    let (status, rma) = oms
-        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
-        .await;
-    assert_eq!(status, 201, "{rma}");
-    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [
-        {"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]});
-    oms.put_event("partner.wms", "ReturnReceived", received)
-        .await;
-    let back = oms
-        .until(&id, "return received", |v| {
-            v["returns"][0]["status"] == "RECEIVED"
-        })
-        .await;
+    let back = oms.return_received(&id, "MUG", 1).await;
     assert_eq!(back["payment"]["refunded"], 1629, "{back}");
 
     // A coupon nobody issued, or one the order does not reach.
@@ -591,16 +578,7 @@ async fn shipments_are_invoiced_and_refunds_credited_to_the_cent() {
     oms.ship(&id, "S1", "wh-rio", "DELIVERED", None).await;
     oms.ship(&id, "S2", "wh-rio", "DELIVERED", None).await;
     oms.status(&id, "DELIVERED").await;
-    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
-    let (_, rma) = oms
-        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
-        .await;
-    oms.put_event(
-        "partner.wms",
-        "ReturnReceived",
-        json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [{"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]}),
-    )
-    .await;
+    oms.return_received(&id, "MUG", 1).await;
     let order = oms
         .until(&id, "credit note", |o| {
             o["documents"].as_array().is_some_and(|d| d.len() == 3)
@@ -915,20 +893,7 @@ async fn a_bundle_is_sold_as_one_and_fulfilled_and_returned_as_its_products() {
         json!([{"sku": "MUG", "quantity": 4}, {"sku": "TEA", "quantity": 2}]),
         "{done}"
     );
-    let ret = json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}).to_string();
-    let (status, rma) = oms
-        .send("POST", &format!("/orders/{id}/returns"), Some(&ret), &[])
-        .await;
-    assert_eq!(status, 201, "{rma}");
-    let received = json!({"orderId": id, "returnId": rma["return"]["rmaId"], "lines": [
-        {"sku": "MUG", "quantity": 1, "condition": "RESELLABLE"}]});
-    oms.put_event("partner.wms", "ReturnReceived", received)
-        .await;
-    let back = oms
-        .until(&id, "return received", |v| {
-            v["returns"][0]["status"] == "RECEIVED"
-        })
-        .await;
+    let back = oms.return_received(&id, "MUG", 1).await;
     assert_eq!(back["payment"]["refunded"], 2083, "{back}");
     let (_, mug) = oms.get("/inventory/MUG").await;
     assert_eq!(mug["onHand"], 7, "{mug}");

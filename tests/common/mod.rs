@@ -312,6 +312,36 @@ impl Oms {
             .await;
     }
 
+    /// Returns `quantity` of `sku` of a delivered order: the RMA asked
+    /// for, the warehouse receiving it resellable; the order once received.
+    pub async fn return_received(&self, order_id: &str, sku: &str, quantity: u32) -> Value {
+        let ask =
+            json!({"lines": [{"sku": sku, "quantity": quantity}], "reason": "not as expected"})
+                .to_string();
+        let (status, rma) = self
+            .send(
+                "POST",
+                &format!("/orders/{order_id}/returns"),
+                Some(&ask),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 201, "{rma}");
+        let received = json!({"orderId": order_id, "returnId": rma["return"]["rmaId"], "lines": [
+            {"sku": sku, "quantity": quantity, "condition": "RESELLABLE"}]});
+        self.put_event("partner.wms", "ReturnReceived", received)
+            .await;
+        let rma_id = rma["return"]["rmaId"].clone();
+        self.until(order_id, "return received", |v| {
+            v["returns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["rmaId"] == rma_id && r["status"] == "RECEIVED")
+        })
+        .await
+    }
+
     /// Polls the order until it leaves the in-between statuses.
     pub async fn settled(&self, order_id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -301,6 +301,41 @@ pub fn promise(
     }
 }
 
+/// Whether a delivery promised at checkout can still be kept, given the
+/// options the OMS can promise now: one of its method delivering by its
+/// date (else `PROMISE_UNAVAILABLE`, or `PROMISE_EXPIRED` naming the
+/// earliest date now).
+pub fn still_kept(
+    chosen: &crate::order::ChosenPromise,
+    options: &[DeliveryOption],
+) -> Result<(), crate::catalog::PricingError> {
+    let refuse = |code, field: &str, message: String| crate::catalog::PricingError {
+        code,
+        field: crate::validation::FieldError::new(field, message),
+    };
+    let Some(option) = options.iter().find(|o| o.method == chosen.method) else {
+        return Err(refuse(
+            "PROMISE_UNAVAILABLE",
+            "promise.method",
+            format!(
+                "no {} delivery can be promised for this order now",
+                chosen.method
+            ),
+        ));
+    };
+    if option.delivery_date > chosen.delivery_date {
+        return Err(refuse(
+            "PROMISE_EXPIRED",
+            "promise.deliveryDate",
+            format!(
+                "{} by {} can no longer be kept: the earliest is now {}",
+                chosen.method, chosen.delivery_date, option.delivery_date
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +420,35 @@ mod tests {
         let p = promise(&short, &a, &locations, &rates, morning);
         assert!(p.options.is_empty());
         assert_eq!(p.short, [Sku::parse("A").unwrap()]);
+    }
+
+    #[test]
+    fn a_promise_is_kept_while_an_option_of_its_method_delivers_by_its_date() {
+        let option = |date: &str| DeliveryOption {
+            method: "STANDARD".into(),
+            ship_from: vec![],
+            ship_date: date.into(),
+            delivery_date: date.into(),
+            shipping_cost: 0,
+        };
+        let chosen = crate::order::ChosenPromise::new(
+            "STANDARD".into(),
+            "2027-01-17",
+            Timestamp::from_millis(0),
+            75,
+        )
+        .unwrap();
+        assert!(still_kept(&chosen, &[option("2027-01-16")]).is_ok());
+        assert!(still_kept(&chosen, &[option("2027-01-17")]).is_ok());
+        let late = still_kept(&chosen, &[option("2027-01-18")]).unwrap_err();
+        assert_eq!(
+            (late.code, late.field.field.as_str()),
+            ("PROMISE_EXPIRED", "promise.deliveryDate")
+        );
+        assert!(late.field.message.contains("2027-01-18"));
+        assert_eq!(
+            still_kept(&chosen, &[]).unwrap_err().code,
+            "PROMISE_UNAVAILABLE"
+        );
     }
 }

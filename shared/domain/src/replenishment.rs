@@ -62,6 +62,22 @@ pub struct StockPosition {
     pub lead_time_days: Option<u64>,
 }
 
+/// Units a location sells per day: the sku's units sold across the
+/// network over `window_days`, times the location's share of all units
+/// the locations shipped in that window.
+pub fn velocity_per_day(
+    sku_units: i64,
+    location_units: i64,
+    all_units: i64,
+    window_days: u64,
+) -> f64 {
+    if all_units <= 0 {
+        return 0.0;
+    }
+    let share = location_units.max(0) as f64 / all_units as f64;
+    sku_units.max(0) as f64 * share / window_days.max(1) as f64
+}
+
 /// The suggestion for a position, if it is at or below its reorder point.
 pub fn suggest(p: &StockPosition) -> Option<Suggestion> {
     let lead = p.lead_time_days.unwrap_or(DEFAULT_LEAD_TIME_DAYS);
@@ -111,6 +127,17 @@ mod tests {
             reorder_point: rp,
             lead_time_days: None,
         }
+    }
+
+    #[test]
+    fn velocity_is_the_skus_sales_times_the_locations_share_per_day() {
+        // 28 sold in 7 days; the location shipped 30 of 120 units.
+        assert_eq!(velocity_per_day(28, 30, 120, 7), 1.0);
+        assert_eq!(
+            velocity_per_day(28, 0, 0, 7),
+            0.0,
+            "nothing shipped anywhere"
+        );
     }
 
     #[test]

@@ -206,22 +206,10 @@ pub(crate) async fn priced(
     )
     .map_err(PlaceError::Pricing)?;
     let mut new = body.validate().map_err(PlaceError::Invalid)?;
-    if let Some(store) = new.fulfillment.pickup_at() {
-        let locations = deps.locations().await?;
-        let open = locations.iter().any(|l| {
-            &l.location_id == store
-                && l.active
-                && l.kind == oms_domain::inventory::LocationKind::Store
-        });
-        if !open {
-            return Err(PlaceError::Pricing(oms_domain::catalog::PricingError {
-                code: "NOT_A_PICKUP_LOCATION",
-                field: FieldError::new(
-                    "fulfillment.locationId",
-                    format!("{store} is not an open store to collect from"),
-                ),
-            }));
-        }
+    if new.fulfillment.pickup_at().is_some() {
+        new.fulfillment
+            .check_store(&deps.locations().await?)
+            .map_err(PlaceError::Pricing)?;
     }
     oms_domain::catalog::expand_bundles(&mut new, &catalog).map_err(PlaceError::Pricing)?;
     price(deps, &mut new, &catalog).await?;
@@ -293,32 +281,7 @@ async fn keep_promise(deps: &Deps, new: &mut NewOrder) -> Result<(), PlaceError>
             return Err(PlaceError::Invalid(e));
         }
     };
-    let refuse = |code, field: &str, message: String| {
-        PlaceError::Pricing(oms_domain::catalog::PricingError {
-            code,
-            field: FieldError::new(field, message),
-        })
-    };
-    let Some(option) = options.iter().find(|o| o.method == chosen.method) else {
-        return Err(refuse(
-            "PROMISE_UNAVAILABLE",
-            "promise.method",
-            format!(
-                "no {} delivery can be promised for this order now",
-                chosen.method
-            ),
-        ));
-    };
-    if option.delivery_date > chosen.delivery_date {
-        return Err(refuse(
-            "PROMISE_EXPIRED",
-            "promise.deliveryDate",
-            format!(
-                "{} by {} can no longer be kept: the earliest is now {}",
-                chosen.method, chosen.delivery_date, option.delivery_date
-            ),
-        ));
-    }
+    oms_domain::promise::still_kept(&chosen, &options).map_err(PlaceError::Pricing)?;
     new.promise = oms_domain::order::ChosenPromise::new(
         chosen.method,
         &chosen.delivery_date,

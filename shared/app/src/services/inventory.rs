@@ -310,11 +310,6 @@ pub async fn replenishment(
         .iter()
         .find(|r| r.key == location.as_str())
         .map_or(0, |r| r.units);
-    let share = if all_units > 0 {
-        here as f64 / all_units as f64
-    } else {
-        0.0
-    };
     let mut skus: Vec<Sku> = sold
         .rows
         .iter()
@@ -338,14 +333,19 @@ pub async fn replenishment(
             .rows
             .iter()
             .find(|r| r.key == sku.as_str())
-            .map_or(0, |r| r.units.max(0));
+            .map_or(0, |r| r.units);
         let position = oms_domain::replenishment::StockPosition {
             sku: sku.clone(),
             location_id: location.clone(),
             available: at.available,
             incoming: at.incoming,
             safety_stock: at.safety_stock,
-            velocity_per_day: units as f64 * share / window_days.max(1) as f64,
+            velocity_per_day: oms_domain::replenishment::velocity_per_day(
+                units,
+                here,
+                all_units,
+                window_days,
+            ),
             reorder_point: at.reorder_point,
             lead_time_days: at.lead_time_days,
         };

@@ -410,6 +410,30 @@ impl Fulfillment {
     pub fn is_default(&self) -> bool {
         *self == Self::default()
     }
+
+    /// A pickup's store must be one of `locations`, active and a store
+    /// (else `NOT_A_PICKUP_LOCATION`).
+    pub fn check_store(
+        &self,
+        locations: &[crate::inventory::Location],
+    ) -> Result<(), crate::catalog::PricingError> {
+        let Some(store) = self.pickup_at() else {
+            return Ok(());
+        };
+        let open = locations.iter().any(|l| {
+            &l.location_id == store && l.active && l.kind == crate::inventory::LocationKind::Store
+        });
+        if open {
+            return Ok(());
+        }
+        Err(crate::catalog::PricingError {
+            code: "NOT_A_PICKUP_LOCATION",
+            field: crate::validation::FieldError::new(
+                "fulfillment.locationId",
+                format!("{store} is not an open store to collect from"),
+            ),
+        })
+    }
 }
 
 #[derive(
